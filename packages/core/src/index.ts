@@ -1,0 +1,18 @@
+export * from './protocol/types.js';
+export type * from './protocol/messages.js';
+export { RESERVATION_SORT_KEYS } from './protocol/messages.js';
+export * as schemas from './protocol/schemas.js';
+export { AMOUNT_RULE, NAME_PATTERN } from './protocol/schemas.js';
+export { validate } from './protocol/validate.js';
+export { fromWire, subjectFromWireJson, subjectToWireJson, toWire } from './protocol/wire.js';
+export * from './errors.js';
+export * from './scopes.js';
+export type * from './authority.js';
+export { isEmptyCaps, isToolAllowed, mergeCaps } from './caps.js';
+export { type Clock, ManualClock, systemClock } from './clock.js';
+export { canonicalJson } from './canonical-json.js';
+export { type BudgetState, capsOf, denialOf, remainingOf, toBalance } from './ledger/rules.js';
+export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';
+export { applyPolicy, type GovernorPolicy, loadPolicyFile, parsePolicy } from './policy/policy-file.js';
+export { type RiskPointRule, type RiskPointTable, riskPointsFor } from './policy/risk-points.js';
+export { parseUsd } from './policy/schemas.js';

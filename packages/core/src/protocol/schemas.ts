@@ -1,0 +1,184 @@
+/**
+ * zod schemas for every runtime request. Each request type in messages.ts has
+ * one schema here; `validate` turns zod issues into InvalidRequestError with
+ * one `path: rule` line per problem.
+ */
+import { z } from 'zod';
+import {
+  MAX_AMOUNT,
+  OVERAGE_POLICIES,
+  RESERVATION_STATUSES,
+  SUBJECT_LEVELS,
+  UNITS,
+  type SubjectLevel,
+} from './types.js';
+import { RESERVATION_SORT_KEYS } from './messages.js';
+
+export const NAME_PATTERN = /^[a-zA-Z0-9_.-]+$/;
+export const DIMENSION_KEY_PATTERN = /^[a-z0-9_.-]+$/;
+
+export const AMOUNT_RULE = `must be a non-negative safe integer (0 to ${MAX_AMOUNT})`;
+
+const intIn = (min: number, max: number) =>
+  z.number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be an integer from ${min} to ${max}`) })
+    .int({ error: `must be an integer from ${min} to ${max}` })
+    .min(min, { error: `must be an integer from ${min} to ${max}` })
+    .max(max, { error: `must be an integer from ${min} to ${max}` });
+
+export const amountValue = z
+  .number({ error: (iss) => (iss.input === undefined ? 'is required' : AMOUNT_RULE) })
+  .int({ error: AMOUNT_RULE })
+  .min(0, { error: AMOUNT_RULE })
+  .max(MAX_AMOUNT, { error: AMOUNT_RULE });
+
+export const unit = z.enum(UNITS);
+export const amount = z.strictObject({ unit, amount: amountValue });
+
+export const levelValue = z.string().min(1).max(128).regex(NAME_PATTERN);
+
+const dimensions = z
+  .record(z.string().max(64).regex(DIMENSION_KEY_PATTERN), z.string().max(256))
+  .refine((d) => Object.keys(d).length <= 16, { error: 'must have at most 16 entries' })
+  .refine((d) => !('run' in d), { error: 'must not contain `run`: use subject.run' });
+
+export const subject = z.strictObject({
+  tenant: levelValue,
+  workspace: levelValue.optional(),
+  app: levelValue.optional(),
+  workflow: levelValue.optional(),
+  run: levelValue.optional(),
+  agent: levelValue.optional(),
+  toolset: levelValue.optional(),
+  dimensions: dimensions.optional(),
+});
+
+export const action = z.strictObject({
+  kind: z.string().min(1).max(64),
+  name: z.string().min(1).max(256),
+  tags: z.array(z.string().max(64)).max(10).optional(),
+});
+
+const nonNegInt = intIn(0, MAX_AMOUNT);
+const toolName = z.string().min(1).max(256);
+
+export const caps = z.strictObject({
+  maxTokens: nonNegInt.optional(),
+  maxStepsRemaining: nonNegInt.optional(),
+  toolAllowlist: z.array(toolName).optional(),
+  toolDenylist: z.array(toolName).optional(),
+  cooldownMs: nonNegInt.optional(),
+});
+
+export const idempotencyKey = z.string().min(1).max(256);
+export const reservationId = z.string().min(1).max(128);
+const metadata = z.record(z.string(), z.unknown());
+const overagePolicy = z.enum(OVERAGE_POLICIES);
+
+const metrics = z.strictObject({
+  tokensInput: nonNegInt.optional(),
+  tokensOutput: nonNegInt.optional(),
+  latencyMs: nonNegInt.optional(),
+  modelVersion: z.string().max(128).optional(),
+  custom: metadata.optional(),
+});
+
+export const reservationCreateRequest = z.strictObject({
+  idempotencyKey,
+  subject,
+  action,
+  estimate: amount,
+  ttlMs: intIn(1_000, 86_400_000).optional(),
+  gracePeriodMs: intIn(0, 60_000).optional(),
+  overagePolicy: overagePolicy.optional(),
+  dryRun: z.boolean().optional(),
+  metadata: metadata.optional(),
+});
+
+export const commitRequest = z.strictObject({
+  idempotencyKey,
+  actual: amount,
+  metrics: metrics.optional(),
+  metadata: metadata.optional(),
+});
+
+export const releaseRequest = z.strictObject({
+  idempotencyKey,
+  reason: z.string().max(256).optional(),
+});
+
+export const reservationExtendRequest = z.strictObject({
+  idempotencyKey,
+  extendByMs: intIn(1, 86_400_000),
+  metadata: metadata.optional(),
+});
+
+export const decisionRequest = z.strictObject({
+  idempotencyKey,
+  subject,
+  action,
+  estimate: amount,
+  metadata: metadata.optional(),
+});
+
+export const eventCreateRequest = z.strictObject({
+  idempotencyKey,
+  subject,
+  action,
+  actual: amount,
+  overagePolicy: overagePolicy.optional(),
+  metrics: metrics.optional(),
+  clientTimeMs: nonNegInt.optional(),
+  metadata: metadata.optional(),
+});
+
+const levelFilters = Object.fromEntries(SUBJECT_LEVELS.map((l) => [l, levelValue.optional()])) as Record<
+  SubjectLevel,
+  z.ZodOptional<typeof levelValue>
+>;
+const hasLevel = (q: Partial<Record<SubjectLevel, string | undefined>>) =>
+  SUBJECT_LEVELS.some((l) => q[l] !== undefined);
+
+export const balanceQuery = z
+  .strictObject({
+    ...levelFilters,
+    includeChildren: z.boolean().optional(),
+    limit: intIn(1, 200).optional(),
+    cursor: z.string().max(1024).optional(),
+  })
+  .refine(hasLevel, { error: `must filter on at least one of ${SUBJECT_LEVELS.join(', ')}` });
+
+/** ISO 8601 date-time bound; a blank string means unset (protocol rule). */
+const timeBound = z
+  .string()
+  .refine((s) => s.trim() === '' || !Number.isNaN(Date.parse(s)), { error: 'must be an ISO 8601 date-time' })
+  .optional();
+
+const ordered = (a: string | undefined, b: string | undefined) =>
+  !a?.trim() || !b?.trim() || Date.parse(a) <= Date.parse(b);
+
+export const reservationListQuery = z
+  .strictObject({
+    idempotencyKey: idempotencyKey.optional(),
+    status: z.enum(RESERVATION_STATUSES).optional(),
+    ...levelFilters,
+    from: timeBound,
+    to: timeBound,
+    expiresFrom: timeBound,
+    expiresTo: timeBound,
+    finalizedFrom: timeBound,
+    finalizedTo: timeBound,
+    sortBy: z.enum(RESERVATION_SORT_KEYS).optional(),
+    sortDir: z.enum(['asc', 'desc']).optional(),
+    include: z.array(z.string()).optional(),
+    limit: intIn(1, 200).optional(),
+    cursor: z.string().max(1024).optional(),
+  })
+  .refine((q) => ordered(q.from, q.to), { error: 'must not be after `to`', path: ['from'] })
+  .refine((q) => ordered(q.expiresFrom, q.expiresTo), {
+    error: 'must not be after `expiresTo`',
+    path: ['expiresFrom'],
+  })
+  .refine((q) => ordered(q.finalizedFrom, q.finalizedTo), {
+    error: 'must not be after `finalizedTo`',
+    path: ['finalizedFrom'],
+  });
