@@ -50,7 +50,7 @@ type Check = (b: BudgetState, estimate: number) => KnownReasonCode | undefined;
 /** Checks in precedence order; each runs over every budget before the next. */
 const CHECKS: Check[] = [
   (b) => (b.status === 'CLOSED' ? 'BUDGET_CLOSED' : b.status === 'FROZEN' ? 'BUDGET_FROZEN' : undefined),
-  (b) => (b.isOverLimit || b.debt > b.overdraftLimit ? 'OVERDRAFT_LIMIT_EXCEEDED' : undefined),
+  (b) => (b.isOverLimit || (b.overdraftLimit > 0 && b.debt > b.overdraftLimit) ? 'OVERDRAFT_LIMIT_EXCEEDED' : undefined),
   (b) => (b.debt > 0 && b.overdraftLimit === 0 ? 'DEBT_OUTSTANDING' : undefined),
   (b, estimate) => (remainingOf(b) < estimate ? 'BUDGET_EXCEEDED' : undefined),
 ];
