@@ -16,7 +16,8 @@ export class ManualClock implements Clock {
   }
   /** Move forward by `ms` (never backward). */
   advance(ms: number): void {
-    if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`advance(ms): ms must be a finite number ≥ 0, got ${ms}`);
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new RangeError(`advance(ms): ms must be a finite number ≥ 0, got ${ms}`);
     this.#now += ms;
   }
 }

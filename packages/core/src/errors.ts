@@ -48,11 +48,10 @@ export class InvalidRequestError extends GovernorError {
   readonly issues: ValidationIssue[];
   constructor(issues: ValidationIssue[] | string, details?: Record<string, unknown>) {
     const list = typeof issues === 'string' ? [{ path: '', message: issues }] : issues;
-    super(
-      'INVALID_REQUEST',
-      list.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
-      { ...details, issues: list },
-    );
+    super('INVALID_REQUEST', list.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '), {
+      ...details,
+      issues: list,
+    });
     this.issues = list;
   }
 }

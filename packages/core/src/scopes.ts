@@ -47,8 +47,10 @@ export function parseScope(scope: string, options: { allowWildcard?: boolean } =
     const level = part.slice(0, colon);
     const value = part.slice(colon + 1);
     const index = LEVEL_INDEX.get(level);
-    if (colon < 0 || index === undefined) fail(`"${part}" must be <level>:<value> with level one of ${SUBJECT_LEVELS.join(', ')}`);
-    if ((index as number) <= last) fail(`level "${level}" is out of canonical order ${SUBJECT_LEVELS.join(' → ')}`);
+    if (colon < 0 || index === undefined)
+      fail(`"${part}" must be <level>:<value> with level one of ${SUBJECT_LEVELS.join(', ')}`);
+    if ((index as number) <= last)
+      fail(`level "${level}" is out of canonical order ${SUBJECT_LEVELS.join(' → ')}`);
     const wildcard = options.allowWildcard && value === '*';
     if (!wildcard && (!NAME_PATTERN.test(value) || value.length > 128)) {
       fail(`value "${value}" must match ^[a-zA-Z0-9_.-]+$ and be at most 128 characters`);

@@ -67,7 +67,8 @@ export function scopeMatchesFilter(scope: string, query: BalanceQuery): boolean 
 
 const parseBound = (s: string | undefined) => (s?.trim() ? Date.parse(s) : undefined);
 const within = (v: number | undefined, from: number | undefined, to: number | undefined) =>
-  (from === undefined || (v !== undefined && v >= from)) && (to === undefined || (v !== undefined && v <= to));
+  (from === undefined || (v !== undefined && v >= from)) &&
+  (to === undefined || (v !== undefined && v <= to));
 
 function matchesSubject(subject: Subject, query: ReservationListQuery): boolean {
   return SUBJECT_LEVELS.every((l) => query[l] === undefined || subject[l] === query[l]);
@@ -84,7 +85,10 @@ const SORT_VALUE: Record<string, (r: ReservationDetail) => string | number> = {
 };
 
 /** Filter, order, project and page reservations as `listReservations` defines. */
-export function queryReservations(all: Iterable<ReservationDetail>, query: ReservationListQuery): Page<ReservationDetail> {
+export function queryReservations(
+  all: Iterable<ReservationDetail>,
+  query: ReservationListQuery,
+): Page<ReservationDetail> {
   const created = [parseBound(query.from), parseBound(query.to)] as const;
   const expires = [parseBound(query.expiresFrom), parseBound(query.expiresTo)] as const;
   const finalized = [parseBound(query.finalizedFrom), parseBound(query.finalizedTo)] as const;
@@ -94,7 +98,8 @@ export function queryReservations(all: Iterable<ReservationDetail>, query: Reser
     if (query.idempotencyKey && r.idempotencyKey !== query.idempotencyKey) continue;
     if (!matchesSubject(r.subject, query)) continue;
     if (!within(r.createdAtMs, ...created) || !within(r.expiresAtMs, ...expires)) continue;
-    if ((finalized[0] !== undefined || finalized[1] !== undefined) && !within(r.finalizedAtMs, ...finalized)) continue;
+    if ((finalized[0] !== undefined || finalized[1] !== undefined) && !within(r.finalizedAtMs, ...finalized))
+      continue;
     rows.push(r);
   }
   const value = SORT_VALUE[query.sortBy ?? 'created_at_ms'] as (r: ReservationDetail) => string | number;

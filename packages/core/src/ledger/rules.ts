@@ -50,7 +50,10 @@ type Check = (b: BudgetState, estimate: number) => KnownReasonCode | undefined;
 /** Checks in precedence order; each runs over every budget before the next. */
 const CHECKS: Check[] = [
   (b) => (b.status === 'CLOSED' ? 'BUDGET_CLOSED' : b.status === 'FROZEN' ? 'BUDGET_FROZEN' : undefined),
-  (b) => (b.isOverLimit || (b.overdraftLimit > 0 && b.debt > b.overdraftLimit) ? 'OVERDRAFT_LIMIT_EXCEEDED' : undefined),
+  (b) =>
+    b.isOverLimit || (b.overdraftLimit > 0 && b.debt > b.overdraftLimit)
+      ? 'OVERDRAFT_LIMIT_EXCEEDED'
+      : undefined,
   (b) => (b.debt > 0 && b.overdraftLimit === 0 ? 'DEBT_OUTSTANDING' : undefined),
   (b, estimate) => (remainingOf(b) < estimate ? 'BUDGET_EXCEEDED' : undefined),
 ];
@@ -74,7 +77,10 @@ export function reachesTier(b: BudgetState, atPercent: number): boolean {
 }
 
 /** Static caps of every affected budget plus every degradation tier any of them reaches. */
-export function capsOf(budgets: readonly BudgetState[], degradation: DegradationPolicy | undefined): Caps | undefined {
+export function capsOf(
+  budgets: readonly BudgetState[],
+  degradation: DegradationPolicy | undefined,
+): Caps | undefined {
   let caps: Caps | undefined;
   for (const b of budgets) caps = mergeCaps(caps, b.caps);
   for (const tier of degradation?.tiers ?? []) {

@@ -18,11 +18,11 @@ import { InvalidRequestError, NotFoundError } from '../errors.js';
 import type { Page } from '../ledger/queries.js';
 import { paginate, scopeMatchesFilter } from '../ledger/queries.js';
 import { type BudgetState, remainingOf } from '../ledger/rules.js';
+import * as P from '../policy/schemas.js';
 import type { BalanceQuery } from '../protocol/messages.js';
 import type { Caps, Unit } from '../protocol/types.js';
 import { MAX_AMOUNT } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
-import * as P from '../policy/schemas.js';
 import { parseScope, type ScopeSegment, scopeMatches, tenantOfScope } from '../scopes.js';
 
 interface CompiledTemplate {
@@ -34,7 +34,18 @@ const keyOf = (scope: string, unit: Unit) => `${scope}\u0000${unit}`;
 
 export function budgetInfo(b: BudgetState): BudgetInfo {
   const { scope, unit, status, allocated, spent, reserved, debt, overdraftLimit, isOverLimit, caps } = b;
-  const info: BudgetInfo = { scope, unit, status, allocated, spent, reserved, debt, overdraftLimit, isOverLimit, remaining: remainingOf(b) };
+  const info: BudgetInfo = {
+    scope,
+    unit,
+    status,
+    allocated,
+    spent,
+    reserved,
+    debt,
+    overdraftLimit,
+    isOverLimit,
+    remaining: remainingOf(b),
+  };
   if (caps) info.caps = structuredClone(caps);
   return info;
 }
@@ -82,7 +93,9 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     parseScope(def.scope);
     this.ledgerNow();
     if (this.#budgets.has(keyOf(def.scope, def.unit))) {
-      throw new InvalidRequestError([{ path: 'scope', message: `a ${def.unit} budget already exists for ${def.scope}` }]);
+      throw new InvalidRequestError([
+        { path: 'scope', message: `a ${def.unit} budget already exists for ${def.scope}` },
+      ]);
     }
     const budget = newBudget(def);
     this.#budgets.set(keyOf(def.scope, def.unit), budget);
@@ -103,7 +116,9 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   async debit(input: AmountChange): Promise<BudgetInfo> {
     return this.#change(P.amountChange, input, (b, { amount }) => {
       if (amount > Math.max(0, remainingOf(b))) {
-        throw new InvalidRequestError([{ path: 'amount', message: `must be at most the remaining ${remainingOf(b)} of ${b.scope}` }]);
+        throw new InvalidRequestError([
+          { path: 'amount', message: `must be at most the remaining ${remainingOf(b)} of ${b.scope}` },
+        ]);
       }
       b.allocated -= amount;
     });
@@ -157,7 +172,9 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
 
   async listBudgets(filter: BudgetListFilter = {}): Promise<BudgetInfo[]> {
     this.ledgerNow();
-    const all = [...this.#budgets.values()].filter((b) => !filter.tenant || tenantOfScope(b.scope) === filter.tenant);
+    const all = [...this.#budgets.values()].filter(
+      (b) => !filter.tenant || tenantOfScope(b.scope) === filter.tenant,
+    );
     return all.map(budgetInfo);
   }
 
@@ -173,7 +190,8 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   }
 
   async setDegradationPolicy(input: DegradationPolicy | undefined): Promise<void> {
-    this.#degradation = input === undefined ? undefined : (validate(P.degradationPolicy, input) as DegradationPolicy);
+    this.#degradation =
+      input === undefined ? undefined : (validate(P.degradationPolicy, input) as DegradationPolicy);
   }
 
   async getDegradationPolicy(): Promise<DegradationPolicy | undefined> {
@@ -183,7 +201,9 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   #setStatus(key: BudgetKey, status: BudgetStatus): Promise<BudgetInfo> {
     return this.#change(P.budgetKey, key, (b) => {
       if (b.status === 'CLOSED' && status !== 'CLOSED') {
-        throw new InvalidRequestError([{ path: 'scope', message: `budget ${b.scope} (${b.unit}) is closed for good` }]);
+        throw new InvalidRequestError([
+          { path: 'scope', message: `budget ${b.scope} (${b.unit}) is closed for good` },
+        ]);
       }
       b.status = status;
     });
@@ -197,7 +217,8 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     const change = validate(schema, input) as T;
     this.ledgerNow();
     const b = this.#budgets.get(keyOf(change.scope, change.unit));
-    if (!b) throw new NotFoundError(`No ${change.unit} budget for scope ${change.scope}`, { scope: change.scope });
+    if (!b)
+      throw new NotFoundError(`No ${change.unit} budget for scope ${change.scope}`, { scope: change.scope });
     apply(b, change);
     return budgetInfo(b);
   }
@@ -221,7 +242,10 @@ function newBudget(def: Omit<BudgetDefinition, 'scope'> & { scope: string }): Bu
 function checkCeiling(total: number): void {
   if (total > MAX_AMOUNT) {
     throw new InvalidRequestError([
-      { path: 'amount', message: `allocated + overdraftLimit would exceed ${MAX_AMOUNT}, the largest exact amount` },
+      {
+        path: 'amount',
+        message: `allocated + overdraftLimit would exceed ${MAX_AMOUNT}, the largest exact amount`,
+      },
     ]);
   }
 }

@@ -34,7 +34,14 @@ export class IdempotencyStore {
     return structuredClone(record.response) as T;
   }
 
-  remember(tenant: string, op: IdempotentOperation, key: string, fingerprint: string, response: unknown, now: number) {
+  remember(
+    tenant: string,
+    op: IdempotentOperation,
+    key: string,
+    fingerprint: string,
+    response: unknown,
+    now: number,
+  ) {
     this.#records.set(`${tenant}\u0000${op}\u0000${key}`, { fingerprint, response, storedAt: now });
   }
 

@@ -17,15 +17,22 @@ import {
   UnitMismatchError,
 } from '../errors.js';
 import { queryReservations } from '../ledger/queries.js';
-import { applySettlement, type BudgetState, capsOf, denialOf, planSettlement, toBalance } from '../ledger/rules.js';
+import {
+  applySettlement,
+  type BudgetState,
+  capsOf,
+  denialOf,
+  planSettlement,
+  toBalance,
+} from '../ledger/rules.js';
 import type * as M from '../protocol/messages.js';
 import * as S from '../protocol/schemas.js';
 import { type Amount, type OveragePolicy, UNITS, type Unit } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
 import { deriveScopes, scopePathOf } from '../scopes.js';
+import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { IdempotencyStore } from './idempotency-store.js';
-import { BudgetBook } from './budget-book.js';
 
 export interface MemoryAuthorityOptions {
   /** The ledger's clock; default the system clock. Use ManualClock in tests. */
@@ -125,7 +132,14 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       response.balances = evaluation.budgets.map(toBalance);
     }
     if (normalized.dryRun || response.decision !== 'DENY') {
-      this.#idempotency.remember(req.subject.tenant, 'reserve', req.idempotencyKey, fingerprint, response, now);
+      this.#idempotency.remember(
+        req.subject.tenant,
+        'reserve',
+        req.idempotencyKey,
+        fingerprint,
+        response,
+        now,
+      );
     }
     return response.reservationId ? { ...response, remainingTtlMs: normalized.ttlMs } : response;
   }
@@ -134,7 +148,12 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     const req: M.DecisionRequest = validate(S.decisionRequest, input);
     const now = this.#tick();
     const fingerprint = canonicalJson(req);
-    const replay = this.#idempotency.replay<M.DecisionResponse>(req.subject.tenant, 'decide', req.idempotencyKey, fingerprint);
+    const replay = this.#idempotency.replay<M.DecisionResponse>(
+      req.subject.tenant,
+      'decide',
+      req.idempotencyKey,
+      fingerprint,
+    );
     if (replay) return replay;
     const { decision, caps, reasonCode, affectedScopes, blockedScope } = this.#evaluate(req, false).response;
     const response: M.DecisionResponse = { decision, affectedScopes };
@@ -160,7 +179,8 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       const charged = { unit: estimate.unit, amount: plan.charged };
       this.#finalize(rec, 'COMMITTED', now, { committed: charged, committedMetadata: req.metadata });
       const response: M.CommitResponse = { status: 'COMMITTED', charged };
-      if (estimate.amount > plan.charged) response.released = { unit: estimate.unit, amount: estimate.amount - plan.charged };
+      if (estimate.amount > plan.charged)
+        response.released = { unit: estimate.unit, amount: estimate.amount - plan.charged };
       response.balances = rec.budgets.map(toBalance);
       return response;
     });
@@ -176,15 +196,22 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     });
   }
 
-  async extend(reservationId: string, input: M.ReservationExtendRequest): Promise<M.ReservationExtendResponse> {
+  async extend(
+    reservationId: string,
+    input: M.ReservationExtendRequest,
+  ): Promise<M.ReservationExtendResponse> {
     const id = validate(S.reservationId, reservationId, ['reservationId']);
     const req: M.ReservationExtendRequest = validate(S.reservationExtendRequest, input);
     const response = await this.#settleOnce(id, 'extend', req, (rec, now) => {
       if (now > rec.detail.expiresAtMs) {
-        throw new ReservationExpiredError(`Reservation ${id} expired at ${rec.detail.expiresAtMs}; extend is too late`);
+        throw new ReservationExpiredError(
+          `Reservation ${id} expired at ${rec.detail.expiresAtMs}; extend is too late`,
+        );
       }
       if (rec.extensions >= this.#maxExtensions) {
-        throw new MaxExtensionsExceededError(`Reservation ${id} has reached its ${this.#maxExtensions} extensions`);
+        throw new MaxExtensionsExceededError(
+          `Reservation ${id} has reached its ${this.#maxExtensions} extensions`,
+        );
       }
       rec.extensions += 1;
       rec.detail.expiresAtMs += req.extendByMs;
@@ -201,14 +228,21 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     const now = this.#tick();
     const policy = req.overagePolicy ?? 'ALLOW_IF_AVAILABLE';
     const fingerprint = canonicalJson({ ...req, overagePolicy: policy });
-    const replay = this.#idempotency.replay<M.EventCreateResponse>(req.subject.tenant, 'event', req.idempotencyKey, fingerprint);
+    const replay = this.#idempotency.replay<M.EventCreateResponse>(
+      req.subject.tenant,
+      'event',
+      req.idempotencyKey,
+      fingerprint,
+    );
     if (replay) return replay;
     const scopes = deriveScopes(req.subject);
     const budgets = this.#budgetsFor(scopes, req.actual.unit, true);
     if (budgets.length === 0) this.#throwNoBudget(scopes, req.actual.unit);
     for (const b of budgets) {
-      if (b.status === 'FROZEN') throw new BudgetFrozenError(`Budget ${b.scope} (${b.unit}) is frozen`, { scope: b.scope });
-      if (b.status === 'CLOSED') throw new BudgetClosedError(`Budget ${b.scope} (${b.unit}) is closed`, { scope: b.scope });
+      if (b.status === 'FROZEN')
+        throw new BudgetFrozenError(`Budget ${b.scope} (${b.unit}) is frozen`, { scope: b.scope });
+      if (b.status === 'CLOSED')
+        throw new BudgetClosedError(`Budget ${b.scope} (${b.unit}) is closed`, { scope: b.scope });
     }
     const plan = planSettlement(budgets, 0, req.actual.amount, policy);
     applySettlement(budgets, 0, plan);
@@ -363,7 +397,11 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       return { response, budgets };
     }
     const caps = capsOf(budgets, this.degradation as DegradationPolicy | undefined);
-    const response: M.ReservationCreateResponse = { decision: caps ? 'ALLOW_WITH_CAPS' : 'ALLOW', affectedScopes, scopePath };
+    const response: M.ReservationCreateResponse = {
+      decision: caps ? 'ALLOW_WITH_CAPS' : 'ALLOW',
+      affectedScopes,
+      scopePath,
+    };
     if (caps) response.caps = caps;
     if (!persistent) response.balances = budgets.map(toBalance);
     return { response, budgets };
@@ -380,13 +418,18 @@ export class MemoryAuthority extends BudgetBook implements Authority {
 
   #assertUnitKnown(scopes: string[], unit: Unit): void {
     for (const scope of scopes) {
-      const expected = UNITS.filter((u) => u !== unit && (this.budgetAt(scope, u) || this.materialize(scope, u, false)));
+      const expected = UNITS.filter(
+        (u) => u !== unit && (this.budgetAt(scope, u) || this.materialize(scope, u, false)),
+      );
       if (expected.length > 0) {
-        throw new UnitMismatchError(`No ${unit} budget for the subject's scopes; ${scope} has budgets in ${expected.join(', ')}`, {
-          scope,
-          requested_unit: unit,
-          expected_units: expected,
-        });
+        throw new UnitMismatchError(
+          `No ${unit} budget for the subject's scopes; ${scope} has budgets in ${expected.join(', ')}`,
+          {
+            scope,
+            requested_unit: unit,
+            expected_units: expected,
+          },
+        );
       }
     }
   }

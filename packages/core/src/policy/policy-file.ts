@@ -26,13 +26,17 @@ export async function loadPolicyFile(path: string): Promise<GovernorPolicy> {
   try {
     data = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
-    throw new InvalidRequestError(`${path}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+    throw new InvalidRequestError(
+      `${path}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
+    );
   }
   try {
     return parsePolicy(data);
   } catch (error) {
     if (error instanceof InvalidRequestError) {
-      throw new InvalidRequestError(error.issues.map((i) => ({ path: `${path}: ${i.path}`, message: i.message })));
+      throw new InvalidRequestError(
+        error.issues.map((i) => ({ path: `${path}: ${i.path}`, message: i.message })),
+      );
     }
     throw error;
   }
@@ -45,7 +49,8 @@ export async function loadPolicyFile(path: string): Promise<GovernorPolicy> {
  */
 export async function applyPolicy(admin: LedgerAdmin, policy: GovernorPolicy): Promise<void> {
   for (const budget of policy.budgets ?? []) {
-    if (!(await admin.getBudget({ scope: budget.scope, unit: budget.unit }))) await admin.createBudget(budget);
+    if (!(await admin.getBudget({ scope: budget.scope, unit: budget.unit })))
+      await admin.createBudget(budget);
   }
   for (const template of policy.templates ?? []) await admin.addTemplate(template);
   if (policy.degradation) await admin.setDegradationPolicy(policy.degradation);

@@ -18,10 +18,14 @@ export interface RiskPointTable {
 }
 
 const matches = (pattern: string | undefined, value: string) =>
-  pattern === undefined || (pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : pattern === value);
+  pattern === undefined ||
+  (pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : pattern === value);
 
 /** RISK_POINTS for `action`, or undefined when no rule and no default applies. */
-export function riskPointsFor(table: RiskPointTable | undefined, action: Pick<Action, 'kind' | 'name'>): number | undefined {
+export function riskPointsFor(
+  table: RiskPointTable | undefined,
+  action: Pick<Action, 'kind' | 'name'>,
+): number | undefined {
   if (!table) return undefined;
   const applicable = table.rules.filter((r) => matches(r.name, action.name) && matches(r.kind, action.kind));
   const best = applicable.find((r) => r.name !== undefined) ?? applicable[0];

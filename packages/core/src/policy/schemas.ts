@@ -11,7 +11,12 @@ export const amountChange = z.strictObject({ ...key, amount: amountValue });
 export const capsChange = z.strictObject({ ...key, caps: caps.optional() });
 
 export const budgetDefinition = z
-  .strictObject({ ...key, allocated: amountValue, overdraftLimit: amountValue.optional(), caps: caps.optional() })
+  .strictObject({
+    ...key,
+    allocated: amountValue,
+    overdraftLimit: amountValue.optional(),
+    caps: caps.optional(),
+  })
   .refine((d) => d.allocated + (d.overdraftLimit ?? 0) <= MAX_AMOUNT, {
     error: `allocated + overdraftLimit must be at most ${MAX_AMOUNT}`,
     path: ['allocated'],
@@ -33,9 +38,12 @@ export const degradationPolicy = z.strictObject({
           .number()
           .gt(0, { error: 'must be more than 0 and at most 100' })
           .max(100, { error: 'must be more than 0 and at most 100' })
-          .refine((p) => Number.isInteger(Math.round(p * 100)) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-9, {
-            error: 'must have at most two decimals',
-          }),
+          .refine(
+            (p) => Number.isInteger(Math.round(p * 100)) && Math.abs(p * 100 - Math.round(p * 100)) < 1e-9,
+            {
+              error: 'must have at most two decimals',
+            },
+          ),
         caps,
       }),
     )
@@ -52,7 +60,9 @@ export const fileAmount = z.union([
   amountValue,
   z
     .string()
-    .regex(/^\s*\$?\s*\d+(\.\d{1,8})?\s*(USD)?\s*$/i, { error: 'must be an integer or a dollar amount like "$2.50"' })
+    .regex(/^\s*\$?\s*\d+(\.\d{1,8})?\s*(USD)?\s*$/i, {
+      error: 'must be an integer or a dollar amount like "$2.50"',
+    })
     .transform((s) => parseUsd(s)),
 ]);
 
@@ -83,7 +93,15 @@ export const riskPointTable = z.strictObject({
 export const policyFile = z.strictObject({
   budgets: z.array(fileBudget).default([]),
   templates: z
-    .array(z.strictObject({ match: z.string().min(1), unit, allocated: fileAmount, overdraftLimit: fileAmount.optional(), caps: caps.optional() }))
+    .array(
+      z.strictObject({
+        match: z.string().min(1),
+        unit,
+        allocated: fileAmount,
+        overdraftLimit: fileAmount.optional(),
+        caps: caps.optional(),
+      }),
+    )
     .default([]),
   degradation: degradationPolicy.optional(),
   riskPoints: riskPointTable.optional(),

@@ -4,15 +4,15 @@
  * one `path: rule` line per problem.
  */
 import { z } from 'zod';
+import { RESERVATION_SORT_KEYS } from './messages.js';
 import {
   MAX_AMOUNT,
   OVERAGE_POLICIES,
   RESERVATION_STATUSES,
   SUBJECT_LEVELS,
-  UNITS,
   type SubjectLevel,
+  UNITS,
 } from './types.js';
-import { RESERVATION_SORT_KEYS } from './messages.js';
 
 export const NAME_PATTERN = /^[a-zA-Z0-9_.-]+$/;
 export const DIMENSION_KEY_PATTERN = /^[a-z0-9_.-]+$/;
@@ -20,7 +20,10 @@ export const DIMENSION_KEY_PATTERN = /^[a-z0-9_.-]+$/;
 export const AMOUNT_RULE = `must be a non-negative safe integer (0 to ${MAX_AMOUNT})`;
 
 const intIn = (min: number, max: number) =>
-  z.number({ error: (iss) => (iss.input === undefined ? 'is required' : `must be an integer from ${min} to ${max}`) })
+  z
+    .number({
+      error: (iss) => (iss.input === undefined ? 'is required' : `must be an integer from ${min} to ${max}`),
+    })
     .int({ error: `must be an integer from ${min} to ${max}` })
     .min(min, { error: `must be an integer from ${min} to ${max}` })
     .max(max, { error: `must be an integer from ${min} to ${max}` });

@@ -106,7 +106,6 @@ export const REASON_CODES = [
   'TENANT_CLOSED',
 ] as const;
 export type KnownReasonCode = (typeof REASON_CODES)[number];
-// biome-ignore lint/complexity/noBannedTypes: keeps literal completion while accepting any string
 export type ReasonCode = KnownReasonCode | (string & {});
 
 /** Ledger state of one (scope, unit) budget. remaining = allocated − spent − reserved − debt. */

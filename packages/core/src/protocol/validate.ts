@@ -70,7 +70,11 @@ function toIssues(error: z.ZodError, prefix: readonly PropertyKey[]): Validation
  * offending field and its rule, e.g. `subject.tenant: must match ^[a-zA-Z0-9_.-]+$`.
  * Returns a fresh copy: later changes to `input` never reach the ledger.
  */
-export function validate<S extends z.ZodType>(schema: S, input: unknown, prefix: readonly PropertyKey[] = []): z.output<S> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): z.output<S> {
   const result = schema.safeParse(input, { error: describe });
   if (result.success) return result.data;
   throw new InvalidRequestError(toIssues(result.error, prefix));

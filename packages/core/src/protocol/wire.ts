@@ -8,7 +8,14 @@
  * - Governor extensions that are not wire fields (`blockedScope`) are dropped.
  */
 
-const OPAQUE = new Set(['metadata', 'committedMetadata', 'committed_metadata', 'dimensions', 'custom', 'details']);
+const OPAQUE = new Set([
+  'metadata',
+  'committedMetadata',
+  'committed_metadata',
+  'dimensions',
+  'custom',
+  'details',
+]);
 const NOT_ON_WIRE = new Set(['blockedScope']);
 
 const toSnake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -66,4 +73,5 @@ export function fromWire<T>(json: unknown): T {
 
 /** A bare subject as protocol JSON, and back. */
 export const subjectToWireJson = (subject: object): Json => toWire({ subject }).subject as Json;
-export const subjectFromWireJson = <T>(json: object): T => fromWire<{ subject: T }>({ subject: json }).subject;
+export const subjectFromWireJson = <T>(json: object): T =>
+  fromWire<{ subject: T }>({ subject: json }).subject;

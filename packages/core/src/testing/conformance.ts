@@ -27,7 +27,11 @@ export interface ConformanceOptions {
  *     return { ledger: new MemoryAuthority({ clock }), advanceClock: (ms) => clock.advance(ms) };
  *   });
  */
-export function describeLedgerConformance(name: string, factory: LedgerFactory, options: ConformanceOptions = {}) {
+export function describeLedgerConformance(
+  name: string,
+  factory: LedgerFactory,
+  options: ConformanceOptions = {},
+) {
   describe(`ledger conformance: ${name}`, () => {
     const open: LedgerHarness[] = [];
     const fresh = async () => {

@@ -15,7 +15,11 @@ export type LedgerFactory = () => Promise<LedgerHarness>;
 
 export const USD_UNIT: Unit = 'USD_MICROCENTS';
 export const SUBJECT: Subject = { tenant: 'acme', workflow: 'support', run: 'r1' };
-export const SCOPES = ['tenant:acme', 'tenant:acme/workflow:support', 'tenant:acme/workflow:support/run:r1'] as const;
+export const SCOPES = [
+  'tenant:acme',
+  'tenant:acme/workflow:support',
+  'tenant:acme/workflow:support/run:r1',
+] as const;
 
 let counter = 0;
 /** A fresh idempotency key. */
@@ -55,7 +59,8 @@ export class TestLedger {
   /** Reserve and return the reservation id; fails the test if the answer is not an ALLOW. */
   async reserveId(amount: number, extra: Partial<ReservationCreateRequest> = {}): Promise<string> {
     const r = await this.reserve(amount, extra);
-    if (!r.reservationId) throw new Error(`expected an ALLOW with a reservation id, got ${JSON.stringify(r)}`);
+    if (!r.reservationId)
+      throw new Error(`expected an ALLOW with a reservation id, got ${JSON.stringify(r)}`);
     return r.reservationId;
   }
 

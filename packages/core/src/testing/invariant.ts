@@ -6,7 +6,11 @@ async function allActive(ledger: Ledger): Promise<ReservationDetail[]> {
   const out: ReservationDetail[] = [];
   let cursor: string | undefined;
   do {
-    const page = await ledger.listReservations({ status: 'ACTIVE', limit: 200, ...(cursor ? { cursor } : {}) });
+    const page = await ledger.listReservations({
+      status: 'ACTIVE',
+      limit: 200,
+      ...(cursor ? { cursor } : {}),
+    });
     out.push(...page.reservations);
     cursor = page.nextCursor;
   } while (cursor);
@@ -43,18 +47,25 @@ export async function assertLedgerInvariant(ledger: Ledger): Promise<BudgetInfo[
       problems.push(`${where}: remaining ${b.remaining} ≠ allocated − spent − reserved − debt`);
     }
     const expected = live.get(`${b.scope}|${b.unit}`) ?? 0;
-    if (b.reserved !== expected) problems.push(`${where}: reserved ${b.reserved} ≠ live reservations ${expected}`);
+    if (b.reserved !== expected)
+      problems.push(`${where}: reserved ${b.reserved} ≠ live reservations ${expected}`);
     if (b.remaining < 0 && b.debt === 0) problems.push(`${where}: remaining ${b.remaining} < 0 without debt`);
   }
   for (const tenant of new Set(budgets.map((b) => tenantOfScope(b.scope)))) {
     const { balances } = await ledger.balances({ tenant, includeChildren: true, limit: 200 });
     for (const bal of balances) {
       const b = budgets.find((x) => x.scope === bal.scope && x.unit === bal.remaining.unit);
-      if (!b || bal.remaining.amount !== b.remaining || bal.reserved?.amount !== b.reserved || bal.spent?.amount !== b.spent) {
+      if (
+        !b ||
+        bal.remaining.amount !== b.remaining ||
+        bal.reserved?.amount !== b.reserved ||
+        bal.spent?.amount !== b.spent
+      ) {
         problems.push(`${bal.scope}: balances() disagrees with getBudget()`);
       }
     }
   }
-  if (problems.length > 0) throw new LedgerInvariantError(`ledger invariant broken:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0)
+    throw new LedgerInvariantError(`ledger invariant broken:\n  ${problems.join('\n  ')}`);
   return budgets;
 }

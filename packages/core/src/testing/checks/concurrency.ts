@@ -19,17 +19,22 @@ export function concurrencyChecks(fresh: () => Promise<TestLedger>, options: Con
     const answers = await Promise.all(Array.from({ length: attempts }, () => t.reserve(2)));
     const accepted = answers.filter((a) => a.decision === 'ALLOW');
     expect(accepted).toHaveLength(fits);
-    expect(answers.filter((a) => a.decision === 'DENY' && a.reasonCode === 'BUDGET_EXCEEDED')).toHaveLength(attempts - fits);
+    expect(answers.filter((a) => a.decision === 'DENY' && a.reasonCode === 'BUDGET_EXCEEDED')).toHaveLength(
+      attempts - fits,
+    );
     expect(new Set(accepted.map((a) => a.reservationId)).size).toBe(fits);
     expect(await t.budgetOf(SCOPES[2])).toMatchObject({ reserved: fits * 2, remaining: 0 });
     await t.check();
 
     const settled = await Promise.all(
-      accepted.map((a, i) => (i % 3 === 0 ? t.release(a.reservationId as string) : t.commit(a.reservationId as string, 1))),
+      accepted.map((a, i) =>
+        i % 3 === 0 ? t.release(a.reservationId as string) : t.commit(a.reservationId as string, 1),
+      ),
     );
     const charged = settled.reduce((sum, s) => sum + ('charged' in s ? s.charged.amount : 0), 0);
     expect(charged).toBe(fits - Math.ceil(fits / 3));
-    for (const scope of SCOPES) expect(await t.budgetOf(scope)).toMatchObject({ reserved: 0, spent: charged });
+    for (const scope of SCOPES)
+      expect(await t.budgetOf(scope)).toMatchObject({ reserved: 0, spent: charged });
     await t.check();
   });
 
@@ -42,7 +47,10 @@ export function concurrencyChecks(fresh: () => Promise<TestLedger>, options: Con
     expect(await t.budgetOf(SCOPES[0])).toMatchObject({ reserved: 3 });
     const commits = await Promise.all(
       Array.from({ length: 50 }, () =>
-        t.ledger.commit(answers[0]?.reservationId as string, { idempotencyKey: 'same-commit', actual: { unit: USD_UNIT, amount: 2 } }),
+        t.ledger.commit(answers[0]?.reservationId as string, {
+          idempotencyKey: 'same-commit',
+          actual: { unit: USD_UNIT, amount: 2 },
+        }),
       ),
     );
     expect(new Set(commits.map((c) => c.charged.amount))).toEqual(new Set([2]));

@@ -56,7 +56,10 @@ export function expiryChecks(fresh: () => Promise<TestLedger>) {
     expect(x.expiresAtMs).toBe((r.expiresAtMs as number) + 10_000);
     expect(x.remainingTtlMs).toBe(16_000);
     await t.advance(16_001);
-    await expectError(t.ledger.extend(id, { idempotencyKey: key(), extendByMs: 1_000 }), 'RESERVATION_EXPIRED');
+    await expectError(
+      t.ledger.extend(id, { idempotencyKey: key(), extendByMs: 1_000 }),
+      'RESERVATION_EXPIRED',
+    );
     expect((await t.commit(id, 10)).charged.amount).toBe(10);
     await t.check();
   });

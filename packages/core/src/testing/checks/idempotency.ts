@@ -13,7 +13,9 @@ export function idempotencyChecks(fresh: () => Promise<TestLedger>) {
     expect(b.reservationId).toBe(a.reservationId);
     expect(b.decision).toBe(a.decision);
     expect(await t.remaining(SCOPES[0])).toBe(70);
-    expect((await t.ledger.listReservations({ idempotencyKey: request.idempotencyKey })).reservations).toHaveLength(1);
+    expect(
+      (await t.ledger.listReservations({ idempotencyKey: request.idempotencyKey })).reservations,
+    ).toHaveLength(1);
     await t.check();
   });
 
@@ -60,7 +62,10 @@ export function idempotencyChecks(fresh: () => Promise<TestLedger>) {
     const a = await t.reserve(10, { idempotencyKey });
     const b = await t.reserve(10, { idempotencyKey, subject: { tenant: 'globex' } });
     expect(b.reservationId).not.toBe(a.reservationId);
-    const c = await t.ledger.commit(a.reservationId as string, { idempotencyKey, actual: { unit: USD_UNIT, amount: 4 } });
+    const c = await t.ledger.commit(a.reservationId as string, {
+      idempotencyKey,
+      actual: { unit: USD_UNIT, amount: 4 },
+    });
     expect(c.charged.amount).toBe(4);
     expect(await t.remaining('tenant:globex')).toBe(90);
     expect(await t.remaining(SCOPES[0])).toBe(96);
@@ -75,7 +80,10 @@ export function idempotencyChecks(fresh: () => Promise<TestLedger>) {
     const first = await t.ledger.commit(id, request);
     const again = await t.ledger.commit(id, request);
     expect(again).toEqual(first);
-    await expectError(t.ledger.commit(id, { ...request, actual: { unit: USD_UNIT, amount: 21 } }), 'IDEMPOTENCY_MISMATCH');
+    await expectError(
+      t.ledger.commit(id, { ...request, actual: { unit: USD_UNIT, amount: 21 } }),
+      'IDEMPOTENCY_MISMATCH',
+    );
     expect(await t.budgetOf(SCOPES[0])).toMatchObject({ spent: 20, reserved: 0 });
     await t.check();
   });
@@ -89,12 +97,25 @@ export function idempotencyChecks(fresh: () => Promise<TestLedger>) {
     expect((await t.ledger.extend(id, ext)).expiresAtMs).toBe(x1.expiresAtMs);
     const rel = { idempotencyKey: key() };
     expect(await t.ledger.release(id, rel)).toEqual(await t.ledger.release(id, rel));
-    const ev = { idempotencyKey: key(), subject: SUBJECT, action: { kind: 'tool.call', name: 'x' }, actual: { unit: USD_UNIT, amount: 7 } } as const;
+    const ev = {
+      idempotencyKey: key(),
+      subject: SUBJECT,
+      action: { kind: 'tool.call', name: 'x' },
+      actual: { unit: USD_UNIT, amount: 7 },
+    } as const;
     const e1 = await t.ledger.event(ev);
     expect((await t.ledger.event(ev)).eventId).toBe(e1.eventId);
-    await expectError(t.ledger.event({ ...ev, actual: { unit: USD_UNIT, amount: 8 } }), 'IDEMPOTENCY_MISMATCH');
+    await expectError(
+      t.ledger.event({ ...ev, actual: { unit: USD_UNIT, amount: 8 } }),
+      'IDEMPOTENCY_MISMATCH',
+    );
     expect((await t.budgetOf(SCOPES[0])).spent).toBe(7);
-    const dec = { idempotencyKey: key(), subject: SUBJECT, action: { kind: 'tool.call', name: 'x' }, estimate: { unit: USD_UNIT, amount: 93 } } as const;
+    const dec = {
+      idempotencyKey: key(),
+      subject: SUBJECT,
+      action: { kind: 'tool.call', name: 'x' },
+      estimate: { unit: USD_UNIT, amount: 93 },
+    } as const;
     expect((await t.ledger.decide(dec)).decision).toBe('ALLOW');
     await t.ledger.event({ ...ev, idempotencyKey: key(), actual: { unit: USD_UNIT, amount: 5 } });
     expect((await t.ledger.decide({ ...dec, idempotencyKey: key() })).decision).toBe('DENY');

@@ -10,11 +10,26 @@ export function policyChecks(fresh: () => Promise<TestLedger>) {
     await t.budgets(100);
     await expectError(t.budget(SCOPES[0], 5), 'INVALID_REQUEST', 'already exists');
     await t.commit(await t.reserveId(30), 30);
-    expect(await t.ledger.fund({ scope: SCOPES[0], unit: USD_UNIT, amount: 50 })).toMatchObject({ allocated: 150, remaining: 120 });
-    await expectError(t.ledger.debit({ scope: SCOPES[0], unit: USD_UNIT, amount: 121 }), 'INVALID_REQUEST', 'remaining');
-    expect(await t.ledger.debit({ scope: SCOPES[0], unit: USD_UNIT, amount: 20 })).toMatchObject({ allocated: 130, remaining: 100 });
-    expect(await t.ledger.setAllocation({ scope: SCOPES[0], unit: USD_UNIT, amount: 40 })).toMatchObject({ remaining: 10 });
-    expect(await t.ledger.resetSpent({ scope: SCOPES[0], unit: USD_UNIT })).toMatchObject({ spent: 0, remaining: 40 });
+    expect(await t.ledger.fund({ scope: SCOPES[0], unit: USD_UNIT, amount: 50 })).toMatchObject({
+      allocated: 150,
+      remaining: 120,
+    });
+    await expectError(
+      t.ledger.debit({ scope: SCOPES[0], unit: USD_UNIT, amount: 121 }),
+      'INVALID_REQUEST',
+      'remaining',
+    );
+    expect(await t.ledger.debit({ scope: SCOPES[0], unit: USD_UNIT, amount: 20 })).toMatchObject({
+      allocated: 130,
+      remaining: 100,
+    });
+    expect(await t.ledger.setAllocation({ scope: SCOPES[0], unit: USD_UNIT, amount: 40 })).toMatchObject({
+      remaining: 10,
+    });
+    expect(await t.ledger.resetSpent({ scope: SCOPES[0], unit: USD_UNIT })).toMatchObject({
+      spent: 0,
+      remaining: 40,
+    });
     await expectError(t.ledger.fund({ scope: 'tenant:nobody', unit: USD_UNIT, amount: 1 }), 'NOT_FOUND');
     await t.check();
   });
@@ -26,7 +41,9 @@ export function policyChecks(fresh: () => Promise<TestLedger>) {
     const run = (id: string) => ({ subject: { tenant: 'acme', workflow: 'support', run: id } });
     const dry = await t.reserve(50, { ...run('a'), dryRun: true });
     expect(dry.affectedScopes).toEqual(['tenant:acme', 'tenant:acme/workflow:support/run:a']);
-    expect(await t.ledger.getBudget({ scope: 'tenant:acme/workflow:support/run:a', unit: USD_UNIT })).toBeUndefined();
+    expect(
+      await t.ledger.getBudget({ scope: 'tenant:acme/workflow:support/run:a', unit: USD_UNIT }),
+    ).toBeUndefined();
     expect((await t.reserve(150, run('a'))).decision).toBe('ALLOW');
     expect((await t.reserve(100, run('a'))).decision).toBe('DENY');
     expect((await t.reserve(150, run('b'))).decision).toBe('ALLOW');
@@ -59,7 +76,12 @@ export function policyChecks(fresh: () => Promise<TestLedger>) {
     const at95 = await t.reserve(1);
     expect(at95.decision).toBe('ALLOW_WITH_CAPS');
     expect(at95.caps).toEqual({ maxTokens: 128, toolDenylist: ['send_email'] });
-    const decided = await t.ledger.decide({ idempotencyKey: key(), subject: { tenant: 'acme' }, action: { kind: 'a', name: 'b' }, estimate: { unit: USD_UNIT, amount: 1 } });
+    const decided = await t.ledger.decide({
+      idempotencyKey: key(),
+      subject: { tenant: 'acme' },
+      action: { kind: 'a', name: 'b' },
+      estimate: { unit: USD_UNIT, amount: 1 },
+    });
     expect(decided.decision).toBe('ALLOW');
     await t.check();
   });
@@ -68,7 +90,9 @@ export function policyChecks(fresh: () => Promise<TestLedger>) {
     const t = await fresh();
     await t.budget(SCOPES[0], 1_000, { caps: { maxTokens: 2_000, toolAllowlist: ['search', 'send_email'] } });
     await t.budget(SCOPES[1], 100, { caps: { maxTokens: 1_000, toolDenylist: ['send_email'] } });
-    await t.ledger.setDegradationPolicy({ tiers: [{ atPercent: 50, caps: { maxTokens: 300, cooldownMs: 1_000 } }] });
+    await t.ledger.setDegradationPolicy({
+      tiers: [{ atPercent: 50, caps: { maxTokens: 300, cooldownMs: 1_000 } }],
+    });
     const r = await t.reserve(10);
     expect(r.decision).toBe('ALLOW_WITH_CAPS');
     expect(r.caps).toEqual({ maxTokens: 1_000, toolAllowlist: ['search'], toolDenylist: ['send_email'] });
@@ -91,14 +115,26 @@ export function policyChecks(fresh: () => Promise<TestLedger>) {
     expect((await t.reserve(1, { estimate: { unit: 'TOKENS', amount: 1 } })).decision).toBe('ALLOW');
     const c = await t.commit(r.reservationId as string, MAX_AMOUNT - 3, 'TOKENS');
     expect(c.charged.amount).toBe(MAX_AMOUNT - 3);
-    expect(await t.budgetOf(SCOPES[0], 'TOKENS')).toMatchObject({ spent: MAX_AMOUNT - 3, reserved: 1, remaining: 2 });
-    await expectError(t.ledger.fund({ scope: SCOPES[0], unit: 'TOKENS', amount: 1 }), 'INVALID_REQUEST', String(MAX_AMOUNT));
+    expect(await t.budgetOf(SCOPES[0], 'TOKENS')).toMatchObject({
+      spent: MAX_AMOUNT - 3,
+      reserved: 1,
+      remaining: 2,
+    });
+    await expectError(
+      t.ledger.fund({ scope: SCOPES[0], unit: 'TOKENS', amount: 1 }),
+      'INVALID_REQUEST',
+      String(MAX_AMOUNT),
+    );
     await expectError(
       t.ledger.createBudget({ scope: SCOPES[1], unit: 'TOKENS', allocated: MAX_AMOUNT, overdraftLimit: 1 }),
       'INVALID_REQUEST',
       String(MAX_AMOUNT),
     );
-    await expectError(t.ledger.createBudget({ scope: SCOPES[1], unit: 'TOKENS', allocated: MAX_AMOUNT + 1 }), 'INVALID_REQUEST', 'safe integer');
+    await expectError(
+      t.ledger.createBudget({ scope: SCOPES[1], unit: 'TOKENS', allocated: MAX_AMOUNT + 1 }),
+      'INVALID_REQUEST',
+      'safe integer',
+    );
     await t.check();
   });
 }

@@ -10,7 +10,10 @@ export function queryChecks(fresh: () => Promise<TestLedger>) {
     await t.ledger.createBudget({ scope: SCOPES[0], unit: 'RISK_POINTS', allocated: 9 });
     await t.ledger.createBudget({ scope: 'tenant:globex', unit: USD_UNIT, allocated: 1 });
     const own = await t.ledger.balances({ tenant: 'acme' });
-    expect(own.balances.map((b) => `${b.scope} ${b.remaining.unit}`)).toEqual([`${SCOPES[0]} RISK_POINTS`, `${SCOPES[0]} USD_MICROCENTS`]);
+    expect(own.balances.map((b) => `${b.scope} ${b.remaining.unit}`)).toEqual([
+      `${SCOPES[0]} RISK_POINTS`,
+      `${SCOPES[0]} USD_MICROCENTS`,
+    ]);
     const run = await t.ledger.balances({ tenant: 'acme', workflow: 'support', run: 'r1' });
     expect(run.balances.map((b) => b.scope)).toEqual([SCOPES[2]]);
     const all = await t.ledger.balances({ tenant: 'acme', includeChildren: true });
@@ -18,7 +21,12 @@ export function queryChecks(fresh: () => Promise<TestLedger>) {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await t.ledger.balances({ tenant: 'acme', includeChildren: true, limit: 3, ...(cursor ? { cursor } : {}) });
+      const page = await t.ledger.balances({
+        tenant: 'acme',
+        includeChildren: true,
+        limit: 3,
+        ...(cursor ? { cursor } : {}),
+      });
       seen.push(...page.balances.map((b) => `${b.scope} ${b.remaining.unit}`));
       expect(page.hasMore ?? false).toBe(page.nextCursor !== undefined);
       cursor = page.nextCursor;
@@ -26,7 +34,11 @@ export function queryChecks(fresh: () => Promise<TestLedger>) {
     expect(seen).toEqual(all.balances.map((b) => `${b.scope} ${b.remaining.unit}`));
     await expectError(t.ledger.balances({ tenant: 'acme', cursor: 'bogus' }), 'INVALID_REQUEST', 'cursor');
     const first = await t.ledger.balances({ tenant: 'acme', includeChildren: true, limit: 1 });
-    await expectError(t.ledger.balances({ tenant: 'globex', cursor: first.nextCursor as string }), 'INVALID_REQUEST', 'cursor');
+    await expectError(
+      t.ledger.balances({ tenant: 'globex', cursor: first.nextCursor as string }),
+      'INVALID_REQUEST',
+      'cursor',
+    );
   });
 
   it('lists reservations by status, key, subject and time, sorted and paged', async () => {
@@ -39,7 +51,11 @@ export function queryChecks(fresh: () => Promise<TestLedger>) {
     }
     await t.commit(ids[0] as string, 5);
     await t.release(ids[1] as string);
-    const active = await t.ledger.listReservations({ status: 'ACTIVE', sortBy: 'created_at_ms', sortDir: 'asc' });
+    const active = await t.ledger.listReservations({
+      status: 'ACTIVE',
+      sortBy: 'created_at_ms',
+      sortDir: 'asc',
+    });
     expect(active.reservations.map((r) => r.reservationId)).toEqual(ids.slice(2));
     expect(active.reservations[0]?.metadata).toBeUndefined();
     const withMeta = await t.ledger.listReservations({ idempotencyKey: 'list-3', include: ['metadata'] });
@@ -55,7 +71,10 @@ export function queryChecks(fresh: () => Promise<TestLedger>) {
       sortDir: 'asc',
     });
     expect(window.reservations.map((r) => r.reservationId)).toEqual([ids[2], ids[3]]);
-    const finalized = await t.ledger.listReservations({ finalizedFrom: '2000-01-01T00:00:00Z', sortDir: 'asc' });
+    const finalized = await t.ledger.listReservations({
+      finalizedFrom: '2000-01-01T00:00:00Z',
+      sortDir: 'asc',
+    });
     expect(finalized.reservations.map((r) => r.reservationId).sort()).toEqual([ids[0], ids[1]].sort());
     const blank = await t.ledger.listReservations({ from: '', to: '  ' });
     expect(blank.reservations).toHaveLength(5);
@@ -63,7 +82,11 @@ export function queryChecks(fresh: () => Promise<TestLedger>) {
     const pages: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await t.ledger.listReservations({ limit: 2, sortBy: 'reservation_id', ...(cursor ? { cursor } : {}) });
+      const page = await t.ledger.listReservations({
+        limit: 2,
+        sortBy: 'reservation_id',
+        ...(cursor ? { cursor } : {}),
+      });
       pages.push(...page.reservations.map((r) => r.reservationId));
       cursor = page.nextCursor;
     } while (cursor);

@@ -66,9 +66,18 @@ export function reserveChecks(fresh: () => Promise<TestLedger>) {
     expect(r.reserved).toEqual({ unit: USD_UNIT, amount: 250 });
     expect(r.remainingTtlMs).toBe(10_000);
     expect(r.caps).toBeUndefined();
-    expect(r.balances?.[0]).toMatchObject({ scope: SCOPES[0], remaining: { amount: 750 }, reserved: { amount: 250 } });
+    expect(r.balances?.[0]).toMatchObject({
+      scope: SCOPES[0],
+      remaining: { amount: 750 },
+      reserved: { amount: 250 },
+    });
     const detail = await t.ledger.getReservation(r.reservationId as string);
-    expect(detail).toMatchObject({ status: 'ACTIVE', subject: SUBJECT, reserved: { amount: 250 }, scopePath: SCOPES[2] });
+    expect(detail).toMatchObject({
+      status: 'ACTIVE',
+      subject: SUBJECT,
+      reserved: { amount: 250 },
+      scopePath: SCOPES[2],
+    });
     expect(detail.expiresAtMs - detail.createdAtMs).toBe(10_000);
     expect(r.expiresAtMs).toBe(detail.expiresAtMs);
   });
@@ -80,9 +89,22 @@ export function reserveChecks(fresh: () => Promise<TestLedger>) {
     expect(e.status).toBe(404);
     const dry = await t.reserve(1, { dryRun: true });
     expect(dry).toMatchObject({ decision: 'DENY', reasonCode: 'BUDGET_NOT_FOUND' });
-    const decided = await t.ledger.decide({ idempotencyKey: key(), subject: SUBJECT, action: { kind: 'a', name: 'b' }, estimate: { unit: USD_UNIT, amount: 1 } });
+    const decided = await t.ledger.decide({
+      idempotencyKey: key(),
+      subject: SUBJECT,
+      action: { kind: 'a', name: 'b' },
+      estimate: { unit: USD_UNIT, amount: 1 },
+    });
     expect(decided).toMatchObject({ decision: 'DENY', reasonCode: 'BUDGET_NOT_FOUND' });
-    await expectError(t.ledger.event({ idempotencyKey: key(), subject: SUBJECT, action: { kind: 'a', name: 'b' }, actual: { unit: USD_UNIT, amount: 1 } }), 'NOT_FOUND');
+    await expectError(
+      t.ledger.event({
+        idempotencyKey: key(),
+        subject: SUBJECT,
+        action: { kind: 'a', name: 'b' },
+        actual: { unit: USD_UNIT, amount: 1 },
+      }),
+      'NOT_FOUND',
+    );
   });
 
   it('answers UNIT_MISMATCH when the scopes only have budgets in other units', async () => {
@@ -90,14 +112,31 @@ export function reserveChecks(fresh: () => Promise<TestLedger>) {
     await t.budgets(100);
     const e = await expectError(t.reserve(1, { estimate: { unit: 'TOKENS', amount: 1 } }), 'UNIT_MISMATCH');
     expect(e.status).toBe(400);
-    expect(e.details).toMatchObject({ scope: SCOPES[0], requested_unit: 'TOKENS', expected_units: [USD_UNIT] });
-    await expectError(t.reserve(1, { estimate: { unit: 'TOKENS', amount: 1 }, dryRun: true }), 'UNIT_MISMATCH');
+    expect(e.details).toMatchObject({
+      scope: SCOPES[0],
+      requested_unit: 'TOKENS',
+      expected_units: [USD_UNIT],
+    });
     await expectError(
-      t.ledger.decide({ idempotencyKey: key(), subject: SUBJECT, action: { kind: 'a', name: 'b' }, estimate: { unit: 'CREDITS', amount: 1 } }),
+      t.reserve(1, { estimate: { unit: 'TOKENS', amount: 1 }, dryRun: true }),
       'UNIT_MISMATCH',
     );
     await expectError(
-      t.ledger.event({ idempotencyKey: key(), subject: SUBJECT, action: { kind: 'a', name: 'b' }, actual: { unit: 'CREDITS', amount: 1 } }),
+      t.ledger.decide({
+        idempotencyKey: key(),
+        subject: SUBJECT,
+        action: { kind: 'a', name: 'b' },
+        estimate: { unit: 'CREDITS', amount: 1 },
+      }),
+      'UNIT_MISMATCH',
+    );
+    await expectError(
+      t.ledger.event({
+        idempotencyKey: key(),
+        subject: SUBJECT,
+        action: { kind: 'a', name: 'b' },
+        actual: { unit: 'CREDITS', amount: 1 },
+      }),
       'UNIT_MISMATCH',
     );
   });
@@ -134,9 +173,18 @@ export function reserveChecks(fresh: () => Promise<TestLedger>) {
     const t = await fresh();
     await t.budgets(100);
     const ask = (amount: number) =>
-      t.ledger.decide({ idempotencyKey: key(), subject: SUBJECT, action: { kind: 'tool.call', name: 'x' }, estimate: { unit: USD_UNIT, amount } });
+      t.ledger.decide({
+        idempotencyKey: key(),
+        subject: SUBJECT,
+        action: { kind: 'tool.call', name: 'x' },
+        estimate: { unit: USD_UNIT, amount },
+      });
     expect(await ask(100)).toMatchObject({ decision: 'ALLOW', affectedScopes: [SCOPES[0]] });
-    expect(await ask(101)).toMatchObject({ decision: 'DENY', reasonCode: 'BUDGET_EXCEEDED', blockedScope: SCOPES[0] });
+    expect(await ask(101)).toMatchObject({
+      decision: 'DENY',
+      reasonCode: 'BUDGET_EXCEEDED',
+      blockedScope: SCOPES[0],
+    });
     await t.ledger.freeze({ scope: SCOPES[0], unit: USD_UNIT });
     expect(await ask(1)).toMatchObject({ decision: 'DENY', reasonCode: 'BUDGET_FROZEN' });
     expect(await t.remaining(SCOPES[0])).toBe(100);

@@ -2,7 +2,11 @@ import { expect, it } from 'vitest';
 import { expectError } from '../expect-error.js';
 import { key, SCOPES, SUBJECT, type TestLedger, USD_UNIT } from '../harness.js';
 
-const event = (t: TestLedger, amount: number, overagePolicy?: 'REJECT' | 'ALLOW_IF_AVAILABLE' | 'ALLOW_WITH_OVERDRAFT') =>
+const event = (
+  t: TestLedger,
+  amount: number,
+  overagePolicy?: 'REJECT' | 'ALLOW_IF_AVAILABLE' | 'ALLOW_WITH_OVERDRAFT',
+) =>
   t.ledger.event({
     idempotencyKey: key('evt'),
     subject: SUBJECT,
@@ -18,8 +22,15 @@ export function settleChecks(fresh: () => Promise<TestLedger>) {
     await t.budgets(1000, 500);
     const id = await t.reserveId(300);
     const c = await t.commit(id, 120);
-    expect(c).toMatchObject({ status: 'COMMITTED', charged: { unit: USD_UNIT, amount: 120 }, released: { amount: 180 } });
-    for (const [scope, allocated] of [[SCOPES[0], 1000], [SCOPES[1], 500]] as const) {
+    expect(c).toMatchObject({
+      status: 'COMMITTED',
+      charged: { unit: USD_UNIT, amount: 120 },
+      released: { amount: 180 },
+    });
+    for (const [scope, allocated] of [
+      [SCOPES[0], 1000],
+      [SCOPES[1], 500],
+    ] as const) {
       expect(await t.budgetOf(scope)).toMatchObject({ spent: 120, reserved: 0, remaining: allocated - 120 });
     }
     const detail = await t.ledger.getReservation(id);
@@ -53,10 +64,19 @@ export function settleChecks(fresh: () => Promise<TestLedger>) {
     const id = await t.reserveId(100);
     const c = await t.commit(id, 200);
     expect(c.charged.amount).toBe(130);
-    expect(await t.budgetOf(SCOPES[1])).toMatchObject({ spent: 130, debt: 0, remaining: 0, isOverLimit: true });
+    expect(await t.budgetOf(SCOPES[1])).toMatchObject({
+      spent: 130,
+      debt: 0,
+      remaining: 0,
+      isOverLimit: true,
+    });
     expect(await t.budgetOf(SCOPES[0])).toMatchObject({ spent: 130, isOverLimit: false });
     const r = await t.reserve(0);
-    expect(r).toMatchObject({ decision: 'DENY', reasonCode: 'OVERDRAFT_LIMIT_EXCEEDED', blockedScope: SCOPES[1] });
+    expect(r).toMatchObject({
+      decision: 'DENY',
+      reasonCode: 'OVERDRAFT_LIMIT_EXCEEDED',
+      blockedScope: SCOPES[1],
+    });
     await t.ledger.fund({ scope: SCOPES[1], unit: USD_UNIT, amount: 50 });
     expect((await t.budgetOf(SCOPES[1])).isOverLimit).toBe(false);
     expect((await t.reserve(50)).decision).toBe('ALLOW');
@@ -81,7 +101,12 @@ export function settleChecks(fresh: () => Promise<TestLedger>) {
     const id = await t.reserveId(80, { overagePolicy: 'ALLOW_WITH_OVERDRAFT' });
     const c = await t.commit(id, 130);
     expect(c.charged.amount).toBe(130);
-    expect(await t.budgetOf(SCOPES[0])).toMatchObject({ spent: 100, debt: 30, remaining: -30, isOverLimit: false });
+    expect(await t.budgetOf(SCOPES[0])).toMatchObject({
+      spent: 100,
+      debt: 30,
+      remaining: -30,
+      isOverLimit: false,
+    });
     expect(await t.reserve(1)).toMatchObject({ decision: 'DENY', reasonCode: 'BUDGET_EXCEEDED' });
     await t.check();
   });
@@ -103,13 +128,28 @@ export function settleChecks(fresh: () => Promise<TestLedger>) {
     await t.ledger.setOverdraftLimit({ scope: SCOPES[0], unit: USD_UNIT, amount: 30 });
     expect(await t.reserve(0)).toMatchObject({ decision: 'DENY', reasonCode: 'OVERDRAFT_LIMIT_EXCEEDED' });
     await t.ledger.setOverdraftLimit({ scope: SCOPES[0], unit: USD_UNIT, amount: 0 });
-    expect(await t.reserve(0)).toMatchObject({ decision: 'DENY', reasonCode: 'DEBT_OUTSTANDING', blockedScope: SCOPES[0] });
+    expect(await t.reserve(0)).toMatchObject({
+      decision: 'DENY',
+      reasonCode: 'DEBT_OUTSTANDING',
+      blockedScope: SCOPES[0],
+    });
     await t.ledger.fund({ scope: SCOPES[0], unit: USD_UNIT, amount: 10 });
     expect(await t.budgetOf(SCOPES[0])).toMatchObject({ debt: 30, spent: 110, allocated: 110 });
-    const decided = await t.ledger.decide({ idempotencyKey: key(), subject: SUBJECT, action: { kind: 'a', name: 'b' }, estimate: { unit: USD_UNIT, amount: 0 } });
+    const decided = await t.ledger.decide({
+      idempotencyKey: key(),
+      subject: SUBJECT,
+      action: { kind: 'a', name: 'b' },
+      estimate: { unit: USD_UNIT, amount: 0 },
+    });
     expect(decided).toMatchObject({ decision: 'DENY', reasonCode: 'DEBT_OUTSTANDING' });
     await t.ledger.fund({ scope: SCOPES[0], unit: USD_UNIT, amount: 100 });
-    expect(await t.budgetOf(SCOPES[0])).toMatchObject({ debt: 0, spent: 140, allocated: 210, remaining: 70, isOverLimit: false });
+    expect(await t.budgetOf(SCOPES[0])).toMatchObject({
+      debt: 0,
+      spent: 140,
+      allocated: 210,
+      remaining: 70,
+      isOverLimit: false,
+    });
     expect((await t.reserve(70)).decision).toBe('ALLOW');
     await t.check();
   });
@@ -120,7 +160,8 @@ export function settleChecks(fresh: () => Promise<TestLedger>) {
     const id = await t.reserveId(60);
     const r = await t.release(id);
     expect(r).toMatchObject({ status: 'RELEASED', released: { unit: USD_UNIT, amount: 60 } });
-    for (const scope of SCOPES) expect(await t.budgetOf(scope)).toMatchObject({ reserved: 0, spent: 0, remaining: 100 });
+    for (const scope of SCOPES)
+      expect(await t.budgetOf(scope)).toMatchObject({ reserved: 0, spent: 0, remaining: 100 });
     expect((await t.ledger.getReservation(id)).status).toBe('RELEASED');
     await t.check();
   });
@@ -132,7 +173,10 @@ export function settleChecks(fresh: () => Promise<TestLedger>) {
     await t.commit(id, 5);
     await expectError(t.commit(id, 5), 'RESERVATION_FINALIZED');
     await expectError(t.release(id), 'RESERVATION_FINALIZED');
-    await expectError(t.ledger.extend(id, { idempotencyKey: key(), extendByMs: 1000 }), 'RESERVATION_FINALIZED');
+    await expectError(
+      t.ledger.extend(id, { idempotencyKey: key(), extendByMs: 1000 }),
+      'RESERVATION_FINALIZED',
+    );
     const released = await t.reserveId(10);
     await t.release(released);
     await expectError(t.commit(released, 1), 'RESERVATION_FINALIZED');
@@ -181,13 +225,21 @@ export function settleChecks(fresh: () => Promise<TestLedger>) {
     await t.budgets(100, 100);
     const inflight = await t.reserveId(10);
     await t.ledger.freeze({ scope: SCOPES[1], unit: USD_UNIT });
-    expect(await t.reserve(1)).toMatchObject({ decision: 'DENY', reasonCode: 'BUDGET_FROZEN', blockedScope: SCOPES[1] });
+    expect(await t.reserve(1)).toMatchObject({
+      decision: 'DENY',
+      reasonCode: 'BUDGET_FROZEN',
+      blockedScope: SCOPES[1],
+    });
     await expectError(event(t, 1), 'BUDGET_FROZEN');
     expect((await t.commit(inflight, 7)).charged.amount).toBe(7);
     await t.ledger.unfreeze({ scope: SCOPES[1], unit: USD_UNIT });
     expect((await t.reserve(1)).decision).toBe('ALLOW');
     await t.ledger.close({ scope: SCOPES[0], unit: USD_UNIT });
-    expect(await t.reserve(1)).toMatchObject({ decision: 'DENY', reasonCode: 'BUDGET_CLOSED', blockedScope: SCOPES[0] });
+    expect(await t.reserve(1)).toMatchObject({
+      decision: 'DENY',
+      reasonCode: 'BUDGET_CLOSED',
+      blockedScope: SCOPES[0],
+    });
     await expectError(event(t, 1), 'BUDGET_CLOSED');
     await expectError(t.ledger.unfreeze({ scope: SCOPES[0], unit: USD_UNIT }), 'INVALID_REQUEST', 'closed');
     await t.check();
