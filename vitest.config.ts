@@ -8,5 +8,6 @@ export default defineConfig({
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
     testTimeout: 30_000,
+    globalSetup: ['./vitest.global-setup.ts'],
   },
 });

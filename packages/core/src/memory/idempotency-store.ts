@@ -1,11 +1,11 @@
 import { IdempotencyMismatchError } from '../errors.js';
+import { Fifo } from './fifo.js';
 
 export type IdempotentOperation = 'reserve' | 'commit' | 'release' | 'extend' | 'decide' | 'event';
 
 interface IdempotencyRecord {
   fingerprint: string;
   response: unknown;
-  storedAt: number;
 }
 
 /**
@@ -15,6 +15,7 @@ interface IdempotencyRecord {
  */
 export class IdempotencyStore {
   #records = new Map<string, IdempotencyRecord>();
+  #order = new Fifo();
 
   constructor(
     private readonly retentionMs: number,
@@ -42,14 +43,16 @@ export class IdempotencyStore {
     response: unknown,
     now: number,
   ) {
-    this.#records.set(`${tenant}\u0000${op}\u0000${key}`, { fingerprint, response, storedAt: now });
+    const id = `${tenant}\u0000${op}\u0000${key}`;
+    if (!this.#records.has(id)) this.#order.push(now, id);
+    this.#records.set(id, { fingerprint, response });
   }
 
-  /** Drop records past retention or over the size bound; insertion order is time order. */
+  /** Drop records past retention or over the size bound, oldest first. */
   prune(now: number): void {
-    for (const [key, record] of this.#records) {
-      if (record.storedAt + this.retentionMs >= now && this.#records.size <= this.maxRecords) return;
-      this.#records.delete(key);
-    }
+    this.#order.shiftWhile(
+      (storedAt, size) => storedAt + this.retentionMs < now || size > this.maxRecords,
+      (id) => this.#records.delete(id),
+    );
   }
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Authority, DegradationPolicy } from '../authority.js';
-import { canonicalJson } from '../canonical-json.js';
+import { fingerprintOf } from '../canonical-json.js';
 import { type Clock, systemClock } from '../clock.js';
 import {
   BudgetClosedError,
@@ -32,6 +32,7 @@ import { validate } from '../protocol/validate.js';
 import { deriveScopes, scopePathOf } from '../scopes.js';
 import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
+import { Fifo } from './fifo.js';
 import { IdempotencyStore } from './idempotency-store.js';
 
 export interface MemoryAuthorityOptions {
@@ -41,11 +42,11 @@ export interface MemoryAuthorityOptions {
   maxExtensions?: number;
   /** How long successful answers replay for the same idempotency key; default 24 h. */
   idempotencyRetentionMs?: number;
-  /** Most idempotency records kept (oldest dropped first); default 200,000. */
+  /** Most idempotency records kept (oldest dropped first); default 100,000. */
   maxIdempotencyRecords?: number;
   /** How long finalized and expired reservations stay listable; default 1 h. */
   reservationRetentionMs?: number;
-  /** Most finalized reservations kept (oldest dropped first); default 100,000. */
+  /** Most finalized reservations kept (oldest dropped first); default 20,000. */
   maxFinalizedReservations?: number;
 }
 
@@ -67,7 +68,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   readonly #reservationRetentionMs: number;
   readonly #maxFinalized: number;
   readonly #reservations = new Map<string, ReservationRecord>();
-  readonly #finalized = new Map<string, number>();
+  readonly #finalized = new Fifo();
   readonly #deadlines = new DeadlineHeap();
   readonly #idempotency: IdempotencyStore;
 
@@ -76,24 +77,29 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     this.#clock = options.clock ?? systemClock;
     this.#maxExtensions = options.maxExtensions ?? Number.POSITIVE_INFINITY;
     this.#reservationRetentionMs = options.reservationRetentionMs ?? 3_600_000;
-    this.#maxFinalized = options.maxFinalizedReservations ?? 100_000;
+    this.#maxFinalized = options.maxFinalizedReservations ?? 20_000;
     this.#idempotency = new IdempotencyStore(
       options.idempotencyRetentionMs ?? 86_400_000,
-      options.maxIdempotencyRecords ?? 200_000,
+      options.maxIdempotencyRecords ?? 100_000,
     );
   }
 
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
     const req: M.ReservationCreateRequest = validate(S.reservationCreateRequest, input);
     const now = this.#tick();
+    // Defaults spelled out, in schema order, so an omitted default and an explicit one fingerprint alike.
     const normalized = {
-      ...req,
+      idempotencyKey: req.idempotencyKey,
+      subject: req.subject,
+      action: req.action,
+      estimate: req.estimate,
       ttlMs: req.ttlMs ?? DEFAULT_TTL_MS,
       gracePeriodMs: req.gracePeriodMs ?? DEFAULT_GRACE_MS,
       overagePolicy: req.overagePolicy ?? 'ALLOW_IF_AVAILABLE',
       dryRun: req.dryRun ?? false,
+      metadata: req.metadata,
     };
-    const fingerprint = canonicalJson(normalized);
+    const fingerprint = fingerprintOf(normalized);
     const replay = this.#idempotency.replay<M.ReservationCreateResponse>(
       req.subject.tenant,
       'reserve',
@@ -147,7 +153,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   async decide(input: M.DecisionRequest): Promise<M.DecisionResponse> {
     const req: M.DecisionRequest = validate(S.decisionRequest, input);
     const now = this.#tick();
-    const fingerprint = canonicalJson(req);
+    const fingerprint = fingerprintOf(req);
     const replay = this.#idempotency.replay<M.DecisionResponse>(
       req.subject.tenant,
       'decide',
@@ -227,7 +233,8 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     const req: M.EventCreateRequest = validate(S.eventCreateRequest, input);
     const now = this.#tick();
     const policy = req.overagePolicy ?? 'ALLOW_IF_AVAILABLE';
-    const fingerprint = canonicalJson({ ...req, overagePolicy: policy });
+    const { overagePolicy: _given, ...rest } = req;
+    const fingerprint = fingerprintOf({ ...rest, overagePolicy: policy });
     const replay = this.#idempotency.replay<M.EventCreateResponse>(
       req.subject.tenant,
       'event',
@@ -304,11 +311,10 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       expired += 1;
     }
     this.#idempotency.prune(now);
-    for (const [id, at] of this.#finalized) {
-      if (at + this.#reservationRetentionMs >= now && this.#finalized.size <= this.#maxFinalized) break;
-      this.#finalized.delete(id);
-      this.#reservations.delete(id);
-    }
+    this.#finalized.shiftWhile(
+      (at, size) => at + this.#reservationRetentionMs < now || size > this.#maxFinalized,
+      (id) => this.#reservations.delete(id),
+    );
     return expired;
   }
 
@@ -322,7 +328,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     if (status !== 'EXPIRED') rec.detail.finalizedAtMs = now;
     if (extra.committed) rec.detail.committed = extra.committed;
     if (extra.committedMetadata) rec.detail.committedMetadata = extra.committedMetadata;
-    this.#finalized.set(rec.detail.reservationId, now);
+    this.#finalized.push(now, rec.detail.reservationId);
   }
 
   /**
@@ -337,7 +343,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   ): T {
     const now = this.#tick();
     const rec = this.#reservations.get(id);
-    const fingerprint = canonicalJson({ reservationId: id, ...req });
+    const fingerprint = fingerprintOf({ reservationId: id, ...req });
     const tenant = rec?.detail.subject.tenant;
     if (tenant !== undefined) {
       const replay = this.#idempotency.replay<T>(tenant, op, req.idempotencyKey, fingerprint);

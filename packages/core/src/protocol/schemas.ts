@@ -4,6 +4,7 @@
  * one `path: rule` line per problem.
  */
 import { z } from 'zod';
+import { sortKeysDeep } from '../canonical-json.js';
 import { RESERVATION_SORT_KEYS } from './messages.js';
 import {
   MAX_AMOUNT,
@@ -42,18 +43,25 @@ export const levelValue = z.string().min(1).max(128).regex(NAME_PATTERN);
 const dimensions = z
   .record(z.string().max(64).regex(DIMENSION_KEY_PATTERN), z.string().max(256))
   .refine((d) => Object.keys(d).length <= 16, { error: 'must have at most 16 entries' })
-  .refine((d) => !('run' in d), { error: 'must not contain `run`: use subject.run' });
+  .refine((d) => !('run' in d), { error: 'must not contain `run`: use subject.run' })
+  .transform(sortKeysDeep);
 
-export const subject = z.strictObject({
-  tenant: levelValue,
-  workspace: levelValue.optional(),
-  app: levelValue.optional(),
-  workflow: levelValue.optional(),
-  run: levelValue.optional(),
-  agent: levelValue.optional(),
-  toolset: levelValue.optional(),
-  dimensions: dimensions.optional(),
-});
+export const subject = z
+  .strictObject({
+    tenant: levelValue,
+    workspace: levelValue.optional(),
+    app: levelValue.optional(),
+    workflow: levelValue.optional(),
+    run: levelValue.optional(),
+    agent: levelValue.optional(),
+    toolset: levelValue.optional(),
+    dimensions: dimensions.optional(),
+  })
+  // On the wire `run` is one of the (at most 16) dimensions.
+  .refine((s) => !s.run || !s.dimensions || Object.keys(s.dimensions).length <= 15, {
+    error: 'must have at most 15 entries when subject.run is set (run travels as a dimension)',
+    path: ['dimensions'],
+  });
 
 export const action = z.strictObject({
   kind: z.string().min(1).max(64),
@@ -74,7 +82,7 @@ export const caps = z.strictObject({
 
 export const idempotencyKey = z.string().min(1).max(256);
 export const reservationId = z.string().min(1).max(128);
-const metadata = z.record(z.string(), z.unknown());
+const metadata = z.record(z.string(), z.unknown()).transform(sortKeysDeep);
 const overagePolicy = z.enum(OVERAGE_POLICIES);
 
 const metrics = z.strictObject({

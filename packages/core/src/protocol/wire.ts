@@ -40,7 +40,7 @@ function subjectFromWire(subject: Json): Json {
   const { run, ...rest } = dimensions;
   const out: Json = { ...levels };
   if (run !== undefined) out.run = run;
-  if (Object.keys(rest).length > 0) out.dimensions = rest;
+  if (Object.keys(rest).length > 0 || run === undefined) out.dimensions = rest;
   return out;
 }
 
