@@ -29,25 +29,10 @@ export function sortKeysDeep<T>(value: T): T {
 }
 
 /**
- * A 53-bit hash (cyrb53) of a string, base 36. Used as an idempotency payload
- * fingerprint: it is compared only among requests that share one key.
+ * Fingerprint of a validated request, compared on idempotent replays.
+ * Validated requests are canonical already: zod emits schema fields in schema
+ * order and free maps (metadata, dimensions) come out with sorted keys, so
+ * plain JSON is stable. (Kept as the string itself: hashing it cost more time
+ * than the memory it saves.)
  */
-export function hash53(text: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
-}
-
-/**
- * Fingerprint of a validated request. Validated requests are canonical already:
- * zod emits schema fields in schema order and free maps (metadata, dimensions)
- * come out with sorted keys, so plain JSON is stable.
- */
-export const fingerprintOf = (request: unknown): string => hash53(JSON.stringify(request));
+export const fingerprintOf = (request: unknown): string => JSON.stringify(request);

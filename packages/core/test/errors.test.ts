@@ -1,4 +1,12 @@
-import { ERROR_CODES, ERROR_STATUS, errorFromCode, GovernorError, InvalidRequestError, LimitExceededError, NotFoundError } from '@governor/core';
+import {
+  ERROR_CODES,
+  ERROR_STATUS,
+  errorFromCode,
+  GovernorError,
+  type InvalidRequestError,
+  type LimitExceededError,
+  NotFoundError,
+} from '@governor/core';
 import { describe, expect, it } from 'vitest';
 
 describe('errors', () => {
@@ -11,8 +19,12 @@ describe('errors', () => {
       expect(error.message).toContain(code);
     }
     expect(errorFromCode('NOT_FOUND', 'x')).toBeInstanceOf(NotFoundError);
-    expect((errorFromCode('LIMIT_EXCEEDED', 'slow', { retry_after_ms: 1500 }) as LimitExceededError).retryAfterMs).toBe(1500);
-    const invalid = errorFromCode('INVALID_REQUEST', 'a: b', { issues: [{ path: 'a', message: 'b' }] }) as InvalidRequestError;
+    expect(
+      (errorFromCode('LIMIT_EXCEEDED', 'slow', { retry_after_ms: 1500 }) as LimitExceededError).retryAfterMs,
+    ).toBe(1500);
+    const invalid = errorFromCode('INVALID_REQUEST', 'a: b', {
+      issues: [{ path: 'a', message: 'b' }],
+    }) as InvalidRequestError;
     expect(invalid.issues).toEqual([{ path: 'a', message: 'b' }]);
     expect(new NotFoundError('gone').name).toBe('NotFoundError');
   });

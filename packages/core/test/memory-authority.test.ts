@@ -24,9 +24,15 @@ describe('MemoryAuthority specifics', () => {
   });
 
   it('forgets idempotency keys after their retention, and finalized reservations after theirs', async () => {
-    const { l, clock, reserve } = await ledger({ idempotencyRetentionMs: 10_000, reservationRetentionMs: 20_000 });
+    const { l, clock, reserve } = await ledger({
+      idempotencyRetentionMs: 10_000,
+      reservationRetentionMs: 20_000,
+    });
     const first = await reserve('same');
-    await l.commit(first.reservationId as string, { idempotencyKey: 'c', actual: { unit: 'USD_MICROCENTS', amount: 1 } });
+    await l.commit(first.reservationId as string, {
+      idempotencyKey: 'c',
+      actual: { unit: 'USD_MICROCENTS', amount: 1 },
+    });
     clock.advance(10_001);
     const second = await reserve('same');
     expect(second.reservationId).not.toBe(first.reservationId);
@@ -46,7 +52,12 @@ describe('MemoryAuthority specifics', () => {
 
   it('returns copies: changing an answer or a request afterwards changes nothing in the ledger', async () => {
     const { l, reserve } = await ledger();
-    const request = { idempotencyKey: 'k', subject: { tenant: 'acme' }, action, estimate: { unit: 'USD_MICROCENTS' as const, amount: 5 } };
+    const request = {
+      idempotencyKey: 'k',
+      subject: { tenant: 'acme' },
+      action,
+      estimate: { unit: 'USD_MICROCENTS' as const, amount: 5 },
+    };
     const r = await l.reserve(request);
     request.subject.tenant = 'evil';
     const detail = await l.getReservation(r.reservationId as string);
@@ -60,7 +71,13 @@ describe('MemoryAuthority specifics', () => {
     const l = new MemoryAuthority();
     await l.createBudget({ scope: 'tenant:t', unit: 'TOKENS', allocated: 10 });
     const before = Date.now();
-    const r = await l.reserve({ idempotencyKey: 'k', subject: { tenant: 't' }, action, estimate: { unit: 'TOKENS', amount: 1 }, ttlMs: 5000 });
+    const r = await l.reserve({
+      idempotencyKey: 'k',
+      subject: { tenant: 't' },
+      action,
+      estimate: { unit: 'TOKENS', amount: 1 },
+      ttlMs: 5000,
+    });
     expect(r.expiresAtMs).toBeGreaterThanOrEqual(before + 5000);
     expect(r.expiresAtMs).toBeLessThanOrEqual(Date.now() + 5000);
   });

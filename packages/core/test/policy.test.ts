@@ -1,7 +1,15 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyPolicy, loadPolicyFile, MemoryAuthority, parsePolicy, parseUsd, riskPointsFor, USD } from '@governor/core';
+import {
+  applyPolicy,
+  loadPolicyFile,
+  MemoryAuthority,
+  parsePolicy,
+  parseUsd,
+  riskPointsFor,
+  USD,
+} from '@governor/core';
 import { describe, expect, it } from 'vitest';
 
 const YAML_POLICY = `
@@ -45,7 +53,10 @@ describe('policy', () => {
       idempotencyKey: 'k1',
       subject: { tenant: 'acme', workflow: 'support', run: '1' },
       action: { kind: 'tool.call', name: 'send_email' },
-      estimate: { unit: 'RISK_POINTS', amount: riskPointsFor(policy.riskPoints, { kind: 'tool.call', name: 'send_email' }) ?? 0 },
+      estimate: {
+        unit: 'RISK_POINTS',
+        amount: riskPointsFor(policy.riskPoints, { kind: 'tool.call', name: 'send_email' }) ?? 0,
+      },
     });
     expect(r.affectedScopes).toEqual(['tenant:acme', 'tenant:acme/workflow:support/run:1']);
     expect((await ledger.getDegradationPolicy())?.tiers).toHaveLength(2);
@@ -55,20 +66,29 @@ describe('policy', () => {
     const dir = await mkdtemp(join(tmpdir(), 'governor-policy-'));
     const path = join(dir, 'bad.json');
     await writeFile(path, JSON.stringify({ budgets: [{ scope: 'tenant:a', unit: 'EUR', allocated: '$1' }] }));
-    await expect(loadPolicyFile(path)).rejects.toThrow(`${path}: budgets[0].unit: must be one of USD_MICROCENTS`);
+    await expect(loadPolicyFile(path)).rejects.toThrow(
+      `${path}: budgets[0].unit: must be one of USD_MICROCENTS`,
+    );
     await writeFile(path, '{ nope');
     await expect(loadPolicyFile(path)).rejects.toThrow(/not valid JSON/);
     expect(() => parsePolicy({ degradation: { tiers: [{ atPercent: 120, caps: {} }] } })).toThrow(
       'degradation.tiers[0].atPercent: must be more than 0 and at most 100',
     );
-    expect(() => parsePolicy({ budgets: [{ scope: 'tenant:a', unit: 'USD_MICROCENTS', allocated: '2 euros' }] })).toThrow(
-      /allocated/,
-    );
+    expect(() =>
+      parsePolicy({ budgets: [{ scope: 'tenant:a', unit: 'USD_MICROCENTS', allocated: '2 euros' }] }),
+    ).toThrow(/allocated/);
   });
 
   it('finds risk points by tool name first, then kind, then the default', () => {
     const { riskPoints } = parsePolicy({
-      riskPoints: { default: 2, rules: [{ kind: 'message.email', points: 1 }, { name: 'refund.*', points: 25 }, { name: 'deploy_service', points: 100 }] },
+      riskPoints: {
+        default: 2,
+        rules: [
+          { kind: 'message.email', points: 1 },
+          { name: 'refund.*', points: 25 },
+          { name: 'deploy_service', points: 100 },
+        ],
+      },
     });
     expect(riskPointsFor(riskPoints, { kind: 'tool.call', name: 'deploy_service' })).toBe(100);
     expect(riskPointsFor(riskPoints, { kind: 'tool.call', name: 'refund.issue' })).toBe(25);

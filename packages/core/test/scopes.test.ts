@@ -1,9 +1,21 @@
-import { deriveScopes, InvalidRequestError, parseScope, scopeMatches, scopePathOf, subjectOfScope, tenantOfScope } from '@governor/core';
+import {
+  deriveScopes,
+  InvalidRequestError,
+  parseScope,
+  scopeMatches,
+  scopePathOf,
+  subjectOfScope,
+  tenantOfScope,
+} from '@governor/core';
 import { describe, expect, it } from 'vitest';
 
 describe('scopes', () => {
   it('derives one scope per present level, in canonical order, with gaps skipped', () => {
-    expect(deriveScopes({ agent: 'a', tenant: 't', app: 'x' })).toEqual(['tenant:t', 'tenant:t/app:x', 'tenant:t/app:x/agent:a']);
+    expect(deriveScopes({ agent: 'a', tenant: 't', app: 'x' })).toEqual([
+      'tenant:t',
+      'tenant:t/app:x',
+      'tenant:t/app:x/agent:a',
+    ]);
     expect(scopePathOf({ tenant: 't', run: '9', toolset: 'email' })).toBe('tenant:t/run:9/toolset:email');
   });
 

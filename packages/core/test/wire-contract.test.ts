@@ -860,7 +860,9 @@ describe('wire contract at the limits of what core accepts', () => {
     ).toBeUndefined();
     const sixteen = { ...dimensions, dim_15: 'v15' };
     await expect(
-      (await ledger()).reserve(subjectRequest('rsv-dims-16', { tenant: 'acme', run: '4821', dimensions: sixteen })),
+      (await ledger()).reserve(
+        subjectRequest('rsv-dims-16', { tenant: 'acme', run: '4821', dimensions: sixteen }),
+      ),
     ).rejects.toThrow('subject.dimensions: must have at most 15 entries when subject.run is set');
   });
 

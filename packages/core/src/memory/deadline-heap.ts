@@ -48,9 +48,22 @@ export class DeadlineHeap {
   }
 
   #swap(a: number, b: number): void {
-    const d = this.#deadlines;
-    const ids = this.#ids;
-    [d[a], d[b]] = [d[b] as number, d[a] as number];
-    [ids[a], ids[b]] = [ids[b] as string, ids[a] as string];
+    const d = this.#deadlines[a] as number;
+    this.#deadlines[a] = this.#deadlines[b] as number;
+    this.#deadlines[b] = d;
+    const id = this.#ids[a] as string;
+    this.#ids[a] = this.#ids[b] as string;
+    this.#ids[b] = id;
+  }
+
+  /** Replace the contents with `entries` (deadline, id), in O(n). */
+  rebuild(entries: Iterable<readonly [number, string]>): void {
+    this.#deadlines = [];
+    this.#ids = [];
+    for (const [deadline, id] of entries) {
+      this.#deadlines.push(deadline);
+      this.#ids.push(id);
+    }
+    for (let i = (this.#ids.length >> 1) - 1; i >= 0; i--) this.#siftDown(i);
   }
 }
