@@ -37,6 +37,11 @@ describe('policy', () => {
     expect(parseUsd('0.25 USD')).toBe(25_000_000);
     expect(parseUsd('$0.00000001')).toBe(1);
     expect(parseUsd('12.3456789')).toBe(1_234_567_890);
+    expect(() => parseUsd('$1.2.3')).toThrow(/not a dollar amount/);
+    expect(() => parseUsd('-5')).toThrow(/not a dollar amount/);
+    expect(() =>
+      parsePolicy({ budgets: [{ scope: 'tenant:a', unit: 'USD_MICROCENTS', allocated: '$100000000' }] }),
+    ).toThrow('budgets[0].allocated: must be at most 9007199254740991 USD_MICROCENTS');
   });
 
   it('loads a YAML policy and provisions a ledger from it', async () => {

@@ -1,5 +1,6 @@
 /** zod schemas for the provisioning plane and the policy file. */
 import { z } from 'zod';
+import { InvalidRequestError } from '../errors.js';
 import { amountValue, caps, unit } from '../protocol/schemas.js';
 import { MAX_AMOUNT, USD } from '../protocol/types.js';
 
@@ -56,19 +57,24 @@ export const degradationPolicy = z.strictObject({
  * USD_MICROCENTS a dollar string such as "$2" or "0.25 USD" (converted exactly,
  * at most 8 decimals).
  */
+const USD_TEXT = /^\s*\$?\s*(\d+)(?:\.(\d{1,8}))?\s*(?:USD)?\s*$/i;
+
 export const fileAmount = z.union([
   amountValue,
   z
     .string()
-    .regex(/^\s*\$?\s*\d+(\.\d{1,8})?\s*(USD)?\s*$/i, {
-      error: 'must be an integer or a dollar amount like "$2.50"',
-    })
-    .transform((s) => parseUsd(s)),
+    .regex(USD_TEXT, { error: 'must be an integer or a dollar amount like "$2.50"' })
+    .transform((s) => parseUsd(s))
+    .refine((n) => n <= MAX_AMOUNT, { error: `must be at most ${MAX_AMOUNT} USD_MICROCENTS` }),
 ]);
 
+/** "$2", "2.50 USD", "0.00000001" → USD_MICROCENTS, exactly. Throws on anything else. */
 export function parseUsd(text: string): number {
-  const [whole = '0', frac = ''] = text.replace(/[$\sA-Za-z]/g, '').split('.');
-  return Number(whole) * USD + Number(frac.padEnd(8, '0') || '0');
+  const match = USD_TEXT.exec(text);
+  if (!match)
+    throw new InvalidRequestError(`"${text}" is not a dollar amount like "$2.50" (at most 8 decimals)`);
+  const [, whole = '0', frac = ''] = match;
+  return Number(whole) * USD + Number(frac.padEnd(8, '0'));
 }
 
 const fileBudget = z.strictObject({

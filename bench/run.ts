@@ -1,0 +1,70 @@
+/**
+ * `pnpm bench [--quick] [--out <file>]`: run every benchmark scenario, print a
+ * table and write the figures as JSON — by default to
+ * bench/results/bench-<timestamp>.json and bench/results/latest.json.
+ * Timing never fails the run: the target is printed, not asserted.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { RunOptions } from './src/harness.js';
+import { memoryScenarios } from './src/memory.js';
+import {
+  type BenchReport,
+  environment,
+  printEnvironment,
+  printResults,
+  TARGET_PAIRS_PER_SECOND,
+} from './src/report.js';
+
+const FULL: RunOptions = { warmupPairs: 20_000, rounds: 5, pairsPerRound: 50_000 };
+const QUICK: RunOptions = { warmupPairs: 2_000, rounds: 5, pairsPerRound: 5_000 };
+const RESULTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'results');
+
+const { values: args } = parseArgs({
+  options: { out: { type: 'string' }, quick: { type: 'boolean', default: false } },
+});
+const options = args.quick ? QUICK : FULL;
+const log = (line: string) => console.log(line);
+
+const startedAt = new Date();
+const env = environment();
+printEnvironment(env, options, log);
+log('');
+
+const results: BenchReport['results'] = [];
+for (const scenario of memoryScenarios()) {
+  process.stdout.write(`running ${scenario.name} …\n`);
+  const result = await scenario.run(options);
+  results.push(
+    result.kind === 'throughput'
+      ? { ...result, meetsTarget: result.medianPairsPerSecond >= TARGET_PAIRS_PER_SECOND }
+      : result,
+  );
+}
+log('');
+printResults(results, log);
+
+const report: BenchReport = {
+  startedAt: startedAt.toISOString(),
+  finishedAt: new Date().toISOString(),
+  quick: args.quick ?? false,
+  options,
+  environment: env,
+  targetPairsPerSecond: TARGET_PAIRS_PER_SECOND,
+  results,
+};
+const json = `${JSON.stringify(report, null, 2)}\n`;
+const files = args.out
+  ? [resolve(args.out)]
+  : [
+      resolve(RESULTS_DIR, `bench-${startedAt.toISOString().replace(/:/g, '-')}.json`),
+      resolve(RESULTS_DIR, 'latest.json'),
+    ];
+for (const file of files) {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, json);
+}
+log('');
+log(`wrote ${files.join(', ')}`);
