@@ -60,6 +60,12 @@ export interface BudgetDefinition extends BudgetKey {
   overdraftLimit?: number;
   /** Static caps: every reservation touching this budget is ALLOW_WITH_CAPS with them. */
   caps?: Caps;
+  /**
+   * Charges stop here: a call that reaches this budget does not charge the
+   * budgets of the scopes above it. For delegated sub-allowances, which the
+   * parent scopes have already reserved as a whole.
+   */
+  isolated?: boolean;
 }
 
 /** The full state of one budget. remaining = allocated − spent − reserved − debt. */
@@ -73,6 +79,7 @@ export interface BudgetInfo extends BudgetKey {
   remaining: number;
   isOverLimit: boolean;
   caps?: Caps;
+  isolated?: boolean;
 }
 
 /**

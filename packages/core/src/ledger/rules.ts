@@ -21,6 +21,14 @@ export interface BudgetState {
   overdraftLimit: number;
   isOverLimit: boolean;
   caps?: Caps | undefined;
+  /** Charges stop here (see BudgetDefinition.isolated). */
+  isolated?: boolean | undefined;
+}
+
+/** The budgets a call charges: from the deepest isolated budget down, or all of them. */
+export function chargedBudgets(budgets: BudgetState[]): BudgetState[] {
+  for (let i = budgets.length - 1; i > 0; i--) if (budgets[i]?.isolated) return budgets.slice(i);
+  return budgets;
 }
 
 export const remainingOf = (b: BudgetState): number => b.allocated - b.spent - b.reserved - b.debt;

@@ -33,7 +33,7 @@ interface CompiledTemplate {
 const keyOf = (scope: string, unit: Unit) => `${scope}\u0000${unit}`;
 
 export function budgetInfo(b: BudgetState): BudgetInfo {
-  const { scope, unit, status, allocated, spent, reserved, debt, overdraftLimit, isOverLimit, caps } = b;
+  const { scope, unit, status, allocated, spent, reserved, debt, overdraftLimit, isOverLimit, caps, isolated } = b;
   const info: BudgetInfo = {
     scope,
     unit,
@@ -47,6 +47,7 @@ export function budgetInfo(b: BudgetState): BudgetInfo {
     remaining: remainingOf(b),
   };
   if (caps) info.caps = structuredClone(caps);
+  if (isolated) info.isolated = true;
   return info;
 }
 
@@ -236,6 +237,7 @@ function newBudget(def: Omit<BudgetDefinition, 'scope'> & { scope: string }): Bu
     overdraftLimit: def.overdraftLimit ?? 0,
     isOverLimit: false,
     caps: def.caps && structuredClone(def.caps),
+    isolated: def.isolated,
   };
 }
 

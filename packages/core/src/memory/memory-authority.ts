@@ -21,6 +21,7 @@ import {
   applySettlement,
   type BudgetState,
   capsOf,
+  chargedBudgets,
   denialOf,
   planSettlement,
   toBalance,
@@ -443,7 +444,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       const b = this.budgetAt(scope, unit) ?? this.materialize(scope, unit, persistent);
       if (b) out.push(b);
     }
-    return out;
+    return chargedBudgets(out);
   }
 
   #assertUnitKnown(scopes: string[], unit: Unit): void {

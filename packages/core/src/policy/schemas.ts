@@ -17,6 +17,7 @@ export const budgetDefinition = z
     allocated: amountValue,
     overdraftLimit: amountValue.optional(),
     caps: caps.optional(),
+    isolated: z.boolean().optional(),
   })
   .refine((d) => d.allocated + (d.overdraftLimit ?? 0) <= MAX_AMOUNT, {
     error: `allocated + overdraftLimit must be at most ${MAX_AMOUNT}`,

@@ -105,6 +105,26 @@ export function policyChecks(fresh: () => Promise<TestLedger>) {
     await t.check();
   });
 
+  it('an isolated budget stops charges from reaching the scopes above it', async () => {
+    const t = await fresh();
+    await t.budgets(1_000, 500);
+    await t.budget(SCOPES[2], 30, { isolated: true });
+    const r = await t.reserve(20);
+    expect(r.affectedScopes).toEqual([SCOPES[2]]);
+    expect((await t.reserve(11)).decision).toBe('DENY');
+    await t.commit(r.reservationId as string, 25);
+    await t.ledger.event({
+      idempotencyKey: key(),
+      subject: { tenant: 'acme', workflow: 'support', run: 'r1' },
+      action: { kind: 'tool.call', name: 'x' },
+      actual: { unit: USD_UNIT, amount: 5 },
+    });
+    expect(await t.budgetOf(SCOPES[2])).toMatchObject({ spent: 30, isolated: true });
+    expect(await t.budgetOf(SCOPES[0])).toMatchObject({ spent: 0, reserved: 0 });
+    expect((await t.reserve(5, { subject: { tenant: 'acme', workflow: 'support' } })).affectedScopes).toEqual([SCOPES[0], SCOPES[1]]);
+    await t.check();
+  });
+
   it('keeps amounts exact up to MAX_SAFE_INTEGER and refuses anything past it', async () => {
     const t = await fresh();
     await t.ledger.createBudget({ scope: SCOPES[0], unit: 'TOKENS', allocated: MAX_AMOUNT });
