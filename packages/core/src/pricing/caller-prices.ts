@@ -20,7 +20,10 @@ export function indexCallerPrices(prices: Record<string, ModelPrice>): Map<strin
       const value = price?.[field];
       if (value === undefined && !required) return undefined;
       if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-        issues.push({ path: `${path}.${field}`, message: `must be a finite number ≥ 0, got ${String(value)}` });
+        issues.push({
+          path: `${path}.${field}`,
+          message: `must be a finite number ≥ 0, got ${String(value)}`,
+        });
       return value;
     };
     const input_mtok = rate('inputPerMillionUsd', true);

@@ -58,4 +58,3 @@ function checkCount(path: string, value: unknown): void {
   if (!Number.isSafeInteger(value) || (value as number) < 0)
     throw new InvalidRequestError([{ path, message: `must be an integer ≥ 0, got ${String(value)}` }]);
 }
-

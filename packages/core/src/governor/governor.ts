@@ -1,0 +1,247 @@
+/**
+ * The lifecycle every adapter shares: reserve → execute → commit, once.
+ * Keys, retries, heartbeats, context, delegation, observe mode and fail mode
+ * live here, so adapters only map their framework's hooks onto it.
+ */
+import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import type { Authority, LedgerAdmin } from '../authority.js';
+import { type Scheduler, systemClock } from '../clock.js';
+import { InvalidRequestError } from '../errors.js';
+import type { ReservationCreateResponse } from '../protocol/messages.js';
+import { subject as subjectSchema } from '../protocol/schemas.js';
+import type { Action, Amount, Metadata, OveragePolicy, StandardMetrics, Subject } from '../protocol/types.js';
+import { validate } from '../protocol/validate.js';
+import type { RiskPointTable } from '../policy/risk-points.js';
+import { riskPointsFor } from '../policy/risk-points.js';
+import { contextStorage, extendSubject } from './context.js';
+import { delegate } from './delegation.js';
+import { AuthorityUnavailableError, BudgetDeniedError } from './errors.js';
+import type { GovernorEventListener } from './events.js';
+import { type Grant, ReservationHandle } from './handle.js';
+import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { DEFAULT_RETRY, isTransient, type RetryPolicy } from './retry.js';
+import { noJournal, type Runtime, type SettlementJournal, withRetries } from './settle.js';
+
+export interface GovernorOptions {
+  authority: Authority;
+  /** The default subject; calls and contexts add levels to it. */
+  subject: Subject;
+  /** The provisioning plane of the same ledger; needed for `delegate`. */
+  admin?: LedgerAdmin;
+  /** Risk points per tool/action, for adapters (`governor.riskPointsFor`). */
+  riskPoints?: RiskPointTable;
+  /** `enforce` (default) or `observe`: evaluate and record, never block. */
+  mode?: 'enforce' | 'observe';
+  /** When the authority cannot be reached: `closed` (default, the work does not run) or `open`. */
+  failMode?: 'closed' | 'open';
+  /** Every decision, settlement, retry and failure. Must not throw. */
+  on?: GovernorEventListener;
+  /** Reservation TTL, default 60,000 ms; grace default 5,000 ms. */
+  ttlMs?: number;
+  gracePeriodMs?: number;
+  overagePolicy?: OveragePolicy;
+  /** Keep long calls alive; `false` to turn off. */
+  heartbeat?: HeartbeatOptions | false;
+  retry?: Partial<RetryPolicy>;
+  /** Time and timers; default the system clock. */
+  clock?: Scheduler;
+  journal?: SettlementJournal;
+}
+
+export interface CallSpec {
+  action: Action;
+  estimate: Amount;
+  /** Levels added to the current subject for this call. */
+  subject?: Partial<Subject>;
+  /** The key of this logical attempt; reuse it for every retry of the same attempt. */
+  idempotencyKey?: string;
+  ttlMs?: number;
+  overagePolicy?: OveragePolicy;
+  metadata?: Metadata;
+}
+
+/** What the wrapped work reports: its value and, when known, what it actually used. */
+export interface RunResult<T> {
+  value: T;
+  actual?: number | Amount;
+  metrics?: StandardMetrics;
+}
+
+const tracer = trace.getTracer('@governor/core');
+
+export class Governor {
+  readonly #rt: Runtime;
+  readonly #subject: Subject;
+  readonly #options: GovernorOptions;
+
+  constructor(options: GovernorOptions) {
+    this.#options = options;
+    this.#subject = validate(subjectSchema, options.subject, ['subject']) as Subject;
+    const listener = options.on;
+    this.#rt = {
+      authority: options.authority,
+      clock: options.clock ?? systemClock,
+      retry: { ...DEFAULT_RETRY, ...options.retry },
+      journal: options.journal ?? noJournal,
+      emit: (event) => {
+        try {
+          listener?.(event);
+        } catch {
+          // A listener's failure must never change the outcome of a call.
+        }
+      },
+    };
+  }
+
+  /** The subject calls made here act as: the context's, or the default. */
+  get subject(): Subject {
+    return contextStorage.getStore()?.subject ?? this.#subject;
+  }
+
+  get mode(): 'enforce' | 'observe' {
+    return this.#options.mode ?? 'enforce';
+  }
+
+  /** RISK_POINTS for an action from the configured table (undefined when none applies). */
+  riskPointsFor(action: Pick<Action, 'kind' | 'name'>): number | undefined {
+    return riskPointsFor(this.#options.riskPoints, action);
+  }
+
+  /** Run `fn` with `runId` as the run level of the subject. */
+  withRun<T>(runId: string, fn: () => T): T {
+    return this.withSubject({ run: runId }, fn);
+  }
+
+  /** Run `fn` as a child subject: the current one with `levels` added. */
+  withSubject<T>(levels: Partial<Subject>, fn: () => T): T {
+    const subject = validate(subjectSchema, extendSubject(this.subject, levels), ['subject']) as Subject;
+    const parent = contextStorage.getStore();
+    return contextStorage.run({ subject, parentReservationId: parent?.parentReservationId }, fn);
+  }
+
+  /**
+   * Reserve for a call and hand back its once-only handle (for streams and
+   * anything settled later). A DENY throws BudgetDeniedError; nothing runs.
+   */
+  async begin(spec: CallSpec): Promise<ReservationHandle> {
+    const subject = validate(subjectSchema, extendSubject(this.subject, spec.subject), ['subject']) as Subject;
+    const key = spec.idempotencyKey ?? `gov_${randomUUID()}`;
+    const attempt = { subject, action: spec.action, key };
+    const observe = this.mode === 'observe';
+    let response: ReservationCreateResponse;
+    try {
+      response = await withRetries(
+        this.#rt,
+        'reserve',
+        attempt,
+        () =>
+          this.#rt.authority.reserve({
+            idempotencyKey: key,
+            subject,
+            action: spec.action,
+            estimate: spec.estimate,
+            ttlMs: spec.ttlMs ?? this.#options.ttlMs ?? 60_000,
+            gracePeriodMs: this.#options.gracePeriodMs ?? 5_000,
+            ...this.#overage(spec),
+            ...(observe ? { dryRun: true } : {}),
+            ...(spec.metadata ? { metadata: spec.metadata } : {}),
+          }),
+        2,
+      );
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      return this.#unreachable(attempt, spec, error);
+    }
+    const details = {
+      decision: response.decision,
+      estimate: spec.estimate,
+      caps: response.caps,
+      reasonCode: response.reasonCode,
+      scope: response.blockedScope,
+    };
+    if (observe) {
+      this.#rt.emit({ type: 'observed', ...attempt, ...details });
+      return new ReservationHandle(this.#rt, { ...attempt, ...details, enforced: false }, undefined, spec.overagePolicy);
+    }
+    this.#rt.emit({ type: 'decision', ...attempt, reservationId: response.reservationId, ...details });
+    if (response.decision === 'DENY' || !response.reservationId) {
+      throw new BudgetDeniedError({
+        reasonCode: response.reasonCode ?? 'BUDGET_EXCEEDED',
+        scope: response.blockedScope,
+        retryAfterMs: response.retryAfterMs,
+        subject,
+        action: spec.action,
+        estimate: spec.estimate,
+      });
+    }
+    const grant: Grant = { ...attempt, reservationId: response.reservationId, ...details, enforced: true };
+    return new ReservationHandle(this.#rt, grant, this.#heartbeatFor(grant, response), spec.overagePolicy);
+  }
+
+  /**
+   * Reserve, run `fn(grant)`, commit what it reports (or the estimate), or
+   * release if it throws. A DENY throws BudgetDeniedError and `fn` never runs.
+   */
+  async run<T>(spec: CallSpec, fn: (grant: Grant) => Promise<RunResult<T>> | RunResult<T>): Promise<T> {
+    return tracer.startActiveSpan(`governor ${spec.action.kind}`, async (span) => {
+      span.setAttributes({ 'governor.action.kind': spec.action.kind, 'governor.action.name': spec.action.name });
+      try {
+        const handle = await this.begin(spec);
+        span.setAttributes({ 'governor.decision': handle.grant.decision, 'governor.enforced': handle.grant.enforced });
+        let result: RunResult<T>;
+        try {
+          const context = { subject: handle.grant.subject, parentReservationId: handle.grant.reservationId };
+          result = await contextStorage.run(context, () => fn(handle.grant));
+        } catch (error) {
+          await handle.release(`work failed: ${error instanceof Error ? error.message : String(error)}`);
+          throw error;
+        }
+        await handle.commit(result.actual, result.metrics ? { metrics: result.metrics } : {});
+        return result.value;
+      } catch (error) {
+        span.recordException(error as Error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /**
+   * Give a child subject a sub-allowance carved out of the current subject's
+   * budgets: the child's calls inside `fn` are charged to it alone and can
+   * never exceed it; what it does not use flows back when `fn` ends or throws.
+   */
+  delegate<T>(child: Partial<Subject>, allowance: Amount, fn: () => Promise<T>): Promise<T> {
+    if (!this.#options.admin) {
+      return Promise.reject(
+        new InvalidRequestError('delegate needs the ledger’s provisioning plane: pass `admin` to createGovernor'),
+      );
+    }
+    return delegate(this, this.#options.admin, child, allowance, fn);
+  }
+
+  #overage(spec: CallSpec): { overagePolicy?: OveragePolicy } {
+    const policy = spec.overagePolicy ?? this.#options.overagePolicy;
+    return policy ? { overagePolicy: policy } : {};
+  }
+
+  #heartbeatFor(grant: Grant, response: ReservationCreateResponse): Heartbeat | undefined {
+    if (this.#options.heartbeat === false || !grant.reservationId) return undefined;
+    const lead = response.remainingTtlMs ?? Math.max(0, (response.expiresAtMs ?? 0) - this.#rt.clock.now());
+    return new Heartbeat(this.#rt, { ...grant, reservationId: grant.reservationId }, lead, this.#options.heartbeat ?? {});
+  }
+
+  #unreachable(attempt: { subject: Subject; action: Action; key: string }, spec: CallSpec, error: unknown): ReservationHandle {
+    if ((this.#options.failMode ?? 'closed') === 'closed') {
+      this.#rt.emit({ type: 'fail_closed', ...attempt, error });
+      throw new AuthorityUnavailableError(`authority unreachable; ${spec.action.kind} ${spec.action.name} not run (fail closed)`, error);
+    }
+    this.#rt.emit({ type: 'fail_open', ...attempt, error });
+    const grant: Grant = { ...attempt, decision: 'ALLOW', estimate: spec.estimate, enforced: false };
+    return new ReservationHandle(this.#rt, grant, undefined, spec.overagePolicy);
+  }
+}
+
+export const createGovernor = (options: GovernorOptions): Governor => new Governor(options);

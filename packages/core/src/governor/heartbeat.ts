@@ -1,0 +1,83 @@
+/**
+ * Keeps a reservation alive while its work runs. Each beat fires at a
+ * fraction of the lead the last successful answer reported and extends by the
+ * time since that answer, so the lead stays where it was instead of drifting
+ * outward. A failed beat is reported with whether it will be retried; it never
+ * cancels the work, and the final settlement happens regardless.
+ */
+import { GovernorError } from '../errors.js';
+import type { Attempt, Runtime } from './settle.js';
+import { isTransient } from './retry.js';
+
+export interface HeartbeatOptions {
+  /** Beat at this fraction of the remaining lead; default 0.5. */
+  fraction?: number;
+  /** Same-key retries of one failed beat; default 2. */
+  retries?: number;
+}
+
+const FINAL = new Set(['RESERVATION_EXPIRED', 'RESERVATION_FINALIZED', 'MAX_EXTENSIONS_EXCEEDED', 'NOT_FOUND', 'TENANT_CLOSED']);
+
+export class Heartbeat {
+  readonly #rt: Runtime;
+  readonly #attempt: Attempt & { reservationId: string };
+  readonly #fraction: number;
+  readonly #retries: number;
+  #timer: unknown;
+  #stopped = false;
+  #beat = 0;
+  #leadAt: number;
+  #inFlight: Promise<void> | undefined;
+
+  constructor(rt: Runtime, attempt: Attempt & { reservationId: string }, remainingTtlMs: number, options: HeartbeatOptions = {}) {
+    this.#rt = rt;
+    this.#attempt = attempt;
+    this.#fraction = options.fraction ?? 0.5;
+    this.#retries = options.retries ?? 2;
+    this.#leadAt = rt.clock.now();
+    this.#schedule(remainingTtlMs);
+  }
+
+  /** Stop beating; an extension already in flight finishes on its own. */
+  stop(): void {
+    this.#stopped = true;
+    this.#rt.clock.clearTimeout(this.#timer);
+  }
+
+  /** Settles when no extension is in flight (for orderly shutdown and tests). */
+  idle(): Promise<void> {
+    return this.#inFlight ?? Promise.resolve();
+  }
+
+  #schedule(leadMs: number): void {
+    if (this.#stopped) return;
+    const delay = Math.max(0, Math.floor(leadMs * this.#fraction));
+    this.#timer = this.#rt.clock.setTimeout(() => {
+      this.#inFlight = this.#extend().finally(() => {
+        this.#inFlight = undefined;
+      });
+    }, delay);
+  }
+
+  async #extend(): Promise<void> {
+    const key = `${this.#attempt.key}:extend:${++this.#beat}`;
+    const extendByMs = Math.max(1, this.#rt.clock.now() - this.#leadAt);
+    for (let n = 0; !this.#stopped; n++) {
+      try {
+        const r = await this.#rt.authority.extend(this.#attempt.reservationId, { idempotencyKey: key, extendByMs });
+        this.#leadAt = this.#rt.clock.now();
+        this.#rt.emit({ type: 'heartbeat', ...this.#attempt, expiresAtMs: r.expiresAtMs });
+        this.#schedule(r.remainingTtlMs ?? extendByMs);
+        return;
+      } catch (error) {
+        const final = error instanceof GovernorError && FINAL.has(error.code);
+        const willRetry = !final && isTransient(error) && n < this.#retries && !this.#stopped;
+        this.#rt.emit({ type: 'heartbeat_failed', ...this.#attempt, willRetry, error });
+        if (!willRetry) {
+          if (!final) this.#schedule(extendByMs);
+          return;
+        }
+      }
+    }
+  }
+}
