@@ -3,11 +3,32 @@ export { canonicalJson } from './canonical-json.js';
 export { isEmptyCaps, isToolAllowed, mergeCaps } from './caps.js';
 export { type Clock, flushMicrotasks, ManualClock, type Scheduler, systemClock } from './clock.js';
 export * from './errors.js';
+export { extendSubject, type GovernorContext } from './governor/context.js';
+export {
+  AuthorityUnavailableError,
+  BudgetDeniedError,
+  type DenialDetails,
+  MissingActualError,
+  SettlementError,
+} from './governor/errors.js';
+export type { GovernorEvent, GovernorEventListener } from './governor/events.js';
+export {
+  type CallSpec,
+  createGovernor,
+  Governor,
+  type GovernorOptions,
+  type RunResult,
+} from './governor/governor.js';
+export { type CommitOptions, type Grant, ReservationHandle } from './governor/handle.js';
+export type { HeartbeatOptions } from './governor/heartbeat.js';
+export { DEFAULT_RETRY, isTransient, type RetryPolicy } from './governor/retry.js';
+export type { SettlementJournal, SettlementOutcome } from './governor/settle.js';
 export { type BudgetState, capsOf, denialOf, remainingOf, toBalance } from './ledger/rules.js';
 export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';
 export { applyPolicy, type GovernorPolicy, loadPolicyFile, parsePolicy } from './policy/policy-file.js';
 export { type RiskPointRule, type RiskPointTable, riskPointsFor } from './policy/risk-points.js';
 export { parseUsd } from './policy/schemas.js';
+export * from './pricing/index.js';
 export type * from './protocol/messages.js';
 export { RESERVATION_SORT_KEYS } from './protocol/messages.js';
 export * as schemas from './protocol/schemas.js';
@@ -16,12 +37,3 @@ export * from './protocol/types.js';
 export { validate } from './protocol/validate.js';
 export { fromWire, subjectFromWireJson, subjectToWireJson, toWire } from './protocol/wire.js';
 export * from './scopes.js';
-export * from './pricing/index.js';
-export { extendSubject, type GovernorContext } from './governor/context.js';
-export { AuthorityUnavailableError, BudgetDeniedError, type DenialDetails, SettlementError } from './governor/errors.js';
-export type { GovernorEvent, GovernorEventListener } from './governor/events.js';
-export { type CallSpec, createGovernor, Governor, type GovernorOptions, type RunResult } from './governor/governor.js';
-export { type CommitOptions, type Grant, ReservationHandle } from './governor/handle.js';
-export type { HeartbeatOptions } from './governor/heartbeat.js';
-export { DEFAULT_RETRY, isTransient, type RetryPolicy } from './governor/retry.js';
-export type { SettlementJournal, SettlementOutcome } from './governor/settle.js';

@@ -1,6 +1,3 @@
-import { calcPrice } from '@pydantic/genai-prices';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GovernorError, InvalidRequestError } from '../src/errors.js';
 import {
   createPricing,
   estimateTokens,
@@ -8,6 +5,9 @@ import {
   REPLY_OVERHEAD_TOKENS,
   UnknownModelPriceError,
 } from '@governor/core';
+import { calcPrice } from '@pydantic/genai-prices';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GovernorError, InvalidRequestError } from '../src/errors.js';
 import { usdToMicrocents } from '../src/pricing/money.js';
 import { USD } from '../src/protocol/types.js';
 

@@ -23,7 +23,10 @@ export function extendSubject(base: Subject, child: Partial<Subject> | undefined
     if (value === undefined) continue;
     if (base[level] !== undefined && base[level] !== value) {
       throw new InvalidRequestError([
-        { path: `subject.${level}`, message: `is "${base[level]}" in this context; a child subject adds levels, never changes one` },
+        {
+          path: `subject.${level}`,
+          message: `is "${base[level]}" in this context; a child subject adds levels, never changes one`,
+        },
       ]);
     }
     out[level] = value;

@@ -26,7 +26,9 @@ export async function delegate<T>(
   const childSubject = extendSubject(parent, child);
   const scope = scopePathOf(childSubject);
   if (scope === scopePathOf(parent)) {
-    throw new InvalidRequestError([{ path: 'child', message: 'must add at least one subject level below the parent' }]);
+    throw new InvalidRequestError([
+      { path: 'child', message: 'must add at least one subject level below the parent' },
+    ]);
   }
   const { unit } = allowance;
   const handle = await governor.begin({
@@ -42,7 +44,10 @@ export async function delegate<T>(
     throw error;
   }
   try {
-    return await contextStorage.run({ subject: childSubject, parentReservationId: handle.grant.reservationId }, fn);
+    return await contextStorage.run(
+      { subject: childSubject, parentReservationId: handle.grant.reservationId },
+      fn,
+    );
   } finally {
     // What the child still holds in flight counts as used: it can only settle against the child budget.
     const info = await admin.getBudget({ scope, unit });
@@ -62,7 +67,10 @@ async function fundChild(admin: LedgerAdmin, scope: string, allowance: Amount): 
   }
   if (!existing.isolated) {
     throw new InvalidRequestError([
-      { path: 'child', message: `${scope} already has a ${allowance.unit} budget of its own; delegate to a new scope` },
+      {
+        path: 'child',
+        message: `${scope} already has a ${allowance.unit} budget of its own; delegate to a new scope`,
+      },
     ]);
   }
   await admin.setAllocation({ ...key, amount: consumed(existing) + allowance.amount });

@@ -57,3 +57,22 @@ export class SettlementError extends GovernorError {
     this.cause = cause;
   }
 }
+
+/**
+ * The guarded work finished without reporting what it used (and did not ask
+ * for the estimate to be committed). Nothing is settled without a known
+ * actual: the reservation is left to expire. `value` is what the work returned.
+ */
+export class MissingActualError extends GovernorError {
+  readonly value: unknown;
+  readonly reservationId: string | undefined;
+  constructor(grant: { action: Action; reservationId?: string | undefined }, value: unknown) {
+    super(
+      'INVALID_REQUEST',
+      `${grant.action.kind} ${grant.action.name} finished without an actual amount; return { value, actual } ` +
+        `(or actual: 'estimate') — nothing was committed, the reservation will expire`,
+    );
+    this.value = value;
+    this.reservationId = grant.reservationId;
+  }
+}

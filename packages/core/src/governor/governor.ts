@@ -8,15 +8,15 @@ import { trace } from '@opentelemetry/api';
 import type { Authority, LedgerAdmin } from '../authority.js';
 import { type Scheduler, systemClock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
+import type { RiskPointTable } from '../policy/risk-points.js';
+import { riskPointsFor } from '../policy/risk-points.js';
 import type { ReservationCreateResponse } from '../protocol/messages.js';
 import { subject as subjectSchema } from '../protocol/schemas.js';
 import type { Action, Amount, Metadata, OveragePolicy, StandardMetrics, Subject } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
-import type { RiskPointTable } from '../policy/risk-points.js';
-import { riskPointsFor } from '../policy/risk-points.js';
 import { contextStorage, extendSubject } from './context.js';
 import { delegate } from './delegation.js';
-import { AuthorityUnavailableError, BudgetDeniedError } from './errors.js';
+import { AuthorityUnavailableError, BudgetDeniedError, MissingActualError } from './errors.js';
 import type { GovernorEventListener } from './events.js';
 import { type Grant, ReservationHandle } from './handle.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
@@ -61,10 +61,13 @@ export interface CallSpec {
   metadata?: Metadata;
 }
 
-/** What the wrapped work reports: its value and, when known, what it actually used. */
+/**
+ * What the wrapped work reports: its value and what it actually used — an
+ * amount in the estimate's unit, or `'estimate'` to commit the estimate.
+ */
 export interface RunResult<T> {
   value: T;
-  actual?: number | Amount;
+  actual: number | Amount | 'estimate';
   metrics?: StandardMetrics;
 }
 
@@ -125,7 +128,9 @@ export class Governor {
    * anything settled later). A DENY throws BudgetDeniedError; nothing runs.
    */
   async begin(spec: CallSpec): Promise<ReservationHandle> {
-    const subject = validate(subjectSchema, extendSubject(this.subject, spec.subject), ['subject']) as Subject;
+    const subject = validate(subjectSchema, extendSubject(this.subject, spec.subject), [
+      'subject',
+    ]) as Subject;
     const key = spec.idempotencyKey ?? `gov_${randomUUID()}`;
     const attempt = { subject, action: spec.action, key };
     const observe = this.mode === 'observe';
@@ -162,7 +167,12 @@ export class Governor {
     };
     if (observe) {
       this.#rt.emit({ type: 'observed', ...attempt, ...details });
-      return new ReservationHandle(this.#rt, { ...attempt, ...details, enforced: false }, undefined, spec.overagePolicy);
+      return new ReservationHandle(
+        this.#rt,
+        { ...attempt, ...details, enforced: false },
+        undefined,
+        spec.overagePolicy,
+      );
     }
     this.#rt.emit({ type: 'decision', ...attempt, reservationId: response.reservationId, ...details });
     if (response.decision === 'DENY' || !response.reservationId) {
@@ -185,10 +195,16 @@ export class Governor {
    */
   async run<T>(spec: CallSpec, fn: (grant: Grant) => Promise<RunResult<T>> | RunResult<T>): Promise<T> {
     return tracer.startActiveSpan(`governor ${spec.action.kind}`, async (span) => {
-      span.setAttributes({ 'governor.action.kind': spec.action.kind, 'governor.action.name': spec.action.name });
+      span.setAttributes({
+        'governor.action.kind': spec.action.kind,
+        'governor.action.name': spec.action.name,
+      });
       try {
         const handle = await this.begin(spec);
-        span.setAttributes({ 'governor.decision': handle.grant.decision, 'governor.enforced': handle.grant.enforced });
+        span.setAttributes({
+          'governor.decision': handle.grant.decision,
+          'governor.enforced': handle.grant.enforced,
+        });
         let result: RunResult<T>;
         try {
           const context = { subject: handle.grant.subject, parentReservationId: handle.grant.reservationId };
@@ -196,6 +212,11 @@ export class Governor {
         } catch (error) {
           await handle.release(`work failed: ${error instanceof Error ? error.message : String(error)}`);
           throw error;
+        }
+        if (result?.actual === undefined || result.actual === null) {
+          handle.dispose();
+          this.#rt.emit({ type: 'actual_missing', ...handle.grant });
+          throw new MissingActualError(handle.grant, result?.value);
         }
         await handle.commit(result.actual, result.metrics ? { metrics: result.metrics } : {});
         return result.value;
@@ -216,7 +237,9 @@ export class Governor {
   delegate<T>(child: Partial<Subject>, allowance: Amount, fn: () => Promise<T>): Promise<T> {
     if (!this.#options.admin) {
       return Promise.reject(
-        new InvalidRequestError('delegate needs the ledger’s provisioning plane: pass `admin` to createGovernor'),
+        new InvalidRequestError(
+          'delegate needs the ledger’s provisioning plane: pass `admin` to createGovernor',
+        ),
       );
     }
     return delegate(this, this.#options.admin, child, allowance, fn);
@@ -230,13 +253,25 @@ export class Governor {
   #heartbeatFor(grant: Grant, response: ReservationCreateResponse): Heartbeat | undefined {
     if (this.#options.heartbeat === false || !grant.reservationId) return undefined;
     const lead = response.remainingTtlMs ?? Math.max(0, (response.expiresAtMs ?? 0) - this.#rt.clock.now());
-    return new Heartbeat(this.#rt, { ...grant, reservationId: grant.reservationId }, lead, this.#options.heartbeat ?? {});
+    return new Heartbeat(
+      this.#rt,
+      { ...grant, reservationId: grant.reservationId },
+      lead,
+      this.#options.heartbeat ?? {},
+    );
   }
 
-  #unreachable(attempt: { subject: Subject; action: Action; key: string }, spec: CallSpec, error: unknown): ReservationHandle {
+  #unreachable(
+    attempt: { subject: Subject; action: Action; key: string },
+    spec: CallSpec,
+    error: unknown,
+  ): ReservationHandle {
     if ((this.#options.failMode ?? 'closed') === 'closed') {
       this.#rt.emit({ type: 'fail_closed', ...attempt, error });
-      throw new AuthorityUnavailableError(`authority unreachable; ${spec.action.kind} ${spec.action.name} not run (fail closed)`, error);
+      throw new AuthorityUnavailableError(
+        `authority unreachable; ${spec.action.kind} ${spec.action.name} not run (fail closed)`,
+        error,
+      );
     }
     this.#rt.emit({ type: 'fail_open', ...attempt, error });
     const grant: Grant = { ...attempt, decision: 'ALLOW', estimate: spec.estimate, enforced: false };

@@ -1,5 +1,5 @@
 import type { Amount, Caps, Decision, Metadata, OveragePolicy, StandardMetrics } from '../protocol/types.js';
-import { SettlementError } from './errors.js';
+import { MissingActualError, SettlementError } from './errors.js';
 import type { Heartbeat } from './heartbeat.js';
 import { type Attempt, type Runtime, type SettlementOutcome, settleCommit, settleRelease } from './settle.js';
 
@@ -48,20 +48,30 @@ export class ReservationHandle {
 
   /**
    * Commit what was used: `actual` in the estimate's unit (a number or an
-   * Amount), or the estimate itself when unknown (recorded as
+   * Amount), or `'estimate'` to commit the estimate itself (recorded as
    * `actual_source: "estimate"`). Resolves with the settlement outcome;
    * failures to settle are reported through the events callback, not thrown.
    */
-  commit(actual?: number | Amount, options: CommitOptions = {}): Promise<SettlementOutcome> {
+  commit(actual: number | Amount | 'estimate', options: CommitOptions = {}): Promise<SettlementOutcome> {
     if (this.#state !== 'open') {
-      return Promise.reject(new SettlementError(`cannot commit: this call is already ${this.#state}`, undefined));
+      return Promise.reject(
+        new SettlementError(`cannot commit: this call is already ${this.#state}`, undefined),
+      );
+    }
+    if (actual === undefined || actual === null) {
+      return Promise.reject(new MissingActualError(this.grant, undefined));
     }
     this.#state = 'committing';
     this.#heartbeat?.stop();
-    const amount = actual === undefined ? this.grant.estimate : typeof actual === 'number' ? { unit: this.grant.estimate.unit, amount: actual } : actual;
+    const estimated = actual === 'estimate';
+    const amount = estimated
+      ? this.grant.estimate
+      : typeof actual === 'number'
+        ? { unit: this.grant.estimate.unit, amount: actual }
+        : actual;
     const settlement = settleCommit(this.#rt, this.grant, {
       actual: amount,
-      actualSource: actual === undefined ? 'estimate' : 'reported',
+      actualSource: estimated ? 'estimate' : 'reported',
       metrics: options.metrics,
       metadata: options.metadata,
       overagePolicy: this.#overagePolicy,

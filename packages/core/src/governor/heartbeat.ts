@@ -6,8 +6,8 @@
  * cancels the work, and the final settlement happens regardless.
  */
 import { GovernorError } from '../errors.js';
-import type { Attempt, Runtime } from './settle.js';
 import { isTransient } from './retry.js';
+import type { Attempt, Runtime } from './settle.js';
 
 export interface HeartbeatOptions {
   /** Beat at this fraction of the remaining lead; default 0.5. */
@@ -16,7 +16,13 @@ export interface HeartbeatOptions {
   retries?: number;
 }
 
-const FINAL = new Set(['RESERVATION_EXPIRED', 'RESERVATION_FINALIZED', 'MAX_EXTENSIONS_EXCEEDED', 'NOT_FOUND', 'TENANT_CLOSED']);
+const FINAL = new Set([
+  'RESERVATION_EXPIRED',
+  'RESERVATION_FINALIZED',
+  'MAX_EXTENSIONS_EXCEEDED',
+  'NOT_FOUND',
+  'TENANT_CLOSED',
+]);
 
 export class Heartbeat {
   readonly #rt: Runtime;
@@ -29,7 +35,12 @@ export class Heartbeat {
   #leadAt: number;
   #inFlight: Promise<void> | undefined;
 
-  constructor(rt: Runtime, attempt: Attempt & { reservationId: string }, remainingTtlMs: number, options: HeartbeatOptions = {}) {
+  constructor(
+    rt: Runtime,
+    attempt: Attempt & { reservationId: string },
+    remainingTtlMs: number,
+    options: HeartbeatOptions = {},
+  ) {
     this.#rt = rt;
     this.#attempt = attempt;
     this.#fraction = options.fraction ?? 0.5;
@@ -64,7 +75,10 @@ export class Heartbeat {
     const extendByMs = Math.max(1, this.#rt.clock.now() - this.#leadAt);
     for (let n = 0; !this.#stopped; n++) {
       try {
-        const r = await this.#rt.authority.extend(this.#attempt.reservationId, { idempotencyKey: key, extendByMs });
+        const r = await this.#rt.authority.extend(this.#attempt.reservationId, {
+          idempotencyKey: key,
+          extendByMs,
+        });
         this.#leadAt = this.#rt.clock.now();
         this.#rt.emit({ type: 'heartbeat', ...this.#attempt, expiresAtMs: r.expiresAtMs });
         this.#schedule(r.remainingTtlMs ?? extendByMs);

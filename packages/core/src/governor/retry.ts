@@ -21,7 +21,12 @@ export function isTransient(error: unknown): boolean {
 }
 
 /** The wait before retry number `attempt` (1-based): Retry-After when the authority gave one. */
-export function backoffMs(policy: RetryPolicy, attempt: number, error: unknown, random = Math.random): number {
+export function backoffMs(
+  policy: RetryPolicy,
+  attempt: number,
+  error: unknown,
+  random = Math.random,
+): number {
   if (error instanceof LimitExceededError && error.retryAfterMs !== undefined) return error.retryAfterMs;
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);

@@ -5,10 +5,13 @@
  * event with the same key; RESERVATION_FINALIZED and IDEMPOTENCY_MISMATCH are
  * final. Known spend is never released.
  */
+
+import { z } from 'zod';
 import type { Authority } from '../authority.js';
 import type { Scheduler } from '../clock.js';
 import { GovernorError } from '../errors.js';
 import type { CommitResponse, EventCreateResponse } from '../protocol/messages.js';
+import { amount as amountSchema } from '../protocol/schemas.js';
 import type { Action, Amount, Metadata, OveragePolicy, StandardMetrics, Subject } from '../protocol/types.js';
 import type { GovernorEvent } from './events.js';
 import { backoffMs, isTransient, type RetryPolicy } from './retry.js';
@@ -24,7 +27,13 @@ export interface Runtime {
 /** The seam for a durable journal of settlements in flight (a later issue); default keeps nothing. */
 export interface SettlementJournal {
   /** Called before the first settlement request leaves the process. */
-  pending(entry: { key: string; reservationId?: string | undefined; subject: Subject; action: Action; actual: Amount }): Promise<void>;
+  pending(entry: {
+    key: string;
+    reservationId?: string | undefined;
+    subject: Subject;
+    action: Action;
+    actual: Amount;
+  }): Promise<void>;
   /** Called once the settlement is final (applied, or failed for good). */
   resolved(key: string): Promise<void>;
 }
@@ -58,6 +67,29 @@ export async function withRetries<T>(
   }
 }
 
+/**
+ * A 2xx answer that is not the protocol's success shape: the settlement may or
+ * may not have happened, so it is retried with the same key, never taken as done.
+ * Not a GovernorError, so it counts as transient.
+ */
+export class AmbiguousResponseError extends Error {
+  constructor(operation: string, response: unknown) {
+    super(
+      `${operation}: the authority answered with a body that is not a valid ${operation} response: ${JSON.stringify(response)}`,
+    );
+    this.name = 'AmbiguousResponseError';
+  }
+}
+
+const commitShape = z.looseObject({ status: z.literal('COMMITTED'), charged: amountSchema });
+const eventShape = z.looseObject({ status: z.literal('APPLIED'), eventId: z.string().min(1) });
+
+async function checked<T>(operation: string, shape: z.ZodType, response: Promise<T>): Promise<T> {
+  const body = await response;
+  if (!shape.safeParse(body).success) throw new AmbiguousResponseError(operation, body);
+  return body;
+}
+
 export type SettlementOutcome =
   | { outcome: 'committed'; charged: Amount; response: CommitResponse }
   | { outcome: 'event'; charged: Amount; response: EventCreateResponse }
@@ -74,21 +106,29 @@ export interface CommitInput {
 const codeOf = (error: unknown) => (error instanceof GovernorError ? error.code : undefined);
 
 /** Commit `input` against the reservation (or, with none, record it as an event). Never throws. */
-export async function settleCommit(rt: Runtime, attempt: Attempt, input: CommitInput): Promise<SettlementOutcome> {
+export async function settleCommit(
+  rt: Runtime,
+  attempt: Attempt,
+  input: CommitInput,
+): Promise<SettlementOutcome> {
   const key = `${attempt.key}:commit`;
   const metadata = { ...input.metadata, actual_source: input.actualSource };
   await rt.journal.pending({ ...attempt, key, actual: input.actual });
   const asEvent = () =>
     withRetries(rt, 'event', attempt, () =>
-      rt.authority.event({
-        idempotencyKey: key,
-        subject: attempt.subject,
-        action: attempt.action,
-        actual: input.actual,
-        ...(input.overagePolicy ? { overagePolicy: input.overagePolicy } : {}),
-        ...(input.metrics ? { metrics: input.metrics } : {}),
-        metadata,
-      }),
+      checked(
+        'event',
+        eventShape,
+        rt.authority.event({
+          idempotencyKey: key,
+          subject: attempt.subject,
+          action: attempt.action,
+          actual: input.actual,
+          ...(input.overagePolicy ? { overagePolicy: input.overagePolicy } : {}),
+          ...(input.metrics ? { metrics: input.metrics } : {}),
+          metadata,
+        }),
+      ),
     );
   try {
     if (!attempt.reservationId) {
@@ -98,14 +138,34 @@ export async function settleCommit(rt: Runtime, attempt: Attempt, input: CommitI
     const id = attempt.reservationId;
     try {
       const response = await withRetries(rt, 'commit', attempt, () =>
-        rt.authority.commit(id, { idempotencyKey: key, actual: input.actual, ...(input.metrics ? { metrics: input.metrics } : {}), metadata }),
+        checked(
+          'commit',
+          commitShape,
+          rt.authority.commit(id, {
+            idempotencyKey: key,
+            actual: input.actual,
+            ...(input.metrics ? { metrics: input.metrics } : {}),
+            metadata,
+          }),
+        ),
       );
-      rt.emit({ type: 'commit', ...attempt, actual: input.actual, charged: response.charged, actualSource: input.actualSource });
+      rt.emit({
+        type: 'commit',
+        ...attempt,
+        actual: input.actual,
+        charged: response.charged,
+        actualSource: input.actualSource,
+      });
       return done(rt, key, { outcome: 'committed', charged: response.charged, response });
     } catch (error) {
       if (codeOf(error) !== 'RESERVATION_EXPIRED') throw error;
       const response = await asEvent();
-      rt.emit({ type: 'commit_fallback_event', ...attempt, actual: input.actual, reason: 'RESERVATION_EXPIRED' });
+      rt.emit({
+        type: 'commit_fallback_event',
+        ...attempt,
+        actual: input.actual,
+        reason: 'RESERVATION_EXPIRED',
+      });
       return done(rt, key, { outcome: 'event', charged: response.charged ?? input.actual, response });
     }
   } catch (error) {
@@ -122,7 +182,12 @@ async function done(rt: Runtime, key: string, outcome: SettlementOutcome): Promi
 }
 
 /** Release the reservation (work failed or was abandoned). Never throws; an already-final reservation is fine. */
-export async function settleRelease(rt: Runtime, attempt: Attempt, estimate: Amount, reason: string): Promise<void> {
+export async function settleRelease(
+  rt: Runtime,
+  attempt: Attempt,
+  estimate: Amount,
+  reason: string,
+): Promise<void> {
   if (!attempt.reservationId) return;
   const id = attempt.reservationId;
   try {
@@ -133,6 +198,12 @@ export async function settleRelease(rt: Runtime, attempt: Attempt, estimate: Amo
   } catch (error) {
     // Already final (finalized, expired, gone) or unreachable: reported, never thrown — the
     // reservation expires on its own at worst.
-    rt.emit({ type: 'settlement_failed', operation: 'release', terminal: !isTransient(error), error, ...attempt });
+    rt.emit({
+      type: 'settlement_failed',
+      operation: 'release',
+      terminal: !isTransient(error),
+      error,
+      ...attempt,
+    });
   }
 }

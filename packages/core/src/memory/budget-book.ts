@@ -33,7 +33,19 @@ interface CompiledTemplate {
 const keyOf = (scope: string, unit: Unit) => `${scope}\u0000${unit}`;
 
 export function budgetInfo(b: BudgetState): BudgetInfo {
-  const { scope, unit, status, allocated, spent, reserved, debt, overdraftLimit, isOverLimit, caps, isolated } = b;
+  const {
+    scope,
+    unit,
+    status,
+    allocated,
+    spent,
+    reserved,
+    debt,
+    overdraftLimit,
+    isOverLimit,
+    caps,
+    isolated,
+  } = b;
   const info: BudgetInfo = {
     scope,
     unit,

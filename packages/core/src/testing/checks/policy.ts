@@ -121,7 +121,9 @@ export function policyChecks(fresh: () => Promise<TestLedger>) {
     });
     expect(await t.budgetOf(SCOPES[2])).toMatchObject({ spent: 30, isolated: true });
     expect(await t.budgetOf(SCOPES[0])).toMatchObject({ spent: 0, reserved: 0 });
-    expect((await t.reserve(5, { subject: { tenant: 'acme', workflow: 'support' } })).affectedScopes).toEqual([SCOPES[0], SCOPES[1]]);
+    expect((await t.reserve(5, { subject: { tenant: 'acme', workflow: 'support' } })).affectedScopes).toEqual(
+      [SCOPES[0], SCOPES[1]],
+    );
     await t.check();
   });
 
