@@ -99,9 +99,9 @@ describe('governor.run', () => {
 
   it('settles nothing when the work reports no actual, and says so', async () => {
     const { governor, ledger, events, budget } = await setup();
-    const error = await governor
+    const error = (await governor
       .run({ action: llm, estimate: cost(100) }, () => ({ value: 'x' }) as never)
-      .catch((e: MissingActualError) => e);
+      .catch((e) => e)) as MissingActualError;
     expect(error).toBeInstanceOf(MissingActualError);
     expect(error.value).toBe('x');
     expect(events.map((e) => e.type)).toEqual(['decision', 'actual_missing']);
