@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { governorOverhead, printOverhead } from './src/governor.js';
 import type { RunOptions } from './src/harness.js';
 import { memoryScenarios } from './src/memory.js';
 import {
@@ -43,8 +44,12 @@ for (const scenario of memoryScenarios()) {
       : result,
   );
 }
+process.stdout.write('running governor.run overhead …\n');
+const overhead = await governorOverhead(options);
 log('');
 printResults(results, log);
+log('');
+printOverhead(overhead, log);
 
 const report: BenchReport = {
   startedAt: startedAt.toISOString(),
@@ -54,6 +59,7 @@ const report: BenchReport = {
   environment: env,
   targetPairsPerSecond: TARGET_PAIRS_PER_SECOND,
   results,
+  overhead,
 };
 const json = `${JSON.stringify(report, null, 2)}\n`;
 const files = args.out

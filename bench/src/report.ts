@@ -1,6 +1,7 @@
 /** The environment a run measured, the JSON it writes and the table it prints. */
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import type { OverheadResult } from './governor.js';
 import type { RunOptions, ScenarioResult } from './harness.js';
 
 /** The throughput the issue asks of one ledger on this 2-core machine. Reported, never enforced. */
@@ -26,6 +27,7 @@ export interface BenchReport {
   environment: Environment;
   targetPairsPerSecond: number;
   results: (ScenarioResult & { meetsTarget?: boolean })[];
+  overhead: OverheadResult;
 }
 
 export function environment(): Environment {

@@ -4,7 +4,6 @@ import { MAX_AMOUNT } from '../../protocol/types.js';
 import { expectError } from '../expect-error.js';
 import { key, SCOPES, SUBJECT, type TestLedger, USD_UNIT } from '../harness.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: tests build deliberately malformed requests
 type Loose = Record<string, any>;
 
 const base = () => ({
