@@ -128,9 +128,8 @@ export class Governor {
    * anything settled later). A DENY throws BudgetDeniedError; nothing runs.
    */
   async begin(spec: CallSpec): Promise<ReservationHandle> {
-    const subject = validate(subjectSchema, extendSubject(this.subject, spec.subject), [
-      'subject',
-    ]) as Subject;
+    // The authority validates the whole request (subject included) before it reaches the ledger.
+    const subject = extendSubject(this.subject, spec.subject);
     const key = spec.idempotencyKey ?? `gov_${randomUUID()}`;
     const attempt = { subject, action: spec.action, key };
     const observe = this.mode === 'observe';
