@@ -33,31 +33,8 @@ interface CompiledTemplate {
 const keyOf = (scope: string, unit: Unit) => `${scope}\u0000${unit}`;
 
 export function budgetInfo(b: BudgetState): BudgetInfo {
-  const {
-    scope,
-    unit,
-    status,
-    allocated,
-    spent,
-    reserved,
-    debt,
-    overdraftLimit,
-    isOverLimit,
-    caps,
-    isolated,
-  } = b;
-  const info: BudgetInfo = {
-    scope,
-    unit,
-    status,
-    allocated,
-    spent,
-    reserved,
-    debt,
-    overdraftLimit,
-    isOverLimit,
-    remaining: remainingOf(b),
-  };
+  const { caps, isolated, ...state } = b;
+  const info: BudgetInfo = { ...state, remaining: remainingOf(b) };
   if (caps) info.caps = structuredClone(caps);
   if (isolated) info.isolated = true;
   return info;

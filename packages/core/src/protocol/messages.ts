@@ -11,6 +11,7 @@ import type {
   ReservationStatus,
   StandardMetrics,
   Subject,
+  SubjectLevel,
 } from './types.js';
 
 export interface ReservationCreateRequest {
@@ -125,15 +126,11 @@ export interface EventCreateResponse {
   balances?: Balance[];
 }
 
+/** A filter on subject levels: each one given must match. */
+export type LevelFilter = Partial<Record<SubjectLevel, string>>;
+
 /** Filter for `balances`. At least one subject level is required. */
-export interface BalanceQuery {
-  tenant?: string;
-  workspace?: string;
-  app?: string;
-  workflow?: string;
-  run?: string;
-  agent?: string;
-  toolset?: string;
+export interface BalanceQuery extends LevelFilter {
   /** Also return budgets of scopes below the filter's deepest level. */
   includeChildren?: boolean;
   /** 1 … 200; default 50. */
@@ -178,16 +175,9 @@ export const RESERVATION_SORT_KEYS = [
 export type ReservationSortKey = (typeof RESERVATION_SORT_KEYS)[number];
 
 /** Filter for `listReservations`. Time bounds are ISO 8601 date-times, inclusive. */
-export interface ReservationListQuery {
+export interface ReservationListQuery extends LevelFilter {
   idempotencyKey?: string;
   status?: ReservationStatus;
-  tenant?: string;
-  workspace?: string;
-  app?: string;
-  workflow?: string;
-  run?: string;
-  agent?: string;
-  toolset?: string;
   from?: string;
   to?: string;
   expiresFrom?: string;
