@@ -84,6 +84,7 @@ export class Heartbeat {
         this.#schedule(r.remainingTtlMs ?? extendByMs);
         return;
       } catch (error) {
+        if (this.#stopped) return; // settled meanwhile: the answer no longer matters
         const final = error instanceof GovernorError && FINAL.has(error.code);
         const willRetry = !final && isTransient(error) && n < this.#retries && !this.#stopped;
         this.#rt.emit({ type: 'heartbeat_failed', ...this.#attempt, willRetry, error });
