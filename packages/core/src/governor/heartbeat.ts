@@ -6,7 +6,7 @@
  * cancels the work, and the final settlement happens regardless.
  */
 import { GovernorError } from '../errors.js';
-import { isTransient } from './retry.js';
+import { backoffMs, isTransient } from './retry.js';
 import type { Attempt, Runtime } from './settle.js';
 
 export interface HeartbeatOptions {
@@ -33,6 +33,8 @@ export class Heartbeat {
   #stopped = false;
   #beat = 0;
   #leadAt: number;
+  /** When the lead last reported runs out, by this clock. */
+  #leadUntil: number;
   #inFlight: Promise<void> | undefined;
 
   constructor(
@@ -46,6 +48,7 @@ export class Heartbeat {
     this.#fraction = options.fraction ?? 0.5;
     this.#retries = options.retries ?? 2;
     this.#leadAt = rt.clock.now();
+    this.#leadUntil = this.#leadAt + remainingTtlMs;
     this.#schedule(remainingTtlMs);
   }
 
@@ -79,19 +82,25 @@ export class Heartbeat {
           idempotencyKey: key,
           extendByMs,
         });
+        const lead = r.remainingTtlMs ?? extendByMs;
         this.#leadAt = this.#rt.clock.now();
+        this.#leadUntil = this.#leadAt + lead;
         this.#rt.emit({ type: 'heartbeat', ...this.#attempt, expiresAtMs: r.expiresAtMs });
-        this.#schedule(r.remainingTtlMs ?? extendByMs);
+        this.#schedule(lead);
         return;
       } catch (error) {
         if (this.#stopped) return; // settled meanwhile: the answer no longer matters
         const final = error instanceof GovernorError && FINAL.has(error.code);
-        const willRetry = !final && isTransient(error) && n < this.#retries && !this.#stopped;
+        // Back off (Retry-After on a 429) only while a retry still fits in half the lead left.
+        const delayMs = backoffMs(this.#rt.retry, n + 1, error);
+        const fits = delayMs <= (this.#leadUntil - this.#rt.clock.now()) / 2;
+        const willRetry = !final && isTransient(error) && n < this.#retries && fits;
         this.#rt.emit({ type: 'heartbeat_failed', ...this.#attempt, willRetry, error });
         if (!willRetry) {
           if (!final) this.#schedule(extendByMs);
           return;
         }
+        await this.#rt.clock.sleep(delayMs);
       }
     }
   }

@@ -11,16 +11,16 @@ import {
   type Authority,
   type BalanceQuery,
   type CommitRequest,
-  errorFromCode,
+  type DecisionRequest,
   type EventCreateRequest,
-  type ReservationListQuery,
+  errorFromCode,
   LimitExceededError,
   type ManualClock,
   type ReleaseRequest,
   type ReservationCreateRequest,
   ReservationExpiredError,
   type ReservationExtendRequest,
-  type DecisionRequest,
+  type ReservationListQuery,
 } from '@governor/core';
 
 export type Operation = 'reserve' | 'commit' | 'release' | 'extend' | 'decide' | 'event';
@@ -224,7 +224,11 @@ export class FaultyAuthority implements Authority {
   }
 
   /** Another worker finalizes the reservation with its own key. */
-  async #settleElsewhere(operation: Operation, reservationId: string | undefined, request: object): Promise<void> {
+  async #settleElsewhere(
+    operation: Operation,
+    reservationId: string | undefined,
+    request: object,
+  ): Promise<void> {
     if (!reservationId) throw new Error(`'finalized' needs a reservation; ${operation} has none`);
     const idempotencyKey = `foreign-${++this.#foreign}`;
     if (operation === 'commit') {
@@ -235,7 +239,11 @@ export class FaultyAuthority implements Authority {
   }
 
   /** Another writer uses the same key first, with a different payload. */
-  async #reuseKeyElsewhere(operation: Operation, reservationId: string | undefined, request: object): Promise<void> {
+  async #reuseKeyElsewhere(
+    operation: Operation,
+    reservationId: string | undefined,
+    request: object,
+  ): Promise<void> {
     const bump = <R extends { actual: { unit: string; amount: number } }>(r: R): R => ({
       ...r,
       actual: { ...r.actual, amount: r.actual.amount + 1 },
