@@ -27,7 +27,10 @@ export async function governorOverhead(options: RunOptions): Promise<OverheadRes
     await ledger.createBudget({ scope, unit: 'USD_MICROCENTS', allocated: 1_000_000_000_000_000 });
   }
   const governor = createGovernor({ authority: ledger, subject: BENCH_SUBJECT });
-  const spec = { action: { kind: 'tool.call', name: 'noop' }, estimate: { unit: 'USD_MICROCENTS' as const, amount: 1_000 } };
+  const spec = {
+    action: { kind: 'tool.call', name: 'noop' },
+    estimate: { unit: 'USD_MICROCENTS' as const, amount: 1_000 },
+  };
   const governed = () => governor.run(spec, async () => ({ value: await noop(), actual: 900 }));
   const time = async (n: number, call: () => Promise<unknown>) => {
     const start = process.hrtime.bigint();
