@@ -131,6 +131,23 @@ describe('governor.run', () => {
   });
 });
 
+describe('governor.decide', () => {
+  it('answers for the current subject without reserving anything', async () => {
+    const { governor, ledger, budget } = await setup();
+    await ledger.setCaps({ scope: RUN, unit: USD, caps: { maxStepsRemaining: 2 } });
+    expect(await governor.decide({ action: llm, estimate: cost(900) })).toMatchObject({
+      decision: 'ALLOW_WITH_CAPS',
+      caps: { maxStepsRemaining: 2 },
+    });
+    expect(await governor.decide({ action: llm, estimate: cost(1_001) })).toMatchObject({
+      decision: 'DENY',
+      reasonCode: 'BUDGET_EXCEEDED',
+      blockedScope: RUN,
+    });
+    expect(await budget()).toMatchObject({ reserved: 0, spent: 0 });
+  });
+});
+
 describe('governor.begin handles', () => {
   it('settle once: first of commit/release wins; commit after that throws; release is a no-op', async () => {
     const { governor, ledger, budget } = await setup();

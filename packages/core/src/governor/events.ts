@@ -31,7 +31,7 @@ export type GovernorEvent =
   | (Base & { type: 'release'; released: Amount; reason: string })
   | (Base & {
       type: 'retry';
-      operation: 'reserve' | 'commit' | 'release' | 'event';
+      operation: 'reserve' | 'decide' | 'commit' | 'release' | 'event';
       attempt: number;
       delayMs: number;
       error: unknown;

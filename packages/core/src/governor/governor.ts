@@ -10,7 +10,7 @@ import { type Scheduler, systemClock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
 import type { RiskPointTable } from '../policy/risk-points.js';
 import { riskPointsFor } from '../policy/risk-points.js';
-import type { ReservationCreateResponse } from '../protocol/messages.js';
+import type { DecisionResponse, ReservationCreateResponse } from '../protocol/messages.js';
 import { subject as subjectSchema } from '../protocol/schemas.js';
 import type { Action, Amount, Metadata, OveragePolicy, StandardMetrics, Subject } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
@@ -69,6 +69,8 @@ export interface RunResult<T> {
   value: T;
   actual: number | Amount | 'estimate';
   metrics?: StandardMetrics;
+  /** Recorded with the commit (e.g. which model actually ran after a downgrade). */
+  metadata?: Metadata;
 }
 
 const tracer = trace.getTracer('@governor/core');
@@ -189,6 +191,40 @@ export class Governor {
   }
 
   /**
+   * Would this call be allowed now, and with which caps? A dry evaluation as
+   * the current subject: nothing is reserved. Transient failures are retried;
+   * an unreachable authority follows the fail mode (closed: throws
+   * AuthorityUnavailableError; open: answers ALLOW).
+   */
+  async decide(
+    spec: Pick<CallSpec, 'action' | 'estimate' | 'subject' | 'idempotencyKey' | 'metadata'>,
+  ): Promise<DecisionResponse> {
+    const subject = extendSubject(this.subject, spec.subject);
+    const key = spec.idempotencyKey ?? `gov_${randomUUID()}`;
+    const attempt = { subject, action: spec.action, key };
+    try {
+      return await withRetries(
+        this.#rt,
+        'decide',
+        attempt,
+        () =>
+          this.#rt.authority.decide({
+            idempotencyKey: key,
+            subject,
+            action: spec.action,
+            estimate: spec.estimate,
+            ...(spec.metadata ? { metadata: spec.metadata } : {}),
+          }),
+        2,
+      );
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      this.#unreachable(attempt, spec, error);
+      return { decision: 'ALLOW' };
+    }
+  }
+
+  /**
    * Reserve, run `fn(grant)`, commit what it reports (or the estimate), or
    * release if it throws. A DENY throws BudgetDeniedError and `fn` never runs.
    */
@@ -217,7 +253,10 @@ export class Governor {
           this.#rt.emit({ type: 'actual_missing', ...handle.grant });
           throw new MissingActualError(handle.grant, result?.value);
         }
-        await handle.commit(result.actual, result.metrics ? { metrics: result.metrics } : {});
+        await handle.commit(result.actual, {
+          ...(result.metrics ? { metrics: result.metrics } : {}),
+          ...(result.metadata ? { metadata: result.metadata } : {}),
+        });
         return result.value;
       } catch (error) {
         span.recordException(error as Error);

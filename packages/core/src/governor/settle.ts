@@ -50,7 +50,7 @@ export interface Attempt {
 /** Run `call` until it succeeds, fails for good, or runs out of attempts; the same request every time. */
 export async function withRetries<T>(
   rt: Runtime,
-  operation: 'reserve' | 'commit' | 'release' | 'event',
+  operation: 'reserve' | 'decide' | 'commit' | 'release' | 'event',
   attempt: Attempt,
   call: () => Promise<T>,
   attempts = rt.retry.attempts,

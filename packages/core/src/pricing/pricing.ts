@@ -1,4 +1,4 @@
-import { calcPrice, type PriceCalculation, type Usage } from '@pydantic/genai-prices';
+import { calcPrice, type PriceCalculation, type Provider, type Usage } from '@pydantic/genai-prices';
 import { systemClock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
 import { findCallerPrice, indexCallerPrices } from './caller-prices.js';
@@ -21,15 +21,29 @@ export function createPricing(options: PricingOptions = {}): Pricing {
   const callerPrices = indexCallerPrices(options.prices ?? {});
   const clock = options.clock ?? systemClock;
 
+  // Which database entry a model reference resolves to, found once: matching a
+  // model id against the whole database costs tens of µs a call. Cached as the
+  // provider narrowed to the one matched model, so later calls still go through
+  // calcPrice (time-dependent and tiered prices) but match against one entry.
+  const resolved = new Map<string, { provider: Provider; modelId: string } | null>();
+
   const calculate = (model: ModelRef | string, usage: Usage): PriceCalculation | null => {
     const ref = toModelRef(model);
     const timestamp = new Date(clock.now());
     const caller = findCallerPrice(callerPrices, ref);
     if (caller) return calcPrice(usage, caller.key, { provider: caller.provider, timestamp });
+    const cacheKey = `${ref.provider ?? ''}\u0000${ref.modelId}`;
+    const hit = resolved.get(cacheKey);
+    if (hit !== undefined) return hit && calcPrice(usage, hit.modelId, { provider: hit.provider, timestamp });
     for (const { provider, modelId } of lookupsFor(ref)) {
       const result = calcPrice(usage, modelId, { ...(provider ? { providerId: provider } : {}), timestamp });
-      if (result) return result;
+      if (result) {
+        resolved.set(cacheKey, { provider: { ...result.provider, models: [result.model] }, modelId });
+        return result;
+      }
     }
+    if (resolved.size >= 1_000) resolved.clear(); // unknown ids are remembered too; keep it bounded
+    resolved.set(cacheKey, null);
     return null;
   };
 
