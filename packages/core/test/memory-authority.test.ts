@@ -65,6 +65,20 @@ describe('MemoryAuthority specifics', () => {
     expect((await l.getReservation(r.reservationId as string)).subject.tenant).toBe('acme');
     expect((await l.getReservation(r.reservationId as string)).reserved.amount).toBe(5);
     expect((await reserve('k', 5)).reservationId).toBe(r.reservationId);
+    (r.reserved as { amount: number }).amount = 1;
+    r.affectedScopes.push('tenant:evil');
+    const released = await l.release(r.reservationId as string, { idempotencyKey: 'rel' });
+    expect(released.released.amount).toBe(5);
+    released.released.amount = 0;
+    expect((await l.getReservation(r.reservationId as string)).affectedScopes).toEqual(['tenant:acme']);
+    expect((await l.getBudget({ scope: 'tenant:acme', unit: 'USD_MICROCENTS' }))?.reserved).toBe(0);
+    const c = await reserve('k2', 7);
+    const committed = await l.commit(c.reservationId as string, {
+      idempotencyKey: 'c2',
+      actual: { unit: 'USD_MICROCENTS', amount: 6 },
+    });
+    committed.charged.amount = 0;
+    expect((await l.getReservation(c.reservationId as string)).committed?.amount).toBe(6);
   });
 
   it('uses the system clock by default', async () => {

@@ -136,7 +136,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
           createdAtMs: now,
           expiresAtMs,
           scopePath: scopePathOf(req.subject),
-          affectedScopes: response.affectedScopes,
+          affectedScopes: [...response.affectedScopes],
           ...(req.metadata ? { metadata: req.metadata } : {}),
         },
         budgets: evaluation.budgets,
@@ -147,7 +147,8 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       this.#reservations.set(id, record);
       this.#live.set(id, record);
       this.#deadlines.push(expiresAtMs + normalized.gracePeriodMs, id);
-      Object.assign(response, { reservationId: id, reserved: req.estimate, expiresAtMs });
+      // Answers never share objects with the ledger's records: a caller may change its copy freely.
+      Object.assign(response, { reservationId: id, reserved: { ...req.estimate }, expiresAtMs });
       if (this.#includeBalances) response.balances = evaluation.budgets.map(toBalance);
     }
     if (normalized.dryRun || response.decision !== 'DENY') {
@@ -196,7 +197,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       const plan = planSettlement(rec.budgets, estimate.amount, req.actual.amount, rec.overagePolicy);
       applySettlement(rec.budgets, estimate.amount, plan);
       const charged = { unit: estimate.unit, amount: plan.charged };
-      this.#finalize(rec, 'COMMITTED', now, { committed: charged, committedMetadata: req.metadata });
+      this.#finalize(rec, 'COMMITTED', now, { committed: { ...charged }, committedMetadata: req.metadata });
       const response: M.CommitResponse = { status: 'COMMITTED', charged };
       if (estimate.amount > plan.charged)
         response.released = { unit: estimate.unit, amount: estimate.amount - plan.charged };
@@ -211,7 +212,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     return this.#settleOnce(id, 'release', req, (rec, now) => {
       for (const b of rec.budgets) b.reserved -= rec.detail.reserved.amount;
       this.#finalize(rec, 'RELEASED', now, {});
-      const out: M.ReleaseResponse = { status: 'RELEASED', released: rec.detail.reserved };
+      const out: M.ReleaseResponse = { status: 'RELEASED', released: { ...rec.detail.reserved } };
       if (this.#includeBalances) out.balances = rec.budgets.map(toBalance);
       return out;
     });
