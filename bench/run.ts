@@ -8,9 +8,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { aiSdkOverhead } from './src/ai-sdk.js';
 import { governorOverhead, printOverhead } from './src/governor.js';
 import type { RunOptions } from './src/harness.js';
 import { memoryScenarios } from './src/memory.js';
+import {
+  evalshaCeiling,
+  REDIS_TARGET_PAIRS_PER_SECOND,
+  REDIS_URL,
+  redisAnswers,
+  redisScenarios,
+} from './src/redis.js';
 import {
   type BenchReport,
   environment,
@@ -35,21 +43,33 @@ printEnvironment(env, options, log);
 log('');
 
 const results: BenchReport['results'] = [];
-for (const scenario of memoryScenarios()) {
+const redis = await redisAnswers();
+if (!redis) log(`redis scenarios skipped: no Redis answers at ${REDIS_URL}`);
+const scenarios = [...memoryScenarios(), ...(redis ? redisScenarios() : [])];
+for (const scenario of scenarios) {
   process.stdout.write(`running ${scenario.name} …\n`);
   const result = await scenario.run(options);
+  const target = result.ledger === 'redis' ? REDIS_TARGET_PAIRS_PER_SECOND : TARGET_PAIRS_PER_SECOND;
   results.push(
     result.kind === 'throughput'
-      ? { ...result, meetsTarget: result.medianPairsPerSecond >= TARGET_PAIRS_PER_SECOND }
+      ? { ...result, target, meetsTarget: result.medianPairsPerSecond >= target }
       : result,
   );
 }
+const ceiling = redis ? evalshaCeiling(options.pairsPerRound * 4) : undefined;
 process.stdout.write('running governor.run overhead …\n');
-const overhead = await governorOverhead(options);
+const overhead = [await governorOverhead(options)];
+process.stdout.write('running AI SDK middleware overhead …\n');
+overhead.push(await aiSdkOverhead(options));
 log('');
 printResults(results, log);
 log('');
-printOverhead(overhead, log);
+for (const o of overhead) printOverhead(o, log);
+if (ceiling !== undefined) {
+  log(
+    `redis-benchmark EVALSHA ceiling (trivial script, concurrency 64): ${Math.round(ceiling).toLocaleString('en-US')} calls/s; a pair is 2+ script calls`,
+  );
+}
 
 const report: BenchReport = {
   startedAt: startedAt.toISOString(),
@@ -60,6 +80,7 @@ const report: BenchReport = {
   targetPairsPerSecond: TARGET_PAIRS_PER_SECOND,
   results,
   overhead,
+  redisEvalshaCeiling: ceiling,
 };
 const json = `${JSON.stringify(report, null, 2)}\n`;
 const files = args.out

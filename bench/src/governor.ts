@@ -9,13 +9,15 @@ import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
 
 export const TARGET_OVERHEAD_US = 10;
 
+/** A per-call overhead: the same work with and without a Governor layer, in µs. */
 export interface OverheadResult {
   name: string;
   callsPerRound: number;
   /** Overhead per call in µs, per round; the median is reported. */
   roundsUs: number[];
   medianOverheadUs: number;
-  directUsPerCall: number;
+  /** The work alone, µs per call (last round). */
+  baselineUsPerCall: number;
   targetUs: number;
 }
 
@@ -51,7 +53,7 @@ export async function governorOverhead(options: RunOptions): Promise<OverheadRes
     callsPerRound: options.pairsPerRound,
     roundsUs,
     medianOverheadUs: sorted[Math.floor(sorted.length / 2)] as number,
-    directUsPerCall: direct,
+    baselineUsPerCall: direct,
     targetUs: TARGET_OVERHEAD_US,
   };
 }
@@ -60,6 +62,6 @@ export function printOverhead(result: OverheadResult, log: (line: string) => voi
   const verdict = result.medianOverheadUs <= result.targetUs ? 'meets' : 'above';
   log(
     `${result.name}: median ${result.medianOverheadUs.toFixed(1)} µs per call (target ≤ ${result.targetUs} µs: ${verdict}); ` +
-      `rounds ${result.roundsUs.map((u) => u.toFixed(1)).join(' ')} µs; the no-op alone ${result.directUsPerCall.toFixed(2)} µs`,
+      `rounds ${result.roundsUs.map((u) => u.toFixed(1)).join(' ')} µs; without it ${result.baselineUsPerCall.toFixed(2)} µs per call`,
   );
 }

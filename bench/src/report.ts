@@ -26,8 +26,9 @@ export interface BenchReport {
   options: RunOptions;
   environment: Environment;
   targetPairsPerSecond: number;
-  results: (ScenarioResult & { meetsTarget?: boolean })[];
-  overhead: OverheadResult;
+  results: (ScenarioResult & { target?: number; meetsTarget?: boolean })[];
+  redisEvalshaCeiling: number | undefined;
+  overhead: OverheadResult[];
 }
 
 export function environment(): Environment {
@@ -73,7 +74,7 @@ export function printResults(results: BenchReport['results'], log: (line: string
   const rows = results.map((r) => {
     const target =
       r.kind === 'throughput'
-        ? `≥ ${int(TARGET_PAIRS_PER_SECOND)} ${r.meetsTarget ? '(met)' : '(below)'}`
+        ? `≥ ${int(r.target ?? TARGET_PAIRS_PER_SECOND)} ${r.meetsTarget ? '(met)' : '(below)'}`
         : `p50 ${micro(r.latencyUs?.p50 ?? Number.NaN)}, p99 ${micro(r.latencyUs?.p99 ?? Number.NaN)}, max ${micro(r.latencyUs?.max ?? Number.NaN)}`;
     const perRound = r.rounds.map((x) => int(x.pairsPerSecond)).join(' ');
     return [r.name, int(r.medianPairsPerSecond), target, perRound];

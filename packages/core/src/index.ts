@@ -37,3 +37,5 @@ export * from './protocol/types.js';
 export { validate } from './protocol/validate.js';
 export { fromWire, subjectFromWireJson, subjectToWireJson, toWire } from './protocol/wire.js';
 export * from './scopes.js';
+export * as policySchemas from './policy/schemas.js';
+export { type Page, paginate, queryReservations, scopeMatchesFilter } from './ledger/queries.js';

@@ -1,0 +1,53 @@
+import type { EmbeddingModelV4, EmbeddingModelV4Middleware } from '@ai-sdk/provider';
+import { estimateTokens } from '@governor/core';
+import { wrapEmbeddingModel } from 'ai';
+import type { GovernorEmbeddingOptions } from './options.js';
+import { actionNameOf, modelRefOf, pricingOf } from './pricing.js';
+
+/**
+ * Embedding-model middleware for `wrapEmbeddingModel`: each `doEmbed` is
+ * reserved as `llm.embedding` (the values' estimated tokens, priced as input),
+ * committed from the reported `usage.tokens` (the estimate when there is
+ * none), released when it fails. A DENY rejects with `BudgetDeniedError`.
+ */
+export function governorEmbeddingMiddleware(options: GovernorEmbeddingOptions): EmbeddingModelV4Middleware {
+  const pricing = () => pricingOf(options);
+  return {
+    specificationVersion: 'v4',
+    wrapEmbed: ({ doEmbed, params, model }) => {
+      const ref = modelRefOf(options, model);
+      const inputTokens = params.values.reduce((sum, value) => sum + estimateTokens(value), 0);
+      const amount = pricing().estimate(ref, { inputTokens, maxOutputTokens: 0 });
+      return options.governor.run(
+        {
+          action: { kind: 'llm.embedding', name: actionNameOf(ref) },
+          estimate: { unit: 'USD_MICROCENTS', amount },
+          ...(options.subject ? { subject: options.subject } : {}),
+        },
+        async () => {
+          const result = await doEmbed();
+          const tokens = result.usage?.tokens;
+          return {
+            value: result,
+            actual:
+              tokens === undefined
+                ? 'estimate'
+                : pricing().cost(ref, { inputTokens: tokens, outputTokens: 0 }),
+            metrics: {
+              ...(tokens === undefined ? {} : { tokensInput: tokens }),
+              modelVersion: model.modelId,
+            },
+          };
+        },
+      );
+    },
+  };
+}
+
+/** `model` with `governorEmbeddingMiddleware(options)` applied. */
+export function governEmbeddingModel(
+  model: EmbeddingModelV4,
+  options: GovernorEmbeddingOptions,
+): EmbeddingModelV4 {
+  return wrapEmbeddingModel({ model, middleware: governorEmbeddingMiddleware(options) });
+}

@@ -1,0 +1,60 @@
+/**
+ * The key layout. Every key of one tenant carries the hash tag `{tenant}`, so
+ * a script touching several of them stays on one Redis Cluster slot; the
+ * configuration keys share the tag `{config}`. See the README for the table.
+ */
+import type { Unit } from '@governor/core';
+
+export type IdempotentOperation = 'reserve' | 'commit' | 'release' | 'extend' | 'decide' | 'event';
+
+export class KeySpace {
+  constructor(readonly prefix: string) {
+    if (/[{}]/.test(prefix)) throw new RangeError(`key prefix "${prefix}" must not contain { or }`);
+  }
+
+  tag(tenant: string): string {
+    return `${this.prefix}{${tenant}}`;
+  }
+  budget(tenant: string, scope: string, unit: Unit): string {
+    return `${this.tag(tenant)}:b:${unit}:${scope}`;
+  }
+  budgetIndex(tenant: string): string {
+    return `${this.tag(tenant)}:budgets`;
+  }
+  reservation(tenant: string, id: string): string {
+    return `${this.tag(tenant)}:r:${id}`;
+  }
+  reservationIndex(tenant: string): string {
+    return `${this.tag(tenant)}:rsv`;
+  }
+  expiry(tenant: string): string {
+    return `${this.tag(tenant)}:exp`;
+  }
+  finalized(tenant: string): string {
+    return `${this.tag(tenant)}:fin`;
+  }
+  idempotency(tenant: string, op: IdempotentOperation, key: string): string {
+    return `${this.tag(tenant)}:i:${op}:${key}`;
+  }
+  /** Reservation id → tenant, only for tenants too long to embed in the id. */
+  reservationTenant(id: string): string {
+    return `${this.prefix}:rt:${id}`;
+  }
+  tenants(): string {
+    return `${this.prefix}:tenants`;
+  }
+  templates(): string {
+    return `${this.prefix}{config}:templates`;
+  }
+  degradation(): string {
+    return `${this.prefix}{config}:degradation`;
+  }
+  /** Test clock (absolute ms), only with the testClock option. */
+  clock(): string {
+    return `${this.prefix}{config}:clock`;
+  }
+  /** Every key under this prefix (for cleanup in tests). */
+  pattern(): string {
+    return `${this.prefix}*`;
+  }
+}

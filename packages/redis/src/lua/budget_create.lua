@@ -1,0 +1,8 @@
+-- budget_create: a new budget; refuses one that exists for the scope and unit.
+-- KEYS: 1 budget hash, 2 budget index set
+-- ARGV: 1 scope, 2 unit, 3 allocated, 4 overdraft limit, 5 caps json or '', 6 isolated (1|0)
+if redis.call('EXISTS', KEYS[1]) == 1 then return cjson.encode({ k = 'exists' }) end
+local b = new_budget(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] == '1')
+save_budget(b)
+redis.call('SADD', KEYS[2], ARGV[1] .. '\n' .. ARGV[2])
+return cjson.encode({ k = 'ok', b = snapshot(b) })

@@ -1,0 +1,71 @@
+-- reserve / dry run / decide: atomic over every derived scope's budget.
+-- KEYS: 1 idempotency record, 2 expiry zset, 3 reservation index, 4 reservation hash,
+--       5 budget index set, 6.. one budget key per derived scope (shallowest first)
+-- ARGV: 1 test clock ('' = Redis TIME), 2 mode (reserve|dry|decide), 3 fingerprint, 4 idempotency retention ms,
+--       5 reservation id, 6 amount, 7 ttl ms, 8 grace ms, 9 overage policy, 10 detail json,
+--       11 degradation policy json, 12 unit, 13 balances wanted (1|0),
+--       then per scope: 14+2i scope id, 15+2i template ("allocated\noverdraft\ncaps") or ''
+local now = now_ms(ARGV[1])
+if sweep_due(KEYS[2], now) then return cjson.encode({ k = 'sweep' }) end
+local mode = ARGV[2]
+local stored = idem_lookup(KEYS[1], ARGV[3])
+if stored == 'MISMATCH' then return cjson.encode({ k = 'mismatch' }) end
+if stored then return cjson.encode({ k = 'replay', o = stored, now = fmt(now) }) end
+
+local persist = mode == 'reserve'
+local unit = ARGV[12]
+local all = {}
+for i = 6, #KEYS do
+  local scope = ARGV[14 + (i - 6) * 2]
+  local template = ARGV[15 + (i - 6) * 2]
+  local b = load_budget(KEYS[i])
+  if not b and template ~= '' then
+    local nl1 = string.find(template, '\n', 1, true)
+    local nl2 = string.find(template, '\n', nl1 + 1, true)
+    b = new_budget(KEYS[i], scope, unit, string.sub(template, 1, nl1 - 1),
+      string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1), false)
+    if persist then
+      save_budget(b)
+      redis.call('SADD', KEYS[5], scope .. '\n' .. unit)
+    end
+  end
+  if b then all[#all + 1] = b end
+end
+if #all == 0 then return cjson.encode({ k = 'nobudget' }) end
+local list = charged_budgets(all)
+local affected = {}
+for i, b in ipairs(list) do affected[i] = b.scope end
+local amount = tonumber(ARGV[6])
+local out = { k = 'ok', a = affected, g = ARGV[11], now = fmt(now) }
+local reason, scope = denial_of(list, amount)
+if reason then
+  out.d = 'DENY'; out.r = reason; out.s = scope; out.b = snapshots(list)
+  local encoded = cjson.encode(out)
+  if not persist then idem_store(KEYS[1], ARGV[3], encoded, ARGV[4]) end
+  return encoded
+end
+out.d = 'ALLOW'
+if persist then
+  local rid = ARGV[5]
+  local expires = now + tonumber(ARGV[7])
+  local bkeys = {}
+  for i, b in ipairs(list) do
+    b.reserved = b.reserved + amount
+    redis.call('HSET', b.key, 'reserved', fmt(b.reserved))
+    bkeys[i] = b.key
+  end
+  redis.call('HSET', KEYS[4], 'id', rid, 'detail', ARGV[10], 'status', 'ACTIVE', 'unit', unit,
+    'amount', fmt(amount), 'createdAt', fmt(now), 'expiresAt', fmt(expires), 'grace', ARGV[8],
+    'policy', ARGV[9], 'extensions', '0', 'affected', cjson.encode(affected), 'budgetKeys', cjson.encode(bkeys))
+  redis.call('ZADD', KEYS[2], fmt(expires + tonumber(ARGV[8])), rid)
+  redis.call('ZADD', KEYS[3], fmt(now), rid)
+  -- Only the balances after the reservation: the caller derives the ones before (reserved − amount).
+  out.rid = rid; out.exp = fmt(expires)
+  -- Skipped when nothing needs them: no balances asked for, no caps, no degradation policy.
+  if ARGV[13] == '1' or ARGV[11] ~= '' or has_caps(list) then out.post = snapshots(list) end
+else
+  out.b = snapshots(list)
+end
+local encoded = cjson.encode(out)
+idem_store(KEYS[1], ARGV[3], encoded, ARGV[4])
+return encoded
