@@ -23,10 +23,12 @@ export { type CommitOptions, type Grant, ReservationHandle } from './governor/ha
 export type { HeartbeatOptions } from './governor/heartbeat.js';
 export { DEFAULT_RETRY, isTransient, type RetryPolicy } from './governor/retry.js';
 export type { SettlementJournal, SettlementOutcome } from './governor/settle.js';
+export { type Page, paginate, queryReservations, scopeMatchesFilter } from './ledger/queries.js';
 export { type BudgetState, capsOf, denialOf, remainingOf, toBalance } from './ledger/rules.js';
 export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';
 export { applyPolicy, type GovernorPolicy, loadPolicyFile, parsePolicy } from './policy/policy-file.js';
 export { type RiskPointRule, type RiskPointTable, riskPointsFor } from './policy/risk-points.js';
+export * as policySchemas from './policy/schemas.js';
 export { parseUsd } from './policy/schemas.js';
 export * from './pricing/index.js';
 export type * from './protocol/messages.js';
@@ -37,5 +39,3 @@ export * from './protocol/types.js';
 export { validate } from './protocol/validate.js';
 export { fromWire, subjectFromWireJson, subjectToWireJson, toWire } from './protocol/wire.js';
 export * from './scopes.js';
-export * as policySchemas from './policy/schemas.js';
-export { type Page, paginate, queryReservations, scopeMatchesFilter } from './ledger/queries.js';
