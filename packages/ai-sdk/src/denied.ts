@@ -1,23 +1,2 @@
-import type { BudgetDeniedError } from '@governor/core';
-
-const BUDGET_NAMES: Record<string, string> = {
-  RISK_POINTS: 'risk-point',
-  USD_MICROCENTS: 'spending',
-  TOKENS: 'token',
-  CREDITS: 'credit',
-};
-
-/** A denial as a sentence a model can read and act on. */
-export function deniedMessage(denial: BudgetDeniedError, toolName: string): string {
-  if (denial.reasonCode === 'TOOL_DENIED_BY_CAPS') {
-    return `not executed: ${toolName} is not allowed any more in this run (budget caps). Do not call it again.`;
-  }
-  const budget = BUDGET_NAMES[denial.estimate.unit] ?? denial.estimate.unit;
-  const where = denial.scope ? ` for ${denial.scope}` : '';
-  const why =
-    denial.reasonCode === 'BUDGET_EXCEEDED'
-      ? `the ${budget} budget${where} is spent`
-      : `the ${budget} budget${where} refused it (${denial.reasonCode})`;
-  const retry = denial.retryAfterMs !== undefined ? ` Retry after ${denial.retryAfterMs} ms.` : '';
-  return `not executed: ${toolName} was denied — ${why}. Do not call it again.${retry}`;
-}
+/** A denial as a sentence a model can read and act on (the wording lives in core, shared by every adapter). */
+export { deniedToolMessage as deniedMessage } from '@governor/core';

@@ -1,4 +1,10 @@
-import { BudgetDeniedError, type Governor, isToolAllowed, type Subject } from '@governor/core';
+import {
+  BudgetDeniedError,
+  type Governor,
+  isToolAllowed,
+  type Subject,
+  TOOL_DENIED_BY_CAPS,
+} from '@governor/core';
 import type { ToolExecutionOptions, ToolSet } from 'ai';
 import { deniedMessage } from './denied.js';
 
@@ -56,7 +62,7 @@ function guard(name: string, execute: Execute, options: GovernToolsOptions): Exe
         async (grant) => {
           if (grant.enforced && !isToolAllowed(grant.caps, name)) {
             throw new BudgetDeniedError({
-              reasonCode: 'TOOL_DENIED_BY_CAPS',
+              reasonCode: TOOL_DENIED_BY_CAPS,
               subject: grant.subject,
               action,
               estimate,

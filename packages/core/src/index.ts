@@ -5,6 +5,12 @@ export { type Clock, flushMicrotasks, ManualClock, type Scheduler, systemClock }
 export * from './errors.js';
 export { extendSubject, type GovernorContext } from './governor/context.js';
 export {
+  denialReason,
+  deniedToolMessage,
+  stoppedMessage,
+  TOOL_DENIED_BY_CAPS,
+} from './governor/denial-text.js';
+export {
   AuthorityUnavailableError,
   BudgetDeniedError,
   type DenialDetails,

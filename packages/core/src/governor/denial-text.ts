@@ -1,0 +1,38 @@
+import type { BudgetDeniedError } from './errors.js';
+
+/**
+ * Client-side reason code: the call asks for a tool that the grant's caps
+ * deny (`tool_allowlist` / `tool_denylist`). Not a ledger reason; adapters use
+ * it when caps, not budget, rule a tool out.
+ */
+export const TOOL_DENIED_BY_CAPS = 'TOOL_DENIED_BY_CAPS';
+
+const BUDGET_NAMES: Record<string, string> = {
+  RISK_POINTS: 'risk-point',
+  USD_MICROCENTS: 'spending',
+  TOKENS: 'token',
+  CREDITS: 'credit',
+};
+
+/** Why a call was denied, in words: "the risk-point budget for tenant:acme/run:7 is spent". */
+export function denialReason(denial: BudgetDeniedError): string {
+  const budget = BUDGET_NAMES[denial.estimate.unit] ?? denial.estimate.unit;
+  const where = denial.scope ? ` for ${denial.scope}` : '';
+  return denial.reasonCode === 'BUDGET_EXCEEDED'
+    ? `the ${budget} budget${where} is spent`
+    : `the ${budget} budget${where} refused it (${denial.reasonCode})`;
+}
+
+/** A denied tool call as a result a model can read and act on (every adapter says it the same way). */
+export function deniedToolMessage(denial: BudgetDeniedError, toolName: string): string {
+  if (denial.reasonCode === TOOL_DENIED_BY_CAPS) {
+    return `not executed: ${toolName} is not allowed any more in this run (budget caps). Do not call it again.`;
+  }
+  const retry = denial.retryAfterMs !== undefined ? ` Retry after ${denial.retryAfterMs} ms.` : '';
+  return `not executed: ${toolName} was denied — ${denialReason(denial)}. Do not call it again.${retry}`;
+}
+
+/** A denied model call as an agent's final answer. */
+export function stoppedMessage(denial: BudgetDeniedError): string {
+  return `Stopped: the next model call was denied — ${denialReason(denial)}.`;
+}
