@@ -99,6 +99,12 @@ describe('policy', () => {
     expect(riskPointsFor(riskPoints, { kind: 'tool.call', name: 'refund.issue' })).toBe(25);
     expect(riskPointsFor(riskPoints, { kind: 'message.email', name: 'send_email' })).toBe(1);
     expect(riskPointsFor(riskPoints, { kind: 'tool.call', name: 'search' })).toBe(2);
+    expect(
+      riskPointsFor(riskPoints, { kind: 'tool.call', name: 'search' }, { withDefault: false }),
+    ).toBeUndefined();
+    expect(
+      riskPointsFor(riskPoints, { kind: 'tool.call', name: 'refund.issue' }, { withDefault: false }),
+    ).toBe(25);
     expect(riskPointsFor(undefined, { kind: 'tool.call', name: 'search' })).toBeUndefined();
   });
 });

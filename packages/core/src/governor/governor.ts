@@ -108,9 +108,12 @@ export class Governor {
     return this.#options.mode ?? 'enforce';
   }
 
-  /** RISK_POINTS for an action from the configured table (undefined when none applies). */
-  riskPointsFor(action: Pick<Action, 'kind' | 'name'>): number | undefined {
-    return riskPointsFor(this.#options.riskPoints, action);
+  /** RISK_POINTS for an action from the configured table (undefined when none applies; see `withDefault`). */
+  riskPointsFor(
+    action: Pick<Action, 'kind' | 'name'>,
+    options?: { withDefault?: boolean },
+  ): number | undefined {
+    return riskPointsFor(this.#options.riskPoints, action, options);
   }
 
   /** Run `fn` with `runId` as the run level of the subject. */

@@ -21,13 +21,18 @@ const matches = (pattern: string | undefined, value: string) =>
   pattern === undefined ||
   (pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : pattern === value);
 
-/** RISK_POINTS for `action`, or undefined when no rule and no default applies. */
+/**
+ * RISK_POINTS for `action`, or undefined when no rule (and, unless
+ * `withDefault: false`, no default) applies. Adapters with their own fallback
+ * (e.g. MCP tool annotations) ask without the default.
+ */
 export function riskPointsFor(
   table: RiskPointTable | undefined,
   action: Pick<Action, 'kind' | 'name'>,
+  { withDefault = true }: { withDefault?: boolean } = {},
 ): number | undefined {
   if (!table) return undefined;
   const applicable = table.rules.filter((r) => matches(r.name, action.name) && matches(r.kind, action.kind));
   const best = applicable.find((r) => r.name !== undefined) ?? applicable[0];
-  return best?.points ?? table.default;
+  return best?.points ?? (withDefault ? table.default : undefined);
 }

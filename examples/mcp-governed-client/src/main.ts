@@ -1,0 +1,3 @@
+import { runAgent } from './agent.js';
+
+await runAgent();

@@ -1,0 +1,15 @@
+export { allowedTools, currentCaps } from './caps.js';
+export { governClient } from './client.js';
+export { deniedMessage, deniedResult } from './denied.js';
+export {
+  type AnnotationPoints,
+  DEFAULT_ANNOTATION_POINTS,
+  type GovernClientOptions,
+  type ToolInfo,
+  type ToolPoints,
+} from './options.js';
+export { annotationPointsFor, pointsForCall } from './points.js';
+export { type ProxyConfig, parseProxyArgs } from './proxy/args.js';
+export { toMcpError } from './proxy/errors.js';
+export { createGovernorProxy, type GovernorProxyOptions } from './proxy/server.js';
+export { connectUpstream, type UpstreamSpec } from './proxy/upstream.js';
