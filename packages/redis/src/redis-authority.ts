@@ -92,6 +92,12 @@ export interface RedisAuthorityOptions {
   /** Attach balances to reserve/commit/release/extend/event answers; default true. */
   includeBalances?: boolean;
   /**
+   * How long this instance reuses the templates and degradation policy it read
+   * (ms); default 1,000. Its own changes apply at once; changes made through
+   * another instance reach this one within this time. 0 reads them on every call.
+   */
+  configCacheMs?: number;
+  /**
    * TESTS ONLY. Replace Redis TIME with a clock stored in Redis under this
    * prefix (`<prefix>{config}:clock`, absolute epoch ms, shared by every
    * instance on the prefix) that only moves through `advanceClock(ms)`.
@@ -186,6 +192,10 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   readonly #budgetKeys = new Map<string, string[]>();
   readonly #sweeping = new Map<string, Promise<number>>();
   #configCache: { raw: string; config: Config } | undefined;
+  readonly #configCacheMs: number;
+  #configReadAt = Number.NEGATIVE_INFINITY;
+  /** Tenants this instance has registered in the tenant index already. */
+  readonly #knownTenants = new Set<string>();
 
   constructor(options: RedisAuthorityOptions = {}) {
     this.#own = !options.client;
@@ -198,6 +208,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
       });
     if (this.#own) this.client.on('error', () => {}); // surfaced per call as RedisUnavailableError
     this.keys = new KeySpace(options.keyPrefix ?? 'governor');
+    this.#configCacheMs = options.configCacheMs ?? 1_000;
     this.#call = registerScripts(this.client);
     this.#maxExtensions = options.maxExtensions ?? -1;
     this.#idemRetention = options.idempotencyRetentionMs ?? 86_400_000;
@@ -374,7 +385,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     const scopes = deriveScopes(req.subject);
     const unit = req.actual.unit;
     const config = await this.#config();
-    if (config.templates.length > 0) await this.#redis(() => this.client.sadd(this.keys.tenants(), tenant));
+    if (config.templates.length > 0) await this.#registerTenant(tenant);
     const templateArgs = scopes.flatMap((scope) => [scope, this.#templateArg(config, scope, unit)]);
     const outcome = await this.#withSweep(tenant, async () =>
       this.#script(
@@ -616,6 +627,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
       [this.keys.templates(), this.keys.degradation()],
       ['template', JSON.stringify(template)],
     );
+    this.#configReadAt = Number.NEGATIVE_INFINITY;
   }
 
   async listTemplates(): Promise<BudgetTemplate[]> {
@@ -630,6 +642,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
       [this.keys.templates(), this.keys.degradation()],
       ['degradation', policy ? JSON.stringify(policy) : ''],
     );
+    this.#configReadAt = Number.NEGATIVE_INFINITY;
   }
 
   async getDegradationPolicy(): Promise<DegradationPolicy | undefined> {
@@ -767,7 +780,19 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     return stateOf(v.map((x) => x ?? '') as Snapshot);
   }
 
+  /** Add `tenant` to the tenant index (needed once templates can create its budgets). */
+  async #registerTenant(tenant: string): Promise<void> {
+    if (this.#knownTenants.has(tenant)) return;
+    await this.#redis(() => this.client.sadd(this.keys.tenants(), tenant));
+    if (this.#knownTenants.size >= 10_000) this.#knownTenants.clear();
+    this.#knownTenants.add(tenant);
+  }
+
   async #config(): Promise<Config> {
+    if (this.#configCache && performance.now() - this.#configReadAt < this.#configCacheMs) {
+      return this.#configCache.config;
+    }
+    const readAt = performance.now();
     const [templates, degradation] = await this.#redis(async () => {
       const results = await this.client
         .pipeline()
@@ -778,6 +803,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
       return [results?.[0]?.[1] as string[], (results?.[1]?.[1] as string | null) ?? ''];
     });
     const raw = `${templates.join('\n')}\n\n${degradation}`;
+    this.#configReadAt = readAt;
     if (this.#configCache?.raw === raw) return this.#configCache.config;
     const config: Config = {
       templates: templates.map((json) => {
@@ -812,9 +838,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     const unit = req.estimate.unit;
     const scopes = deriveScopes(req.subject);
     const config = await this.#config();
-    if (mode === 'reserve' && config.templates.length > 0) {
-      await this.#redis(() => this.client.sadd(this.keys.tenants(), tenant));
-    }
+    if (mode === 'reserve' && config.templates.length > 0) await this.#registerTenant(tenant);
     const idemKey = this.keys.idempotency(tenant, op, req.idempotencyKey);
     const rid = rsv?.rid ?? '';
     const out = await this.#withSweep(tenant, async () =>
