@@ -11,5 +11,6 @@ export {
 export { annotationPointsFor, pointsForCall } from './points.js';
 export { type ProxyConfig, parseProxyArgs } from './proxy/args.js';
 export { toMcpError } from './proxy/errors.js';
+export { main as runProxy } from './proxy/main.js';
 export { createGovernorProxy, type GovernorProxyOptions } from './proxy/server.js';
 export { connectUpstream, type UpstreamSpec } from './proxy/upstream.js';

@@ -1,0 +1,68 @@
+import { intFlag, parseFlags, UsageError, usdFlag } from '../args.js';
+import { runDemo } from '../demo/demo.js';
+import { DEFAULT_SCENARIO } from '../demo/scenario.js';
+import { dollars } from '../format.js';
+import type { Io } from '../io.js';
+
+const d = DEFAULT_SCENARIO;
+export const DEMO_HELP = `Usage: governor demo [options]
+
+Replay the runaway-email incident: an AI SDK support agent stuck in a retry
+loop on the approved send_email tool, run ungoverned and then behind an
+allowlist gateway and Governor. No API key, no Redis needed.
+
+Options:
+  --emails <n>          emails the stuck agent attempts (default ${d.emails})
+  --budget <usd>        the run's dollar budget (default ${dollars(d.runBudget)})
+  --tenant-budget <usd> the tenant's dollar budget (default ${dollars(d.tenantBudget)})
+  --risk-points <n>     the run's RISK_POINTS for the email toolset; send_email costs 1 (default ${d.riskPoints})
+  --refund-points <n>   the run's RISK_POINTS for the billing toolset; refund.issue costs 25 (default ${d.refundPoints})
+  --refund-every <n>    a refund every n emails, 0 for none (default ${d.refundEvery})
+  --cap-at <percent>    utilisation of a dollar budget at which model calls are capped (default ${d.capAtPercent})
+  --max-tokens <n>      the output-token cap from then on (default ${d.capMaxTokens})
+  --redis <url>         run the governed half on RedisAuthority (a unique key prefix, deleted afterwards)
+  --json                print the report as JSON
+  -h, --help            show this help
+`;
+
+export async function demoCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseFlags(argv, {
+    emails: { type: 'string' },
+    budget: { type: 'string' },
+    'tenant-budget': { type: 'string' },
+    'risk-points': { type: 'string' },
+    'refund-points': { type: 'string' },
+    'refund-every': { type: 'string' },
+    'cap-at': { type: 'string' },
+    'max-tokens': { type: 'string' },
+    redis: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.out(DEMO_HELP);
+    return 0;
+  }
+  const capAtPercent = intFlag('cap-at', values['cap-at'], d.capAtPercent, 1);
+  if (capAtPercent > 100)
+    throw new UsageError(`--cap-at: expected a percent from 1 to 100, got "${values['cap-at']}"`);
+  if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) {
+    throw new UsageError(`--redis: expected a redis:// or rediss:// URL, got "${values.redis}"`);
+  }
+  await runDemo(
+    {
+      emails: intFlag('emails', values.emails, d.emails, 1),
+      runBudget: usdFlag('budget', values.budget, d.runBudget),
+      tenantBudget: usdFlag('tenant-budget', values['tenant-budget'], d.tenantBudget),
+      riskPoints: intFlag('risk-points', values['risk-points'], d.riskPoints, 1),
+      refundPoints: intFlag('refund-points', values['refund-points'], d.refundPoints, 1),
+      refundEvery: intFlag('refund-every', values['refund-every'], d.refundEvery),
+      capAtPercent,
+      capMaxTokens: intFlag('max-tokens', values['max-tokens'], d.capMaxTokens, 1),
+      redis: values.redis,
+      json: values.json ?? false,
+    },
+    io,
+  );
+  return 0;
+}

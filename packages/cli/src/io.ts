@@ -1,0 +1,27 @@
+/** Where a command writes: whole lines to stdout and stderr, and (on a terminal) one live status line. */
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  /** Replace the live status line; undefined when the output is not a terminal (no progress is shown). */
+  progress?: ((text: string) => void) | undefined;
+  /** Clear the live status line before the final output. */
+  clearProgress?: (() => void) | undefined;
+}
+
+/** The process's stdout and stderr; the live line only when stdout is a TTY. */
+export function processIo(): Io {
+  const tty = process.stdout.isTTY === true;
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    progress: tty ? (text) => process.stdout.write(`\r\x1b[2K${text}`) : undefined,
+    clearProgress: tty ? () => process.stdout.write('\r\x1b[2K') : undefined,
+  };
+}
+
+/** An Io that keeps every line (tests, and callers that want the text). */
+export function bufferIo(): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (line) => stdout.push(line), err: (line) => stderr.push(line) };
+}

@@ -1,0 +1,62 @@
+/** The `governor` command line: dispatch to a command, map failures to exit codes. */
+import { GovernorError } from '@governor/core';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './args.js';
+import { balancesCommand } from './commands/balances.js';
+import { budgetsCommand } from './commands/budgets.js';
+import { demoCommand } from './commands/demo.js';
+import { mcpProxyCommand } from './commands/mcp-proxy.js';
+import type { Io } from './io.js';
+
+export const HELP = `Usage: governor <command> [options]
+
+Runtime authority for AI agents: budgets, risk points and caps, decided before
+each model or tool call.
+
+Commands:
+  demo        replay the runaway-email incident (no API key, no Redis needed)
+  balances    a table of budgets: from a budgets file, or a Redis ledger
+  budgets     create, fund, freeze or unfreeze budgets on a Redis ledger, or apply a file
+  mcp-proxy   an enforcing MCP proxy (when @governor/mcp provides it)
+
+Run \`governor <command> --help\` for a command's options.
+Exit codes: 0 ok, 1 the command failed, 2 wrong usage.
+`;
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+const COMMANDS: Record<string, Command> = {
+  demo: demoCommand,
+  balances: balancesCommand,
+  budgets: budgetsCommand,
+  'mcp-proxy': mcpProxyCommand,
+};
+
+/** Run the CLI with `argv` (without node and the script); resolves with the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.err : io.out)(HELP);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`governor: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
+    io.err('Run `governor --help` for usage.');
+    return EXIT_USAGE;
+  }
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`governor ${name}: ${error.message}`);
+      io.err(`Run \`governor ${name} --help\` for usage.`);
+      return EXIT_USAGE;
+    }
+    io.err(`governor ${name}: ${describeError(error)}`);
+    return EXIT_FAILURE;
+  }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof GovernorError) return `${error.message} (${error.code})`;
+  return error instanceof Error ? error.message : String(error);
+}

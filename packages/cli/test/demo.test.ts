@@ -1,0 +1,152 @@
+import { createPricing } from '@governor/core';
+import { describe, expect, it } from 'vitest';
+import { ANSWER_USAGE, STEP_USAGE } from '../src/demo/model.js';
+import { bufferIo, type DemoReport, main, runDemo } from '../src/index.js';
+
+const RUN = 'tenant:acme/workflow:support/run:4821';
+const budgetOf = (r: DemoReport, scope: string, unit: string) => {
+  const b = r.governed.ledger.find((x) => x.scope === scope && x.unit === unit);
+  if (!b) throw new Error(`no budget ${scope} ${unit}`);
+  return b;
+};
+const outcome = (r: DemoReport, name: string) => {
+  const o = r.governed.outcomes.find((x) => x.outcome === name);
+  if (!o) throw new Error(`no outcome ${name}`);
+  return o;
+};
+
+describe('governor demo (embedded ledger)', async () => {
+  const io = bufferIo();
+  const report = await runDemo({}, io);
+
+  it('ungoverned, the stuck agent sends every email, every refund and deploys', () => {
+    expect(report.ungoverned.executed).toEqual({ send_email: 400, 'refund.issue': 8, deploy_service: 1 });
+    expect(report.ungoverned.modelCalls).toBe(401);
+  });
+
+  it('governed, it sends exactly the run’s email RISK_POINTS and stops at email #201', () => {
+    expect(report.governed.executed).toEqual({ send_email: 200, 'refund.issue': 4, deploy_service: 0 });
+    expect(report.governed.lastDenial).toMatchObject({
+      by: 'reserve',
+      action: 'send_email',
+      attempt: 201,
+      reasonCode: 'BUDGET_EXCEEDED',
+      scope: `${RUN}/toolset:email`,
+      unit: 'RISK_POINTS',
+    });
+    expect(report.governed.answer).toMatch(/email budget for this run is spent/);
+  });
+
+  it('shows all four outcomes; deploy_service never reaches the authority', () => {
+    expect(outcome(report, 'gateway DENY')).toMatchObject({
+      total: 1,
+      toolCalls: 1,
+      byName: { deploy_service: 1 },
+    });
+    expect(outcome(report, 'authority DENY')).toMatchObject({
+      total: 1,
+      toolCalls: 1,
+      byName: { send_email: 1 },
+    });
+    const capped = outcome(report, 'ALLOW_WITH_CAPS');
+    expect(capped.toolCalls).toBe(0);
+    expect(capped.modelCalls).toBe(report.governed.downgraded);
+    expect(capped.modelCalls).toBeGreaterThan(0);
+    const allowed = outcome(report, 'ALLOW');
+    expect(allowed.byName).toMatchObject({ send_email: 200, 'refund.issue': 4 });
+    expect(allowed.modelCalls + capped.modelCalls).toBe(report.governed.modelCalls);
+    expect(report.governed.firstDowngradeAt).toBe(allowed.modelCalls + 1);
+    expect(report.governed.deployReachedAuthority).toBe(false);
+  });
+
+  it('the ledger’s figures: risk points spent exactly, dollars = the commits = priced usage', () => {
+    const email = budgetOf(report, `${RUN}/toolset:email`, 'RISK_POINTS');
+    expect(email).toMatchObject({ allocated: 200, spent: 200, reserved: 0, remaining: 0 });
+    const billing = budgetOf(report, `${RUN}/toolset:billing`, 'RISK_POINTS');
+    expect(billing).toMatchObject({ allocated: 100, spent: 100, reserved: 0, remaining: 0 });
+    const run = budgetOf(report, RUN, 'USD_MICROCENTS');
+    const tenant = budgetOf(report, 'tenant:acme', 'USD_MICROCENTS');
+    expect(run.spent).toBe(report.governed.committed.usd);
+    expect(tenant.spent).toBe(run.spent);
+    expect(report.governed.committed.riskPoints).toBe(300);
+    for (const b of report.governed.ledger) {
+      expect(b.reserved).toBe(0);
+      expect(b.remaining).toBe(b.allocated - b.spent - b.debt);
+    }
+    // Committed at actual usage: every call priced for the model that actually ran.
+    const pricing = createPricing();
+    const cost = (modelId: string, u: { input: number; output: number }) =>
+      pricing.cost({ provider: 'openai', modelId }, { inputTokens: u.input, outputTokens: u.output });
+    const full = outcome(report, 'ALLOW').modelCalls;
+    const capped = outcome(report, 'ALLOW_WITH_CAPS').modelCalls;
+    expect(run.spent).toBe(
+      full * cost('gpt-4o', STEP_USAGE) +
+        (capped - 1) * cost('gpt-4o-mini', STEP_USAGE) +
+        cost('gpt-4o-mini', ANSWER_USAGE),
+    );
+    // Caps came at ≥80 % of the run's dollars and never before.
+    expect(full * cost('gpt-4o', STEP_USAGE)).toBeGreaterThanOrEqual(0.8 * run.allocated);
+    expect((full - 1) * cost('gpt-4o', STEP_USAGE)).toBeLessThan(0.8 * run.allocated);
+  });
+
+  it('prints the tables and the reason, and the same text every time (apart from timing)', async () => {
+    const text = io.stdout.join('\n');
+    expect(text).toMatch(/emails sent\s+400\s+200/);
+    expect(text).toMatch(/gateway DENY\s+0\s+1\s+deploy_service ×1: not on the allowlist/);
+    expect(text).toMatch(/authority DENY\s+0\s+1\s+send_email #201: BUDGET_EXCEEDED/);
+    expect(text).toMatch(/toolset:email\s+RISK_POINTS\s+200 pt\s+200 pt\s+0 pt\s+0 pt\s+ACTIVE/);
+    expect(text).toContain('Why the last denial: send_email #201 was denied (BUDGET_EXCEEDED)');
+    const again = bufferIo();
+    await runDemo({}, again);
+    const strip = (lines: string[]) => lines.join('\n').replace(/\(\d+ ms\)/, '');
+    expect(strip(again.stdout)).toBe(strip(io.stdout));
+    expect(io.stderr).toEqual([]);
+  });
+
+  it('shows a live progress line only when given one (a TTY)', async () => {
+    const updates: string[] = [];
+    const tty = { ...bufferIo(), progress: (t: string) => updates.push(t), clearProgress: () => {} };
+    await runDemo({ emails: 20, riskPoints: 10 }, tty);
+    expect(updates.length).toBeGreaterThan(20);
+    expect(updates.at(-1)).toMatch(/governed\s+step\s+\d+\s+emails sent\s+10 of 20/);
+  });
+});
+
+describe('governor demo flags', () => {
+  it('--emails and --risk-points change the scenario', async () => {
+    const io = bufferIo();
+    expect(
+      await main(['demo', '--emails', '50', '--risk-points', '20', '--refund-every', '0', '--json'], io),
+    ).toBe(0);
+    const r = JSON.parse(io.stdout.join('\n')) as DemoReport;
+    expect(r.ungoverned.executed.send_email).toBe(50);
+    expect(r.governed.executed.send_email).toBe(20);
+    expect(r.governed.lastDenial?.attempt).toBe(21);
+  });
+
+  it('--budget small enough stops the loop on dollars before the emails run out', async () => {
+    const io = bufferIo();
+    const r = await runDemo({ emails: 30, riskPoints: 10, runBudget: 5_000_000 }, io);
+    expect(r.governed.lastDenial).toMatchObject({ by: 'loop guard', scope: RUN, unit: 'USD_MICROCENTS' });
+    expect(r.governed.executed.send_email).toBeLessThan(10);
+    const run = r.governed.ledger.find((b) => b.scope === RUN && b.unit === 'USD_MICROCENTS');
+    expect(run?.spent).toBeLessThanOrEqual(5_000_000);
+  });
+
+  it('--json is one JSON document with the report', async () => {
+    const io = bufferIo();
+    expect(await main(['demo', '--json'], io)).toBe(0);
+    const r = JSON.parse(io.stdout.join('\n')) as DemoReport;
+    expect(Object.keys(r).sort()).toEqual(['authority', 'durationMs', 'governed', 'scenario', 'ungoverned']);
+    expect(r.authority).toBe('memory');
+    expect(r.governed.outcomes.map((o) => [o.outcome, o.total])).toEqual([
+      ['gateway DENY', 1],
+      ['authority DENY', 1],
+      ['ALLOW_WITH_CAPS', outcome(r, 'ALLOW_WITH_CAPS').total],
+      ['ALLOW', outcome(r, 'ALLOW').total],
+    ]);
+    expect(r.governed.ledger[0]).toEqual(
+      expect.objectContaining({ scope: 'tenant:acme', unit: 'USD_MICROCENTS', allocated: 5_000_000_000 }),
+    );
+  });
+});
