@@ -29,6 +29,15 @@ export { type CommitOptions, type Grant, ReservationHandle } from './governor/ha
 export type { HeartbeatOptions } from './governor/heartbeat.js';
 export { DEFAULT_RETRY, isTransient, type RetryPolicy } from './governor/retry.js';
 export type { SettlementJournal, SettlementOutcome } from './governor/settle.js';
+export {
+  DEFAULT_GRACE_PERIOD_MS,
+  DEFAULT_OVERAGE_POLICY,
+  DEFAULT_TTL_MS,
+  type NormalizedEvent,
+  type NormalizedReservation,
+  normalizeEvent,
+  normalizeReservation,
+} from './ledger/normalize.js';
 export { type Page, paginate, queryReservations, scopeMatchesFilter } from './ledger/queries.js';
 export { type BudgetState, capsOf, denialOf, remainingOf, toBalance } from './ledger/rules.js';
 export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';

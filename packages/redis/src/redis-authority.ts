@@ -39,6 +39,8 @@ import {
   MAX_AMOUNT,
   MaxExtensionsExceededError,
   NotFoundError,
+  normalizeEvent,
+  normalizeReservation,
   OverdraftLimitExceededError,
   policySchemas as P,
   paginate,
@@ -110,8 +112,6 @@ export interface RedisAuthorityOptions {
 type Outcome = Record<string, unknown> & { k: string };
 type Snapshot = [string, Unit, BudgetStatus, string, string, string, string, string, string, string, string];
 
-const DEFAULT_TTL_MS = 60_000;
-const DEFAULT_GRACE_MS = 5_000;
 const MAX_EMBEDDED_TENANT = 128 - 'rsv_'.length - 1 - 36;
 const RID = /^rsv_([a-zA-Z0-9_.-]+)\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const LONG_RID = /^rsv_~[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -234,17 +234,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
 
   async reserve(input: ReservationCreateRequest): Promise<ReservationCreateResponse> {
     const req: ReservationCreateRequest = validate(S.reservationCreateRequest, input);
-    const normalized = {
-      idempotencyKey: req.idempotencyKey,
-      subject: req.subject,
-      action: req.action,
-      estimate: req.estimate,
-      ttlMs: req.ttlMs ?? DEFAULT_TTL_MS,
-      gracePeriodMs: req.gracePeriodMs ?? DEFAULT_GRACE_MS,
-      overagePolicy: req.overagePolicy ?? 'ALLOW_IF_AVAILABLE',
-      dryRun: req.dryRun ?? false,
-      metadata: req.metadata,
-    };
+    const normalized = normalizeReservation(req);
     const mode = normalized.dryRun ? 'dry' : 'reserve';
     const rid = this.#newReservationId(req.subject.tenant);
     if (mode === 'reserve' && !rid.startsWith(`rsv_${req.subject.tenant}.`)) {
@@ -378,9 +368,9 @@ export class RedisAuthority implements Authority, LedgerAdmin {
 
   async event(input: EventCreateRequest): Promise<EventCreateResponse> {
     const req: EventCreateRequest = validate(S.eventCreateRequest, input);
-    const policy = req.overagePolicy ?? 'ALLOW_IF_AVAILABLE';
-    const { overagePolicy: _given, ...rest } = req;
-    const fingerprint = fingerprintOf({ ...rest, overagePolicy: policy });
+    const normalized = normalizeEvent(req);
+    const policy = normalized.overagePolicy;
+    const fingerprint = fingerprintOf(normalized);
     const tenant = req.subject.tenant;
     const scopes = deriveScopes(req.subject);
     const unit = req.actual.unit;

@@ -16,6 +16,7 @@ import {
   ReservationFinalizedError,
   UnitMismatchError,
 } from '../errors.js';
+import { normalizeEvent, normalizeReservation } from '../ledger/normalize.js';
 import { queryReservations } from '../ledger/queries.js';
 import {
   applySettlement,
@@ -65,9 +66,6 @@ interface ReservationRecord {
   extensions: number;
 }
 
-const DEFAULT_TTL_MS = 60_000;
-const DEFAULT_GRACE_MS = 5_000;
-
 /** The embedded Authority and LedgerAdmin. */
 export class MemoryAuthority extends BudgetBook implements Authority {
   readonly #clock: Clock;
@@ -98,18 +96,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
     const req: M.ReservationCreateRequest = validate(S.reservationCreateRequest, input);
     const now = this.#tick();
-    // Defaults spelled out, in schema order, so an omitted default and an explicit one fingerprint alike.
-    const normalized = {
-      idempotencyKey: req.idempotencyKey,
-      subject: req.subject,
-      action: req.action,
-      estimate: req.estimate,
-      ttlMs: req.ttlMs ?? DEFAULT_TTL_MS,
-      gracePeriodMs: req.gracePeriodMs ?? DEFAULT_GRACE_MS,
-      overagePolicy: req.overagePolicy ?? 'ALLOW_IF_AVAILABLE',
-      dryRun: req.dryRun ?? false,
-      metadata: req.metadata,
-    };
+    const normalized = normalizeReservation(req);
     const fingerprint = fingerprintOf(normalized);
     const replay = this.#idempotency.replay<M.ReservationCreateResponse>(
       req.subject.tenant,
@@ -248,9 +235,9 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   async event(input: M.EventCreateRequest): Promise<M.EventCreateResponse> {
     const req: M.EventCreateRequest = validate(S.eventCreateRequest, input);
     const now = this.#tick();
-    const policy = req.overagePolicy ?? 'ALLOW_IF_AVAILABLE';
-    const { overagePolicy: _given, ...rest } = req;
-    const fingerprint = fingerprintOf({ ...rest, overagePolicy: policy });
+    const normalized = normalizeEvent(req);
+    const policy = normalized.overagePolicy;
+    const fingerprint = fingerprintOf(normalized);
     const replay = this.#idempotency.replay<M.EventCreateResponse>(
       req.subject.tenant,
       'event',
