@@ -9,11 +9,13 @@ export {
 } from './demo/demo.js';
 export {
   ALLOWLIST,
-  allowlistGateway,
   DEFAULT_SCENARIO,
   RISK_POINTS,
   type Scenario,
   scenarioPolicy,
+  VIAS,
+  type Via,
 } from './demo/scenario.js';
+export { allowlistGateway } from './demo/via/ai-sdk.js';
 export { bufferIo, type Io, processIo } from './io.js';
 export { HELP, main } from './main.js';

@@ -1,7 +1,7 @@
 import { createPricing } from '@governor/core';
 import { describe, expect, it } from 'vitest';
 import { ANSWER_USAGE, STEP_USAGE } from '../src/demo/model.js';
-import { bufferIo, type DemoReport, main, runDemo } from '../src/index.js';
+import { bufferIo, type DemoReport, main, runDemo, VIAS } from '../src/index.js';
 
 const RUN = 'tenant:acme/workflow:support/run:4821';
 const budgetOf = (r: DemoReport, scope: string, unit: string) => {
@@ -15,9 +15,14 @@ const outcome = (r: DemoReport, name: string) => {
   return o;
 };
 
-describe('governor demo (embedded ledger)', async () => {
+// The same scenario, the same figures, whichever framework the agent is built with.
+describe.each(VIAS)('governor demo --via %s (embedded ledger)', async (via) => {
   const io = bufferIo();
-  const report = await runDemo({}, io);
+  const report = await runDemo({ via }, io);
+
+  it('says how the agent was built', () => {
+    expect(report.via).toBe(via);
+  });
 
   it('ungoverned, the stuck agent sends every email, every refund and deploys', () => {
     expect(report.ungoverned.executed).toEqual({ send_email: 400, 'refund.issue': 8, deploy_service: 1 });
@@ -97,7 +102,7 @@ describe('governor demo (embedded ledger)', async () => {
     expect(text).toMatch(/toolset:email\s+RISK_POINTS\s+200 pt\s+200 pt\s+0 pt\s+0 pt\s+ACTIVE/);
     expect(text).toContain('Why the last denial: send_email #201 was denied (BUDGET_EXCEEDED)');
     const again = bufferIo();
-    await runDemo({}, again);
+    await runDemo({ via }, again);
     const strip = (lines: string[]) => lines.join('\n').replace(/\(\d+ ms\)/, '');
     expect(strip(again.stdout)).toBe(strip(io.stdout));
     expect(io.stderr).toEqual([]);
@@ -106,7 +111,7 @@ describe('governor demo (embedded ledger)', async () => {
   it('shows a live progress line only when given one (a TTY)', async () => {
     const updates: string[] = [];
     const tty = { ...bufferIo(), progress: (t: string) => updates.push(t), clearProgress: () => {} };
-    await runDemo({ emails: 20, riskPoints: 10 }, tty);
+    await runDemo({ via, emails: 20, riskPoints: 10 }, tty);
     expect(updates.length).toBeGreaterThan(20);
     expect(updates.at(-1)).toMatch(/governed\s+step\s+\d+\s+emails sent\s+10 of 20/);
   });
@@ -124,21 +129,35 @@ describe('governor demo flags', () => {
     expect(r.governed.lastDenial?.attempt).toBe(21);
   });
 
-  it('--budget small enough stops the loop on dollars before the emails run out', async () => {
-    const io = bufferIo();
-    const r = await runDemo({ emails: 30, riskPoints: 10, runBudget: 5_000_000 }, io);
-    expect(r.governed.lastDenial).toMatchObject({ by: 'loop guard', scope: RUN, unit: 'USD_MICROCENTS' });
-    expect(r.governed.executed.send_email).toBeLessThan(10);
-    const run = r.governed.ledger.find((b) => b.scope === RUN && b.unit === 'USD_MICROCENTS');
-    expect(run?.spent).toBeLessThanOrEqual(5_000_000);
-  });
+  it.each(VIAS)(
+    '--via %s: --budget small enough stops the loop on dollars before the emails run out',
+    async (via) => {
+      const io = bufferIo();
+      const r = await runDemo({ via, emails: 30, riskPoints: 10, runBudget: 5_000_000 }, io);
+      // The AI SDK loop stops on budgetExhausted's dry run; createAgent on the denied model call itself.
+      const by = via === 'langchain' ? 'reserve' : 'loop guard';
+      expect(r.governed.lastDenial).toMatchObject({ by, scope: RUN, unit: 'USD_MICROCENTS', attempt: 9 });
+      expect(r.governed.answer).toMatch(/^Stopped: the next model call was denied/);
+      expect(r.governed.executed.send_email).toBeLessThan(10);
+      const run = r.governed.ledger.find((b) => b.scope === RUN && b.unit === 'USD_MICROCENTS');
+      expect(run?.spent).toBeLessThanOrEqual(5_000_000);
+    },
+  );
 
   it('--json is one JSON document with the report', async () => {
     const io = bufferIo();
     expect(await main(['demo', '--json'], io)).toBe(0);
     const r = JSON.parse(io.stdout.join('\n')) as DemoReport;
-    expect(Object.keys(r).sort()).toEqual(['authority', 'durationMs', 'governed', 'scenario', 'ungoverned']);
+    expect(Object.keys(r).sort()).toEqual([
+      'authority',
+      'durationMs',
+      'governed',
+      'scenario',
+      'ungoverned',
+      'via',
+    ]);
     expect(r.authority).toBe('memory');
+    expect(r.via).toBe('ai-sdk');
     expect(r.governed.outcomes.map((o) => [o.outcome, o.total])).toEqual([
       ['gateway DENY', 1],
       ['authority DENY', 1],
@@ -148,5 +167,33 @@ describe('governor demo flags', () => {
     expect(r.governed.ledger[0]).toEqual(
       expect.objectContaining({ scope: 'tenant:acme', unit: 'USD_MICROCENTS', allocated: 5_000_000_000 }),
     );
+  });
+
+  it.each(VIAS)('--via %s --json: the same report shape', async (via) => {
+    const io = bufferIo();
+    expect(await main(['demo', '--via', via, '--emails', '50', '--risk-points', '20', '--json'], io)).toBe(0);
+    const r = JSON.parse(io.stdout.join('\n')) as DemoReport;
+    expect(r.via).toBe(via);
+    expect(r.governed.executed).toEqual({ send_email: 20, 'refund.issue': 0, deploy_service: 0 });
+    expect(r.governed.lastDenial).toMatchObject({ action: 'send_email', attempt: 21 });
+    expect(r.governed.outcomes.map((o) => o.outcome)).toEqual([
+      'gateway DENY',
+      'authority DENY',
+      'ALLOW_WITH_CAPS',
+      'ALLOW',
+    ]);
+  });
+
+  it('--via bogus is wrong usage: exit 2, the paths named', async () => {
+    const io = bufferIo();
+    expect(await main(['demo', '--via', 'bogus'], io)).toBe(2);
+    expect(io.stdout).toEqual([]);
+    expect(io.stderr.join('\n')).toContain('--via: expected one of ai-sdk, langchain, mcp, got "bogus"');
+  });
+
+  it('--help names the paths', async () => {
+    const io = bufferIo();
+    expect(await main(['demo', '--help'], io)).toBe(0);
+    expect(io.stdout.join('\n')).toMatch(/--via <path>.*ai-sdk/);
   });
 });

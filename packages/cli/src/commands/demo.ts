@@ -1,17 +1,21 @@
 import { intFlag, parseFlags, UsageError, usdFlag } from '../args.js';
 import { runDemo } from '../demo/demo.js';
-import { DEFAULT_SCENARIO } from '../demo/scenario.js';
+import { DEFAULT_SCENARIO, VIAS, type Via } from '../demo/scenario.js';
 import { dollars } from '../format.js';
 import type { Io } from '../io.js';
 
 const d = DEFAULT_SCENARIO;
 export const DEMO_HELP = `Usage: governor demo [options]
 
-Replay the runaway-email incident: an AI SDK support agent stuck in a retry
-loop on the approved send_email tool, run ungoverned and then behind an
-allowlist gateway and Governor. No API key, no Redis needed.
+Replay the runaway-email incident: a support agent stuck in a retry loop on
+the approved send_email tool, run ungoverned and then behind an allowlist
+gateway and Governor. No API key, no Redis needed.
 
 Options:
+  --via <path>          how the agent is built: ai-sdk (AI SDK generateText, @governor/ai-sdk),
+                        langchain (createAgent + governorMiddleware, governTool per toolset),
+                        mcp (AI SDK loop calling in-process MCP servers through governClient)
+                        (default ai-sdk)
   --emails <n>          emails the stuck agent attempts (default ${d.emails})
   --budget <usd>        the run's dollar budget (default ${dollars(d.runBudget)})
   --tenant-budget <usd> the tenant's dollar budget (default ${dollars(d.tenantBudget)})
@@ -36,6 +40,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     'cap-at': { type: 'string' },
     'max-tokens': { type: 'string' },
     redis: { type: 'string' },
+    via: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -49,8 +54,13 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) {
     throw new UsageError(`--redis: expected a redis:// or rediss:// URL, got "${values.redis}"`);
   }
+  const via = values.via ?? 'ai-sdk';
+  if (!(VIAS as readonly string[]).includes(via)) {
+    throw new UsageError(`--via: expected one of ${VIAS.join(', ')}, got "${via}"`);
+  }
   await runDemo(
     {
+      via: via as Via,
       emails: intFlag('emails', values.emails, d.emails, 1),
       runBudget: usdFlag('budget', values.budget, d.runBudget),
       tenantBudget: usdFlag('tenant-budget', values['tenant-budget'], d.tenantBudget),

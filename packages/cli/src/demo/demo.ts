@@ -19,15 +19,35 @@ import { openRedis, type RedisLedger } from '../redis.js';
 import {
   ALLOWLIST,
   DEFAULT_SCENARIO,
+  type DemoLedger,
   type GovernedResult,
   type Outcome,
   type Progress,
   provision,
-  runGoverned,
-  runUngoverned,
   type Scenario,
   type UngovernedResult,
+  type Via,
 } from './scenario.js';
+
+/** One framework's way of building the agent: the scenario run ungoverned, and governed on a ledger. */
+interface DemoPath {
+  runUngoverned(s: Scenario, onStep?: (p: Progress) => void): Promise<UngovernedResult>;
+  runGoverned(s: Scenario, ledger: DemoLedger, onStep?: (p: Progress) => void): Promise<GovernedResult>;
+}
+
+/** Loaded on demand: the default (AI SDK) demo never loads LangChain. */
+const PATHS: Record<Via, () => Promise<DemoPath>> = {
+  'ai-sdk': () => import('./via/ai-sdk.js'),
+  langchain: () => import('./via/langchain.js'),
+  mcp: () => import('./via/mcp.js'),
+};
+
+/** How the report names each path's agent. */
+const AGENT: Record<Via, string> = {
+  'ai-sdk': 'AI SDK agent',
+  langchain: 'LangChain createAgent agent',
+  mcp: 'AI SDK agent, tools over MCP',
+};
 
 export interface DemoOptions extends Partial<Scenario> {
   /** Run the governed half on RedisAuthority at this URL (a unique key prefix, deleted afterwards). */
@@ -35,6 +55,8 @@ export interface DemoOptions extends Partial<Scenario> {
   /** The key prefix on Redis; default a unique `governor-demo-<uuid>`. Its keys are deleted afterwards. */
   redisKeyPrefix?: string | undefined;
   json?: boolean;
+  /** How the agent is built: AI SDK (default), LangChain createAgent, or AI SDK calling MCP tools. */
+  via?: Via | undefined;
 }
 
 type Decision = Outcome['decision'];
@@ -49,6 +71,8 @@ export interface OutcomeCount {
 
 export interface DemoReport {
   scenario: Scenario;
+  /** The framework the agent was built with. */
+  via: Via;
   authority: 'memory' | 'redis';
   ungoverned: UngovernedResult;
   governed: Omit<GovernedResult, 'outcomes' | 'ledger'> & {
@@ -81,6 +105,10 @@ export function countOutcomes(outcomes: Outcome[]): OutcomeCount[] {
 /** Run the demo and write its report to `io`; resolves with the report. */
 export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport> {
   const scenario: Scenario = { ...DEFAULT_SCENARIO, ...definedOnly(options) };
+  const via = options.via ?? 'ai-sdk';
+  const path = PATHS[via];
+  if (!path) throw new Error(`unknown demo path "${via}"`);
+  const { runUngoverned, runGoverned } = await path();
   const started = performance.now();
   const show = io.progress
     ? (p: Progress) =>
@@ -110,6 +138,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
 
   const report: DemoReport = {
     scenario,
+    via,
     authority: redis ? 'redis' : 'memory',
     ungoverned,
     governed: {
@@ -130,7 +159,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
 function definedOnly(options: DemoOptions): Partial<Scenario> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options))
-    if (v !== undefined && !['redis', 'redisKeyPrefix', 'json'].includes(k)) out[k] = v;
+    if (v !== undefined && !['redis', 'redisKeyPrefix', 'json', 'via'].includes(k)) out[k] = v;
   return out as Partial<Scenario>;
 }
 
@@ -145,7 +174,7 @@ export function renderReport(r: DemoReport): string[] {
   const run = `tenant:${s.tenant}/workflow:${s.workflow}/run:${s.run}`;
   const lines: string[] = [];
   lines.push(
-    `Governor demo: the runaway-email incident (AI SDK agent, scripted ${s.model}, ${r.authority === 'redis' ? 'RedisAuthority' : 'embedded MemoryAuthority'})`,
+    `Governor demo: the runaway-email incident (${AGENT[r.via]}, scripted ${s.model}, ${r.authority === 'redis' ? 'RedisAuthority' : 'embedded MemoryAuthority'})`,
     '',
     `A support agent (run ${s.run}) is stuck in a retry loop on the approved send_email tool: ${plural(s.emails, 'attempt')},`,
     `${s.refundEvery > 0 ? `a refund.issue every ${s.refundEvery} emails` : 'no refunds'}, one try at deploy_service. Governed = an allowlist gateway (${ALLOWLIST.join(', ')})`,

@@ -48,18 +48,65 @@ function emailDenied(call: LanguageModelV4CallOptions): boolean {
   const last = call.prompt.at(-1);
   if (last?.role !== 'tool') return false;
   return last.content.some(
-    (part) =>
-      part.type === 'tool-result' &&
-      part.toolName === 'send_email' &&
-      /not executed/.test(JSON.stringify(part.output)),
+    (part) => part.type === 'tool-result' && part.toolName === 'send_email' && isDenial(part.output),
   );
 }
 
+/** What the scripted agent does next: answer, or call these tools. */
+export type Move =
+  | { kind: 'answer'; text: string; usage: typeof ANSWER_USAGE }
+  | {
+      kind: 'tools';
+      calls: Array<{ id: string; name: string; input: Record<string, unknown> }>;
+      usage: typeof STEP_USAGE;
+    };
+
 /**
- * A scripted model. `emailsSent` is how many emails it has asked for across
- * its whole run; the trimmed prompt (`prepareStep`) hides old steps, so the
- * count is kept here, as the conversation state of the agent.
+ * The script itself, framework-neutral: `seen` is what the model read in its
+ * (trimmed) prompt — the highest email number it asked for, and whether the
+ * last send_email was refused. `state.asked` is how many emails it has asked
+ * for across its whole run (the trimmed prompt hides old steps, so the count
+ * is kept here, as the conversation state of the agent).
  */
+export function nextMove(
+  script: ScriptOptions,
+  state: { asked: number },
+  seen: { emails: number; emailDenied: boolean },
+): Move {
+  state.asked = Math.max(state.asked, seen.emails);
+  if (seen.emailDenied || state.asked >= script.emails) {
+    const text = seen.emailDenied
+      ? 'I could not send any more emails: the email budget for this run is spent.'
+      : `All ${script.emails} emails are sent.`;
+    return { kind: 'answer', text, usage: ANSWER_USAGE };
+  }
+  const n = state.asked + 1;
+  state.asked = n;
+  const calls: Extract<Move, { kind: 'tools' }>['calls'] = [
+    {
+      id: `call-${n}-email`,
+      name: 'send_email',
+      input: { n, to: 'customer@example.com', subject: `Re: order 1234 (retry ${n})` },
+    },
+  ];
+  if (script.refundEvery > 0 && n % script.refundEvery === 0) {
+    calls.push({ id: `call-${n}-refund`, name: 'refund.issue', input: { order: '1234', amountUsd: 20 } });
+  }
+  if (n === script.deployAt) {
+    calls.push({
+      id: `call-${n}-deploy`,
+      name: 'deploy_service',
+      input: { service: 'mail-relay', reason: 'emails keep failing' },
+    });
+  }
+  return { kind: 'tools', calls, usage: STEP_USAGE };
+}
+
+/** Does a tool's answer say it was refused (by the authority: "not executed: …")? */
+export const isDenial = (output: unknown): boolean =>
+  /not executed/.test(typeof output === 'string' ? output : JSON.stringify(output));
+
+/** The AI SDK face of the script: a `MockLanguageModelV4`. */
 export function scriptedModel(
   modelId: string,
   script: ScriptOptions,
@@ -69,48 +116,25 @@ export function scriptedModel(
     provider: 'openai.chat',
     modelId,
     doGenerate: async (call): Promise<LanguageModelV4GenerateResult> => {
-      state.asked = Math.max(state.asked, emailsSoFar(call));
-      if (emailDenied(call) || state.asked >= script.emails) {
-        const text = emailDenied(call)
-          ? 'I could not send any more emails: the email budget for this run is spent.'
-          : `All ${script.emails} emails are sent.`;
+      const move = nextMove(script, state, { emails: emailsSoFar(call), emailDenied: emailDenied(call) });
+      if (move.kind === 'answer') {
         return {
-          content: [{ type: 'text', text }],
+          content: [{ type: 'text', text: move.text }],
           finishReason: { unified: 'stop', raw: 'stop' },
-          usage: usage(ANSWER_USAGE),
+          usage: usage(move.usage),
           warnings: [],
         };
       }
-      const n = state.asked + 1;
-      state.asked = n;
-      const content: LanguageModelV4Content[] = [
-        {
-          type: 'tool-call',
-          toolCallId: `call-${n}-email`,
-          toolName: 'send_email',
-          input: JSON.stringify({ n, to: 'customer@example.com', subject: `Re: order 1234 (retry ${n})` }),
-        },
-      ];
-      if (script.refundEvery > 0 && n % script.refundEvery === 0) {
-        content.push({
-          type: 'tool-call',
-          toolCallId: `call-${n}-refund`,
-          toolName: 'refund.issue',
-          input: JSON.stringify({ order: '1234', amountUsd: 20 }),
-        });
-      }
-      if (n === script.deployAt) {
-        content.push({
-          type: 'tool-call',
-          toolCallId: `call-${n}-deploy`,
-          toolName: 'deploy_service',
-          input: JSON.stringify({ service: 'mail-relay', reason: 'emails keep failing' }),
-        });
-      }
+      const content: LanguageModelV4Content[] = move.calls.map((c) => ({
+        type: 'tool-call',
+        toolCallId: c.id,
+        toolName: c.name,
+        input: JSON.stringify(c.input),
+      }));
       return {
         content,
         finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
-        usage: usage(STEP_USAGE),
+        usage: usage(move.usage),
         warnings: [],
       };
     },

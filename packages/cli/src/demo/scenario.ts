@@ -1,19 +1,19 @@
 /**
- * The runaway-email incident, replayed with the AI SDK: a support agent whose
- * (scripted) model is stuck in a retry loop on the approved `send_email`
- * tool. Run once ungoverned and once behind the two layers — an allowlist
- * gateway in front, Governor behind it.
+ * The runaway-email incident: a support agent whose (scripted) model is stuck
+ * in a retry loop on the approved `send_email` tool. Run once ungoverned and
+ * once behind the two layers — an allowlist gateway in front, Governor behind
+ * it. This module is what every framework path shares (`via/*.ts` build the
+ * agent the way that framework's users would): the scenario and its budgets,
+ * what the tools do, and the governed run's bookkeeping (`GovernedRun`).
  */
-import { budgetExhausted, governModel, governTools } from '@governor/ai-sdk';
 import {
   type Authority,
   applyPolicy,
   BudgetDeniedError,
   type BudgetInfo,
   createGovernor,
-  createPricing,
   denialReason,
-  deniedToolMessage,
+  type Governor,
   type GovernorPolicy,
   type Ledger,
   parsePolicy,
@@ -21,9 +21,12 @@ import {
   stoppedMessage,
   USD,
 } from '@governor/core';
-import { generateText, jsonSchema, type ModelMessage, stepCountIs, type ToolSet, tool } from 'ai';
-import { scriptedModel } from './model.js';
+import type { ScriptOptions } from './model.js';
 import { RecordingAuthority } from './recording.js';
+
+/** How the agent is built: the framework its users would build it with. */
+export const VIAS = ['ai-sdk', 'langchain', 'mcp'] as const;
+export type Via = (typeof VIAS)[number];
 
 export interface Scenario {
   /** Emails the stuck agent tries to send (the ungoverned run sends them all). */
@@ -100,68 +103,50 @@ export function scenarioPolicy(s: Scenario): GovernorPolicy {
 }
 
 export type ToolName = 'send_email' | 'refund.issue' | 'deploy_service';
-type Executed = Record<ToolName, number>;
+export type Executed = Record<ToolName, number>;
 
-/** The agent's real tools: they only count what they did. */
-function agentTools(executed: Executed) {
-  const counted = (name: ToolName, description: string, done: (input: Record<string, unknown>) => string) =>
-    tool({
-      description,
-      inputSchema: jsonSchema<Record<string, unknown>>({ type: 'object', additionalProperties: true }),
-      execute: async (input) => {
-        executed[name] += 1;
-        return done(input);
-      },
-    });
-  return {
-    send_email: counted('send_email', 'Send one email to the customer.', (i) => `email sent: ${i.subject}`),
-    'refund.issue': counted(
-      'refund.issue',
-      'Issue a refund for an order.',
-      (i) => `refunded order ${i.order}`,
-    ),
-    deploy_service: counted(
-      'deploy_service',
-      'Redeploy a production service.',
-      (i) => `deployed ${i.service}`,
-    ),
-  };
+export const newExecuted = (): Executed => ({ send_email: 0, 'refund.issue': 0, deploy_service: 0 });
+
+/** The toolset (a scope level under the run) each tool's RISK_POINTS are charged to. */
+export const TOOLSETS: Record<ToolName, string> = {
+  send_email: 'email',
+  'refund.issue': 'billing',
+  deploy_service: 'ops',
+};
+
+export const TOOL_DESCRIPTIONS: Record<ToolName, string> = {
+  send_email: 'Send one email to the customer.',
+  'refund.issue': 'Issue a refund for an order.',
+  deploy_service: 'Redeploy a production service.',
+};
+
+/** What a real tool does: count itself, and say what it did. */
+export function perform(executed: Executed, name: ToolName, input: Record<string, unknown>): string {
+  executed[name] += 1;
+  if (name === 'send_email') return `email sent: ${input.subject}`;
+  if (name === 'refund.issue') return `refunded order ${input.order}`;
+  return `deployed ${input.service}`;
 }
 
-/**
- * The gateway layer: tools not on the allowlist are not reachable. Their
- * calls are answered here and never reach the tool, nor the authority.
- */
-export function allowlistGateway<T extends ToolSet>(
-  tools: T,
-  allowlist: readonly string[],
-  onBlocked: (toolName: string) => void,
-): T {
-  const out: Record<string, unknown> = {};
-  for (const [name, t] of Object.entries(tools)) {
-    out[name] = allowlist.includes(name)
-      ? t
-      : {
-          ...t,
-          execute: async () => {
-            onBlocked(name);
-            return `not reachable: ${name} is not on this agent's allowlist. Do not call it again.`;
-          },
-        };
-  }
-  return out as T;
-}
+/** The gateway's answer to a tool that is not on the allowlist. */
+export const notReachable = (name: string) =>
+  `not reachable: ${name} is not on this agent's allowlist. Do not call it again.`;
 
-/** Keep the first message (the task) and the last two steps: the agent's context stays bounded. */
-function trim(messages: ModelMessage[]): ModelMessage[] {
-  return messages.length <= 5 ? messages : [messages[0] as ModelMessage, ...messages.slice(-4)];
-}
-
-const INSTRUCTIONS =
+export const INSTRUCTIONS =
   'You are a support agent for order 1234. Use send_email for every email, one per call. ' +
   'Issue refunds with refund.issue when the customer is owed one.';
-const PROMPT =
+export const PROMPT =
   'The customer says the status email for order 1234 never arrived. Send it, and retry until it works.';
+
+/** The script's parameters for a scenario. */
+export const scriptOf = (s: Scenario): ScriptOptions => ({
+  emails: s.emails,
+  refundEvery: s.refundEvery,
+  deployAt: DEPLOY_AT,
+});
+
+/** How many model steps a loop may take at most (the script needs emails + 1). */
+export const maxSteps = (s: Scenario) => s.emails + 5;
 
 export interface Progress {
   phase: 'ungoverned' | 'governed';
@@ -176,39 +161,6 @@ export interface UngovernedResult {
   /** What the model calls cost, priced from the usage reports (no ledger was asked). */
   modelCost: number;
   answer: string;
-}
-
-/** The stuck agent with nothing in its way. */
-export async function runUngoverned(s: Scenario, onStep?: (p: Progress) => void): Promise<UngovernedResult> {
-  const executed: Executed = { send_email: 0, 'refund.issue': 0, deploy_service: 0 };
-  const state = { asked: 0 };
-  const script = { emails: s.emails, refundEvery: s.refundEvery, deployAt: DEPLOY_AT };
-  const pricing = createPricing();
-  let modelCost = 0;
-  let step = 0;
-  const result = await generateText({
-    model: scriptedModel(s.model, script, state),
-    tools: agentTools(executed),
-    instructions: INSTRUCTIONS,
-    prompt: PROMPT,
-    maxOutputTokens: MAX_OUTPUT_TOKENS,
-    maxRetries: 0,
-    toolCallConcurrency: 1,
-    prepareStep: ({ messages }) => ({ messages: trim(messages) }),
-    stopWhen: stepCountIs(s.emails + 5),
-    onStepFinish: (stepResult) => {
-      step += 1;
-      modelCost += pricing.cost(
-        { provider: 'openai', modelId: stepResult.model.modelId },
-        {
-          inputTokens: stepResult.usage.inputTokens ?? 0,
-          outputTokens: stepResult.usage.outputTokens ?? 0,
-        },
-      );
-      onStep?.({ phase: 'ungoverned', step, emails: executed.send_email, total: s.emails });
-    },
-  });
-  return { modelCalls: result.steps.length, executed, modelCost, answer: result.text };
 }
 
 /** One decision, as the demo counts it. */
@@ -248,130 +200,112 @@ export interface GovernedResult {
   answer: string;
 }
 
-/** The same agent behind the gateway (allowlist) and Governor (the ledger). */
-export async function runGoverned(
-  s: Scenario,
-  ledger: Authority & Pick<Ledger, 'listBudgets'>,
-  onStep?: (p: Progress) => void,
-): Promise<GovernedResult> {
-  const authority = new RecordingAuthority(ledger);
-  const outcomes: Outcome[] = [];
-  const committed = { usd: 0, riskPoints: 0 };
-  const governor = createGovernor({
-    authority,
-    subject: { tenant: s.tenant, workflow: s.workflow },
-    riskPoints: RISK_POINTS,
-    on: (event) => {
-      if (event.type !== 'commit') return;
-      if (event.charged.unit === 'USD_MICROCENTS') committed.usd += event.charged.amount;
-      if (event.charged.unit === 'RISK_POINTS') committed.riskPoints += event.charged.amount;
-    },
-  });
-  const executed: Executed = { send_email: 0, 'refund.issue': 0, deploy_service: 0 };
-  const state = { asked: 0 };
-  const script = { emails: s.emails, refundEvery: s.refundEvery, deployAt: DEPLOY_AT };
-  let lastDenial: LastDenial | undefined;
-  let modelCalls = 0;
-  let downgraded = 0;
-  let firstDowngradeAt: number | undefined;
+export type DemoLedger = Authority & Pick<Ledger, 'listBudgets'>;
 
-  const describe = (error: BudgetDeniedError, by: LastDenial['by']): LastDenial => ({
-    by,
-    action: error.action.name,
-    attempt: authority.reserves.filter((r) => r.action.name === error.action.name).length,
-    reasonCode: error.reasonCode,
-    scope: error.scope,
-    unit: error.estimate.unit,
-    reason: denialReason(error),
-  });
-  const denied = (error: BudgetDeniedError, toolName: string) => {
-    lastDenial = describe(error, 'reserve');
-    return deniedToolMessage(error, toolName);
-  };
-  const guard = budgetExhausted({ governor });
-  let guardStopped = false;
-  const raw = agentTools(executed);
-  const behindGateway = {
-    ...governTools(
-      { send_email: raw.send_email },
-      { governor, subject: { toolset: 'email' }, deniedResult: denied },
-    ),
-    ...governTools(
-      { 'refund.issue': raw['refund.issue'] },
-      { governor, subject: { toolset: 'billing' }, deniedResult: denied },
-    ),
-    ...governTools(
-      { deploy_service: raw.deploy_service },
-      { governor, subject: { toolset: 'ops' }, deniedResult: denied },
-    ),
-  };
-  const gatewayBlocked: string[] = [];
-  const tools = allowlistGateway(behindGateway, ALLOWLIST, (name) => {
-    gatewayBlocked.push(name);
-    outcomes.push({ layer: 'gateway', kind: 'tool.call', name, decision: 'DENY' });
-  });
+/**
+ * The bookkeeping of one governed run, whatever the framework: the governor
+ * (on an authority that records every reserve), the tools' counters, the
+ * gateway's refusals, the caps applied to model calls, and the last denial.
+ * A framework path wires its adapter's hooks to these methods.
+ */
+export class GovernedRun {
+  readonly authority: RecordingAuthority;
+  readonly governor: Governor;
+  readonly executed = newExecuted();
+  readonly script: ScriptOptions;
+  /** The script's conversation state, shared by the model and its downgrade. */
+  readonly state = { asked: 0 };
+  readonly #outcomes: Outcome[] = [];
+  readonly #committed = { usd: 0, riskPoints: 0 };
+  #lastDenial: LastDenial | undefined;
+  #applied = 0;
+  #downgraded = 0;
+  #firstDowngradeAt: number | undefined;
+  #seen = 0;
+  #step = 0;
 
-  const model = governModel(scriptedModel(s.model, script, state), {
-    governor,
-    downgrade: scriptedModel(s.cheaperModel, script, state),
-    onApplied: (applied) => {
-      modelCalls += 1;
-      if (applied.downgradedTo) {
-        downgraded += 1;
-        firstDowngradeAt ??= modelCalls;
-      }
-    },
-  });
+  constructor(
+    readonly scenario: Scenario,
+    private readonly ledger: DemoLedger,
+    private readonly onStep?: (p: Progress) => void,
+  ) {
+    this.authority = new RecordingAuthority(ledger);
+    this.script = scriptOf(scenario);
+    this.governor = createGovernor({
+      authority: this.authority,
+      subject: { tenant: scenario.tenant, workflow: scenario.workflow },
+      riskPoints: RISK_POINTS,
+      on: (event) => {
+        if (event.type !== 'commit') return;
+        if (event.charged.unit === 'USD_MICROCENTS') this.#committed.usd += event.charged.amount;
+        if (event.charged.unit === 'RISK_POINTS') this.#committed.riskPoints += event.charged.amount;
+      },
+    });
+  }
 
-  let answer = '';
-  let step = 0;
-  let seen = 0;
-  const collect = () => {
-    for (const r of authority.reserves.slice(seen)) {
-      outcomes.push({
+  /** The gateway refused a tool call: it never reached the tool, nor the authority. */
+  gatewayBlocked(name: string): void {
+    this.#outcomes.push({ layer: 'gateway', kind: 'tool.call', name, decision: 'DENY' });
+  }
+
+  /** A denial as the report tells it. */
+  describe(error: BudgetDeniedError, by: LastDenial['by'] = 'reserve'): LastDenial {
+    return {
+      by,
+      action: error.action.name,
+      attempt: this.authority.reserves.filter((r) => r.action.name === error.action.name).length,
+      reasonCode: error.reasonCode,
+      scope: error.scope,
+      unit: error.estimate.unit,
+      reason: denialReason(error),
+    };
+  }
+
+  /** The authority denied a call (a tool's, or a model's): remember why. */
+  denied(error: BudgetDeniedError): void {
+    this.#lastDenial = this.describe(error, 'reserve');
+  }
+
+  /** A model call ran under the authority's answer; `downgraded` when caps switched its model. */
+  modelCallApplied(downgraded: boolean): void {
+    this.#applied += 1;
+    if (downgraded) {
+      this.#downgraded += 1;
+      this.#firstDowngradeAt ??= this.#applied;
+    }
+  }
+
+  /** One agent step is done: record the authority's answers so far and show progress. */
+  stepDone(): void {
+    this.#step += 1;
+    this.#collect();
+    this.onStep?.({
+      phase: 'governed',
+      step: this.#step,
+      emails: this.executed.send_email,
+      total: this.scenario.emails,
+    });
+  }
+
+  #collect(): void {
+    for (const r of this.authority.reserves.slice(this.#seen)) {
+      this.#outcomes.push({
         layer: 'authority',
         kind: r.action.kind === 'llm.completion' ? 'llm.completion' : 'tool.call',
         name: r.action.name,
         decision: r.decision,
       });
     }
-    seen = authority.reserves.length;
-  };
-  try {
-    const result = await governor.withRun(s.run, () =>
-      generateText({
-        model,
-        tools,
-        instructions: INSTRUCTIONS,
-        prompt: PROMPT,
-        maxOutputTokens: MAX_OUTPUT_TOKENS,
-        maxRetries: 0,
-        toolCallConcurrency: 1,
-        prepareStep: ({ messages }) => ({ messages: trim(messages) }),
-        stopWhen: [
-          async (options) => {
-            guardStopped = await guard(options);
-            return guardStopped;
-          },
-          stepCountIs(s.emails + 5),
-        ],
-        onStepFinish: () => {
-          step += 1;
-          collect();
-          onStep?.({ phase: 'governed', step, emails: executed.send_email, total: s.emails });
-        },
-      }),
-    );
-    answer = result.text;
-  } catch (error) {
-    if (!(error instanceof BudgetDeniedError)) throw error;
-    // The model call itself was denied (the run's or tenant's dollars): the loop ends here.
-    lastDenial = describe(error, 'reserve');
-    answer = stoppedMessage(error);
+    this.#seen = this.authority.reserves.length;
   }
-  const guardDeny = authority.lastDecideDeny;
-  if (guardStopped && guardDeny) {
-    // The loop guard (budgetExhausted) asked for one more model step and was told DENY: the loop ended before it.
+
+  /**
+   * The loop guard (budgetExhausted) asked for one more model step and was
+   * told DENY: the loop ended before it. Returns the message that says so.
+   */
+  stoppedByGuard(): string | undefined {
+    const guardDeny = this.authority.lastDecideDeny;
+    if (!guardDeny) return undefined;
     const error = new BudgetDeniedError({
       reasonCode: guardDeny.answer.reasonCode ?? 'BUDGET_EXCEEDED',
       scope: guardDeny.answer.blockedScope,
@@ -379,24 +313,28 @@ export async function runGoverned(
       action: guardDeny.request.action,
       estimate: guardDeny.request.estimate,
     });
-    lastDenial = { ...describe(error, 'loop guard'), attempt: modelCalls + 1 };
-    answer ||= stoppedMessage(error);
+    this.#lastDenial = { ...this.describe(error, 'loop guard'), attempt: this.#applied + 1 };
+    return stoppedMessage(error);
   }
-  collect();
-  // Gateway refusals were pushed as they happened; keep authority records in their own order after them.
-  const ledgerBudgets = await ledger.listBudgets({ tenant: s.tenant });
-  return {
-    modelCalls: authority.reserves.filter((r) => r.action.kind === 'llm.completion' && r.decision !== 'DENY')
-      .length,
-    executed,
-    outcomes,
-    downgraded,
-    firstDowngradeAt,
-    committed,
-    lastDenial,
-    ledger: ledgerBudgets,
-    answer,
-  };
+
+  /** The run is over: read the ledger and put the result together. */
+  async finish(answer: string): Promise<GovernedResult> {
+    this.#collect();
+    const ledger = await this.ledger.listBudgets({ tenant: this.scenario.tenant });
+    return {
+      modelCalls: this.authority.reserves.filter(
+        (r) => r.action.kind === 'llm.completion' && r.decision !== 'DENY',
+      ).length,
+      executed: this.executed,
+      outcomes: this.#outcomes,
+      downgraded: this.#downgraded,
+      firstDowngradeAt: this.#firstDowngradeAt,
+      committed: this.#committed,
+      lastDenial: this.#lastDenial,
+      ledger,
+      answer,
+    };
+  }
 }
 
 /** Provision a ledger for the scenario (idempotent: existing budgets are kept). */

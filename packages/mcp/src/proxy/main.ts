@@ -1,16 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { applyPolicy, createGovernor, deriveScopes, loadPolicyFile, MemoryAuthority } from '@governor/core';
+import {
+  applyPolicy,
+  createGovernor,
+  deriveScopes,
+  type Governor,
+  loadPolicyFile,
+  MemoryAuthority,
+  type Subject,
+} from '@governor/core';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { parseProxyArgs } from './args.js';
+import { type ProxyConfig, parseProxyArgs } from './args.js';
+import { serveStreamableHttp } from './http.js';
 import { createGovernorProxy } from './server.js';
+import { proxySessions } from './sessions.js';
 import { connectUpstream } from './upstream.js';
 
 const log = (message: string) => process.stderr.write(`governor-mcp-proxy: ${message}\n`);
 
+/** Log a run's balances (its own scope and those above it) on stderr. */
+async function logBalances(ledger: MemoryAuthority, subject: Subject, runId: string): Promise<void> {
+  const scopes = new Set(deriveScopes({ ...subject, run: runId }));
+  const { balances } = await ledger.balances({ tenant: subject.tenant, includeChildren: true, limit: 200 });
+  log(`balances ${JSON.stringify(balances.filter((b) => scopes.has(b.scope)))}`);
+}
+
 /**
  * The `governor-mcp-proxy` command: an embedded ledger provisioned from the
- * budgets file, the upstream started (or reached), and the proxy served over
- * stdio as one session, i.e. one run. On exit it logs the run's balances.
+ * budgets file, and the proxy served over stdio (one session, one run) or,
+ * with `--http`, over Streamable HTTP (each session its own upstream
+ * connection and its own run). A session's balances are logged when it ends.
  */
 export async function main(argv: string[]): Promise<void> {
   const config = parseProxyArgs(argv);
@@ -23,18 +41,13 @@ export async function main(argv: string[]): Promise<void> {
     subject: config.subject,
     ...(policy.riskPoints ? { riskPoints: policy.riskPoints } : {}),
   });
+  if (config.http) return serveHttp(config, config.http, ledger, governor);
   const upstream = await connectUpstream(config.upstream);
   upstream.onclose = () => log('upstream MCP server disconnected; tool calls now fail until restart');
   const runId = config.runId ?? `mcp-${randomUUID()}`;
   const server = createGovernorProxy({ upstream, governor, runId });
   server.onclose = async () => {
-    const scopes = new Set(deriveScopes({ ...config.subject, run: runId }));
-    const { balances } = await ledger.balances({
-      tenant: config.subject.tenant,
-      includeChildren: true,
-      limit: 200,
-    });
-    log(`balances ${JSON.stringify(balances.filter((b) => scopes.has(b.scope)))}`);
+    await logBalances(ledger, config.subject, runId);
     await upstream.close().catch(() => undefined);
     process.exit(0);
   };
@@ -45,4 +58,25 @@ export async function main(argv: string[]): Promise<void> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   log(`serving run ${runId}`);
+}
+
+async function serveHttp(
+  config: ProxyConfig,
+  http: NonNullable<ProxyConfig['http']>,
+  ledger: MemoryAuthority,
+  governor: Governor,
+): Promise<void> {
+  const served = await serveStreamableHttp({
+    ...http,
+    openSession: proxySessions({
+      governor,
+      upstream: config.upstream,
+      runPrefix: config.runId ?? 'mcp',
+      onSessionClosed: (runId) => logBalances(ledger, config.subject, runId),
+    }),
+  });
+  const stop = () => void served.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  log(`serving MCP over Streamable HTTP at ${served.url}`);
 }
