@@ -8,21 +8,7 @@ local stored = idem_lookup(KEYS[1], ARGV[2])
 if stored == 'MISMATCH' then return cjson.encode({ k = 'mismatch' }) end
 if stored then return cjson.encode({ k = 'replay', o = stored }) end
 local unit = ARGV[5]
-local all = {}
-for i = 4, #KEYS do
-  local scope = ARGV[8 + (i - 4) * 2]
-  local template = ARGV[9 + (i - 4) * 2]
-  local b = load_budget(KEYS[i])
-  if not b and template ~= '' then
-    local nl1 = string.find(template, '\n', 1, true)
-    local nl2 = string.find(template, '\n', nl1 + 1, true)
-    b = new_budget(KEYS[i], scope, unit, string.sub(template, 1, nl1 - 1),
-      string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1), false)
-    save_budget(b)
-    redis.call('SADD', KEYS[3], scope .. '\n' .. unit)
-  end
-  if b then all[#all + 1] = b end
-end
+local all = resolve_budgets(4, 8, unit, true, KEYS[3])
 if #all == 0 then return cjson.encode({ k = 'nobudget' }) end
 local list = charged_budgets(all)
 for _, b in ipairs(list) do

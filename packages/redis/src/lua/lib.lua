@@ -54,6 +54,31 @@ local function has_caps(list)
   return false
 end
 
+-- The budgets of KEYS[first..], shallowest first: a missing one is built from
+-- its template argument ("allocated\noverdraft\ncaps", '' = none) found at
+-- ARGV[arg0 + 2*(i-first)] (scope) and the next ARGV (template); stored and
+-- indexed when `persist`.
+local function resolve_budgets(first, arg0, unit, persist, index_key)
+  local all = {}
+  for i = first, #KEYS do
+    local scope = ARGV[arg0 + (i - first) * 2]
+    local template = ARGV[arg0 + 1 + (i - first) * 2]
+    local b = load_budget(KEYS[i])
+    if not b and template ~= '' then
+      local nl1 = string.find(template, '\n', 1, true)
+      local nl2 = string.find(template, '\n', nl1 + 1, true)
+      b = new_budget(KEYS[i], scope, unit, string.sub(template, 1, nl1 - 1),
+        string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1), false)
+      if persist then
+        save_budget(b)
+        redis.call('SADD', index_key, scope .. '\n' .. unit)
+      end
+    end
+    if b then all[#all + 1] = b end
+  end
+  return all
+end
+
 local function snapshots(list)
   local out = {}
   for i, b in ipairs(list) do out[i] = snapshot(b) end

@@ -14,23 +14,7 @@ if stored then return cjson.encode({ k = 'replay', o = stored, now = fmt(now) })
 
 local persist = mode == 'reserve'
 local unit = ARGV[12]
-local all = {}
-for i = 6, #KEYS do
-  local scope = ARGV[14 + (i - 6) * 2]
-  local template = ARGV[15 + (i - 6) * 2]
-  local b = load_budget(KEYS[i])
-  if not b and template ~= '' then
-    local nl1 = string.find(template, '\n', 1, true)
-    local nl2 = string.find(template, '\n', nl1 + 1, true)
-    b = new_budget(KEYS[i], scope, unit, string.sub(template, 1, nl1 - 1),
-      string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1), false)
-    if persist then
-      save_budget(b)
-      redis.call('SADD', KEYS[5], scope .. '\n' .. unit)
-    end
-  end
-  if b then all[#all + 1] = b end
-end
+local all = resolve_budgets(6, 14, unit, persist, KEYS[5])
 if #all == 0 then return cjson.encode({ k = 'nobudget' }) end
 local list = charged_budgets(all)
 local affected = {}
