@@ -3,6 +3,7 @@ import {
   AuthorityUnavailableError,
   BudgetDeniedError,
   createGovernor,
+  deniedToolMessage,
   type GovernorEvent,
   type GovernorOptions,
   InvalidRequestError,
@@ -10,6 +11,8 @@ import {
   MemoryAuthority,
   MissingActualError,
   SettlementError,
+  stoppedMessage,
+  TOOL_DENIED_BY_CAPS,
 } from '@governor/core';
 import { assertLedgerInvariant } from '@governor/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -356,5 +359,33 @@ describe('risk points', () => {
     });
     expect(governor.riskPointsFor({ kind: 'tool.call', name: 'send_email' })).toBe(1);
     expect(governor.riskPointsFor({ kind: 'tool.call', name: 'search' })).toBe(0);
+  });
+});
+
+describe('denial wording', () => {
+  const denial = (retryAfterMs?: number, reasonCode = 'BUDGET_EXCEEDED') =>
+    new BudgetDeniedError({
+      reasonCode,
+      scope: RUN,
+      retryAfterMs,
+      subject: { tenant: 'acme' },
+      action: { kind: 'tool.call', name: 'send_email' },
+      estimate: { unit: 'RISK_POINTS', amount: 1 },
+    });
+
+  it('tells the model to stop, or when to retry when the authority said', () => {
+    expect(deniedToolMessage(denial(), 'send_email')).toBe(
+      `not executed: send_email was denied — the risk-point budget for ${RUN} is spent. Do not call it again.`,
+    );
+    expect(deniedToolMessage(denial(1_500), 'send_email')).toBe(
+      `not executed: send_email was denied — the risk-point budget for ${RUN} is spent. Retry after 1500 ms.`,
+    );
+    expect(deniedToolMessage(denial(undefined, 'BUDGET_FROZEN'), 'x')).toContain(
+      'refused it (BUDGET_FROZEN)',
+    );
+    expect(deniedToolMessage(denial(undefined, TOOL_DENIED_BY_CAPS), 'x')).toContain('not allowed any more');
+    expect(stoppedMessage(denial())).toBe(
+      `Stopped: the next model call was denied — the risk-point budget for ${RUN} is spent.`,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { BudgetDeniedError, isToolAllowed } from '@governor/core';
+import { BudgetDeniedError, isToolAllowed, TOOL_DENIED_BY_CAPS } from '@governor/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog } from './catalog.js';
@@ -35,7 +35,7 @@ export function governedCallTool(
         async (grant) => {
           if (grant.enforced && !isToolAllowed(grant.caps, name)) {
             throw new BudgetDeniedError({
-              reasonCode: 'TOOL_DENIED_BY_CAPS',
+              reasonCode: TOOL_DENIED_BY_CAPS,
               subject: grant.subject,
               action,
               estimate,

@@ -31,7 +31,7 @@ describe('governClient against server-everything', () => {
     const denied = await client.callTool(TOGGLE);
     expect(denied.isError).toBe(true);
     expect(textOf(denied)).toBe(
-      `not executed: toggle-simulated-logging was denied — the risk-point budget for ${RUN} is spent. Do not call it again in this run.`,
+      `not executed: toggle-simulated-logging was denied — the risk-point budget for ${RUN} is spent. Do not call it again.`,
     );
     expect(denied._meta?.['governor/denial']).toMatchObject({ reasonCode: 'BUDGET_EXCEEDED', scope: RUN });
     expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'hi' } }))).toBe('Echo: hi');

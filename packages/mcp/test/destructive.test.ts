@@ -52,7 +52,7 @@ describe('destructive tools of server-filesystem', () => {
     const denied = await write(N);
     expect(denied.isError).toBe(true);
     expect(textOf(denied)).toBe(
-      `not executed: write_file was denied — the risk-point budget for ${RUN} is spent. Do not call it again in this run.`,
+      `not executed: write_file was denied — the risk-point budget for ${RUN} is spent. Do not call it again.`,
     );
     expect(await files()).toEqual(['f0.txt', 'f1.txt', 'f2.txt']);
     expect(await readFile(join(dir, 'f2.txt'), 'utf8')).toBe('v2');

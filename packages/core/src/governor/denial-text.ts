@@ -28,8 +28,10 @@ export function deniedToolMessage(denial: BudgetDeniedError, toolName: string): 
   if (denial.reasonCode === TOOL_DENIED_BY_CAPS) {
     return `not executed: ${toolName} is not allowed any more in this run (budget caps). Do not call it again.`;
   }
-  const retry = denial.retryAfterMs !== undefined ? ` Retry after ${denial.retryAfterMs} ms.` : '';
-  return `not executed: ${toolName} was denied — ${denialReason(denial)}. Do not call it again.${retry}`;
+  // When the authority says when, the model may try again then; otherwise it should stop.
+  const next =
+    denial.retryAfterMs !== undefined ? ` Retry after ${denial.retryAfterMs} ms.` : ' Do not call it again.';
+  return `not executed: ${toolName} was denied — ${denialReason(denial)}.${next}`;
 }
 
 /** A denied model call as an agent's final answer. */
