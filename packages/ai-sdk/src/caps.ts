@@ -1,5 +1,5 @@
 import type { LanguageModelV4, LanguageModelV4CallOptions } from '@ai-sdk/provider';
-import { BudgetDeniedError, type Grant, isToolAllowed, TOOL_DENIED_BY_CAPS } from '@governor/core';
+import { type Grant, isToolAllowed, toolDeniedByCaps } from '@governor/core';
 import type { AppliedCaps, GovernorModelOptions } from './options.js';
 
 /** The call as it goes out after the grant: possibly other params and another model. */
@@ -42,12 +42,7 @@ export function applyCaps(
       const choice = params.toolChoice;
       if (choice?.type === 'tool' && applied.droppedTools.includes(choice.toolName)) {
         // The caller forces a tool the caps deny: the call cannot run as asked.
-        throw new BudgetDeniedError({
-          reasonCode: TOOL_DENIED_BY_CAPS,
-          subject: grant.subject,
-          action: grant.action,
-          estimate: grant.estimate,
-        });
+        throw toolDeniedByCaps(grant);
       }
       if (kept.length === 0) delete next.toolChoice;
     }

@@ -1,10 +1,4 @@
-import {
-  BudgetDeniedError,
-  type Governor,
-  isToolAllowed,
-  type Subject,
-  TOOL_DENIED_BY_CAPS,
-} from '@governor/core';
+import { assertToolAllowed, BudgetDeniedError, type Governor, type Subject } from '@governor/core';
 import type { ToolExecutionOptions, ToolSet } from 'ai';
 import { deniedMessage } from './denied.js';
 
@@ -60,14 +54,7 @@ function guard(name: string, execute: Execute, options: GovernToolsOptions): Exe
       return await governor.run(
         { action, estimate, ...(options.subject ? { subject: options.subject } : {}) },
         async (grant) => {
-          if (grant.enforced && !isToolAllowed(grant.caps, name)) {
-            throw new BudgetDeniedError({
-              reasonCode: TOOL_DENIED_BY_CAPS,
-              subject: grant.subject,
-              action,
-              estimate,
-            });
-          }
+          assertToolAllowed(grant, name);
           return { value: await execute(input, executionOptions), actual: points };
         },
       );

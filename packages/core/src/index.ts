@@ -5,10 +5,12 @@ export { type Clock, flushMicrotasks, ManualClock, type Scheduler, systemClock }
 export * from './errors.js';
 export { extendSubject, type GovernorContext } from './governor/context.js';
 export {
+  assertToolAllowed,
   denialReason,
   deniedToolMessage,
   stoppedMessage,
   TOOL_DENIED_BY_CAPS,
+  toolDeniedByCaps,
 } from './governor/denial-text.js';
 export {
   AuthorityUnavailableError,

@@ -1,4 +1,4 @@
-import { BudgetDeniedError, type Grant, isToolAllowed, TOOL_DENIED_BY_CAPS } from '@governor/core';
+import { type Grant, isToolAllowed, toolDeniedByCaps } from '@governor/core';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { chatModelOf, identityOf } from './model.js';
 import type { AppliedCaps, GovernorMiddlewareOptions } from './options.js';
@@ -33,7 +33,7 @@ export function applyCaps<R extends CappableRequest>(
     applied.droppedTools = request.tools.filter((t) => !kept.includes(t)).map((t) => nameOf(t) ?? '');
     const forced = request.toolChoice;
     if (typeof forced === 'object' && applied.droppedTools.includes(forced.function.name)) {
-      throw new BudgetDeniedError({ ...grant, reasonCode: TOOL_DENIED_BY_CAPS });
+      throw toolDeniedByCaps(grant);
     }
     next.tools = kept;
     if (kept.length === 0) delete next.toolChoice;

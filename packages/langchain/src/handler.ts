@@ -1,4 +1,4 @@
-import type { CallSpec, ReservationHandle, Subject } from '@governor/core';
+import { assertToolAllowed, type CallSpec, type ReservationHandle, type Subject } from '@governor/core';
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { Serialized } from '@langchain/core/load/serializable';
 import type { BaseMessage } from '@langchain/core/messages';
@@ -15,7 +15,7 @@ import {
   tokenUsageOf,
 } from './pricing.js';
 import { RunTree } from './run-tree.js';
-import { assertToolAllowed, toolSpec } from './tool-guard.js';
+import { toolSpec } from './tool-guard.js';
 
 type Meta = Record<string, unknown> | undefined;
 

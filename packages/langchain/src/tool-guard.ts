@@ -1,10 +1,4 @@
-import {
-  BudgetDeniedError,
-  type CallSpec,
-  type Grant,
-  isToolAllowed,
-  TOOL_DENIED_BY_CAPS,
-} from '@governor/core';
+import { assertToolAllowed, type CallSpec } from '@governor/core';
 import type { GovernorLangChainOptions } from './options.js';
 
 /** RISK_POINTS of one call of `name` with `args`, or undefined when the tool is not guarded. */
@@ -29,18 +23,6 @@ export function toolSpec(
     estimate: { unit: 'RISK_POINTS', amount: points },
     ...(merged ? { subject: merged } : {}),
   };
-}
-
-/** Throw `TOOL_DENIED_BY_CAPS` when an enforced grant's caps deny the tool. */
-export function assertToolAllowed(grant: Grant, name: string): void {
-  if (grant.enforced && !isToolAllowed(grant.caps, name)) {
-    throw new BudgetDeniedError({
-      reasonCode: TOOL_DENIED_BY_CAPS,
-      subject: grant.subject,
-      action: grant.action,
-      estimate: grant.estimate,
-    });
-  }
 }
 
 /**

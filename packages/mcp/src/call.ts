@@ -1,4 +1,4 @@
-import { BudgetDeniedError, isToolAllowed, TOOL_DENIED_BY_CAPS } from '@governor/core';
+import { assertToolAllowed, BudgetDeniedError } from '@governor/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog } from './catalog.js';
@@ -33,14 +33,7 @@ export function governedCallTool(
       return await governor.run(
         { action, estimate, ...(options.subject ? { subject: options.subject } : {}) },
         async (grant) => {
-          if (grant.enforced && !isToolAllowed(grant.caps, name)) {
-            throw new BudgetDeniedError({
-              reasonCode: TOOL_DENIED_BY_CAPS,
-              subject: grant.subject,
-              action,
-              estimate,
-            });
-          }
+          assertToolAllowed(grant, name);
           // A result with `isError: true` is a call that ran: its points are spent.
           return { value: await call(params, resultSchema, requestOptions), actual: points };
         },

@@ -1,4 +1,6 @@
-import type { BudgetDeniedError } from './errors.js';
+import { isToolAllowed } from '../caps.js';
+import { BudgetDeniedError } from './errors.js';
+import type { Grant } from './handle.js';
 
 /**
  * Client-side reason code: the call asks for a tool that the grant's caps
@@ -6,6 +8,21 @@ import type { BudgetDeniedError } from './errors.js';
  * it when caps, not budget, rule a tool out.
  */
 export const TOOL_DENIED_BY_CAPS = 'TOOL_DENIED_BY_CAPS';
+
+/** The denial of a call whose tool the grant's caps rule out. */
+export function toolDeniedByCaps(grant: Pick<Grant, 'subject' | 'action' | 'estimate'>): BudgetDeniedError {
+  return new BudgetDeniedError({
+    reasonCode: TOOL_DENIED_BY_CAPS,
+    subject: grant.subject,
+    action: grant.action,
+    estimate: grant.estimate,
+  });
+}
+
+/** Throw `TOOL_DENIED_BY_CAPS` when an enforced grant's caps deny `toolName` (observe mode only reports). */
+export function assertToolAllowed(grant: Grant, toolName: string): void {
+  if (grant.enforced && !isToolAllowed(grant.caps, toolName)) throw toolDeniedByCaps(grant);
+}
 
 const BUDGET_NAMES: Record<string, string> = {
   RISK_POINTS: 'risk-point',
