@@ -21,8 +21,28 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   INTERNAL_ERROR: 500,
 };
 
+/**
+ * Marks every Governor error with the markers of its class chain, under a
+ * `Symbol.for` key: two copies of `@governor/core` in one process (two
+ * versions in node_modules) recognise each other's errors through the static
+ * `isInstance` checks, where `instanceof` would fail.
+ */
+const MARK = Symbol.for('governor.error');
+
+type Marked = { readonly marker?: string };
+
+function markersOf(target: unknown): string[] {
+  const out: string[] = [];
+  for (let c = target; c && c !== Error; c = Object.getPrototypeOf(c)) {
+    if (Object.hasOwn(c as object, 'marker')) out.push((c as Marked).marker as string);
+  }
+  return out;
+}
+
 /** Every error an Authority throws: carries the protocol code and its HTTP status. */
 export class GovernorError extends Error {
+  /** The class's marker (see `isInstance`); every subclass declares its own. */
+  static readonly marker: string = 'GovernorError';
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
@@ -33,6 +53,20 @@ export class GovernorError extends Error {
     this.code = code;
     this.status = ERROR_STATUS[code];
     this.details = details;
+    Object.defineProperty(this, MARK, { value: markersOf(new.target) });
+  }
+
+  /**
+   * Whether `error` is an instance of this class, made by any copy of
+   * `@governor/core`: `BudgetDeniedError.isInstance(e)`.
+   */
+  static isInstance<T extends abstract new (...args: never[]) => GovernorError>(
+    this: T & Marked,
+    error: unknown,
+  ): error is InstanceType<T> {
+    if (error === null || typeof error !== 'object') return false;
+    const marks = (error as { [MARK]?: unknown })[MARK];
+    return Array.isArray(marks) && marks.includes(this.marker);
   }
 }
 
@@ -45,6 +79,7 @@ export interface ValidationIssue {
 
 /** INVALID_REQUEST: the request breaks a rule; `issues` lists every problem found. */
 export class InvalidRequestError extends GovernorError {
+  static override readonly marker = 'InvalidRequestError';
   readonly issues: ValidationIssue[];
   constructor(issues: ValidationIssue[] | string, details?: Record<string, unknown>) {
     const list = typeof issues === 'string' ? [{ path: '', message: issues }] : issues;
@@ -58,6 +93,7 @@ export class InvalidRequestError extends GovernorError {
 
 const define = (code: ErrorCode) =>
   class extends GovernorError {
+    static override readonly marker: string = `code:${code}`;
     constructor(message: string, details?: Record<string, unknown>) {
       super(code, message, details);
     }
@@ -81,10 +117,37 @@ export class InternalError extends define('INTERNAL_ERROR') {}
 
 /** LIMIT_EXCEEDED (429): throttled; retry after `retryAfterMs` when known. */
 export class LimitExceededError extends GovernorError {
+  static override readonly marker = 'LimitExceededError';
   readonly retryAfterMs: number | undefined;
   constructor(message: string, retryAfterMs?: number, details?: Record<string, unknown>) {
     super('LIMIT_EXCEEDED', message, details);
     this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * The authority could not be reached or did not answer: connection refused or
+ * reset, a timeout, a lost connection. The one class of failure that retries
+ * and `failMode: 'open'` treat as an outage (see `isTransportFailure`).
+ * Ledgers and transports wrap their connection errors in it.
+ */
+export class TransportError extends GovernorError {
+  static override readonly marker: string = 'TransportError';
+  constructor(message: string, cause?: unknown, details?: Record<string, unknown>) {
+    super('INTERNAL_ERROR', message, { ...details, retryable: true });
+    this.cause = cause;
+  }
+}
+
+/** An authority call that did not answer within its deadline (`timeouts` of createGovernor). */
+export class AuthorityTimeoutError extends TransportError {
+  static override readonly marker = 'AuthorityTimeoutError';
+  readonly operation: string;
+  readonly timeoutMs: number;
+  constructor(operation: string, timeoutMs: number) {
+    super(`${operation}: the authority did not answer within ${timeoutMs} ms`);
+    this.operation = operation;
+    this.timeoutMs = timeoutMs;
   }
 }
 

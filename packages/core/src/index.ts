@@ -13,9 +13,16 @@ export {
   toolDeniedByCaps,
 } from './governor/denial-text.js';
 export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  DEFAULT_MAX_CONSECUTIVE_DENIALS,
+} from './governor/breaker.js';
+export { type AuthorityOperation, DEFAULT_TIMEOUTS, type Timeouts } from './governor/deadline.js';
+export {
   AuthorityUnavailableError,
   BudgetDeniedError,
   type DenialDetails,
+  InvalidActualError,
   MissingActualError,
   SettlementError,
 } from './governor/errors.js';
@@ -27,9 +34,17 @@ export {
   type GovernorOptions,
   type RunResult,
 } from './governor/governor.js';
-export { type CommitOptions, type Grant, ReservationHandle } from './governor/handle.js';
-export type { HeartbeatOptions } from './governor/heartbeat.js';
-export { DEFAULT_RETRY, isTransient, type RetryPolicy } from './governor/retry.js';
+export { type AbandonReason, type CommitOptions, type Grant, ReservationHandle } from './governor/handle.js';
+export { DEFAULT_MAX_EXTENSIONS, type HeartbeatOptions } from './governor/heartbeat.js';
+export { checkCallerKey, derivedKey, MAX_KEY_LENGTH } from './governor/keys.js';
+export { DEFAULT_HANDLE_LIMITS, type ExpiryReason, type HandleLimits } from './governor/limits.js';
+export {
+  DEFAULT_RETRY,
+  isRetryable,
+  isTransient,
+  isTransportFailure,
+  type RetryPolicy,
+} from './governor/retry.js';
 export type { SettlementJournal, SettlementOutcome } from './governor/settle.js';
 export {
   DEFAULT_GRACE_PERIOD_MS,

@@ -305,7 +305,7 @@ describe('modes', () => {
   const unreachable = (ledger: Authority): Authority => ({
     ...ledger,
     reserve: async () => {
-      throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' });
     },
     event: ledger.event.bind(ledger),
   });

@@ -1,5 +1,12 @@
 import { GovernorError } from '../errors.js';
-import type { Action, Amount, ReasonCode, Subject } from '../protocol/types.js';
+import {
+  type Action,
+  type Amount,
+  ERROR_CODES,
+  type ErrorCode,
+  type ReasonCode,
+  type Subject,
+} from '../protocol/types.js';
 
 export interface DenialDetails {
   reasonCode: ReasonCode;
@@ -16,6 +23,7 @@ export interface DenialDetails {
  * `scope` and `retryAfterMs` (when known) say why and when to try again.
  */
 export class BudgetDeniedError extends GovernorError {
+  static override readonly marker = 'BudgetDeniedError';
   readonly reasonCode: ReasonCode;
   readonly scope: string | undefined;
   readonly retryAfterMs: number | undefined;
@@ -26,10 +34,14 @@ export class BudgetDeniedError extends GovernorError {
   constructor(d: DenialDetails) {
     const where = d.scope ? ` at ${d.scope}` : '';
     const when = d.retryAfterMs !== undefined ? `; retry after ${d.retryAfterMs} ms` : '';
-    super('BUDGET_EXCEEDED', `${d.action.kind} ${d.action.name} denied: ${d.reasonCode}${where}${when}`, {
-      reason_code: d.reasonCode,
-      scope: d.scope,
-    });
+    super(
+      codeOfReason(d.reasonCode),
+      `${d.action.kind} ${d.action.name} denied: ${d.reasonCode}${where}${when}`,
+      {
+        reason_code: d.reasonCode,
+        scope: d.scope,
+      },
+    );
     this.reasonCode = d.reasonCode;
     this.scope = d.scope;
     this.retryAfterMs = d.retryAfterMs;
@@ -39,11 +51,19 @@ export class BudgetDeniedError extends GovernorError {
   }
 }
 
+/** The protocol error code of a denial: its reason when that is one (BUDGET_FROZEN…), else BUDGET_EXCEEDED. */
+function codeOfReason(reason: ReasonCode): ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(reason) && reason !== 'INTERNAL_ERROR'
+    ? (reason as ErrorCode)
+    : 'BUDGET_EXCEEDED';
+}
+
 /**
  * The authority could not be reached (transport failure, timeout, 5xx): with
  * the default fail-closed mode the work does not run. `cause` is the failure.
  */
 export class AuthorityUnavailableError extends GovernorError {
+  static override readonly marker = 'AuthorityUnavailableError';
   constructor(message: string, cause: unknown) {
     super('INTERNAL_ERROR', message);
     this.cause = cause;
@@ -52,6 +72,7 @@ export class AuthorityUnavailableError extends GovernorError {
 
 /** Settling a finished call failed for good; the spend is reported, never released. */
 export class SettlementError extends GovernorError {
+  static override readonly marker = 'SettlementError';
   constructor(message: string, cause: unknown) {
     super('INTERNAL_ERROR', message);
     this.cause = cause;
@@ -64,6 +85,7 @@ export class SettlementError extends GovernorError {
  * actual: the reservation is left to expire. `value` is what the work returned.
  */
 export class MissingActualError extends GovernorError {
+  static override readonly marker = 'MissingActualError';
   readonly value: unknown;
   readonly reservationId: string | undefined;
   constructor(grant: { action: Action; reservationId?: string | undefined }, value: unknown) {
@@ -74,5 +96,42 @@ export class MissingActualError extends GovernorError {
     );
     this.value = value;
     this.reservationId = grant.reservationId;
+  }
+}
+
+/**
+ * The work reported an `actual` that cannot be committed (not a safe integer
+ * ≥ 0, another unit, not a number). The call ran, so its estimate was
+ * committed instead — never zero; `committed` says what was charged.
+ */
+export class InvalidActualError extends GovernorError {
+  static override readonly marker = 'InvalidActualError';
+  readonly actual: unknown;
+  readonly reservationId: string | undefined;
+  readonly value: unknown;
+  constructor(
+    grant: { action: Action; reservationId?: string | undefined; estimate: Amount },
+    actual: unknown,
+    problem: string,
+    value: unknown,
+  ) {
+    super(
+      'INVALID_REQUEST',
+      `${grant.action.kind} ${grant.action.name} reported an invalid actual (${problem}); ` +
+        `its estimate of ${grant.estimate.amount} ${grant.estimate.unit} was committed instead`,
+      { actual: describeValue(actual) },
+    );
+    this.actual = actual;
+    this.reservationId = grant.reservationId;
+    this.value = value;
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
   }
 }

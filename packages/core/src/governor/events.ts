@@ -26,7 +26,30 @@ export type GovernorEvent =
       reasonCode?: ReasonCode | undefined;
       scope?: string | undefined;
     })
-  | (Base & { type: 'commit'; actual: Amount; charged: Amount; actualSource: 'reported' | 'estimate' })
+  | (Base & {
+      type: 'commit';
+      actual: Amount;
+      charged: Amount;
+      actualSource: 'reported' | 'estimate' | 'partial';
+    })
+  /** The ledger charged less than was used (ALLOW_IF_AVAILABLE capped the overage). */
+  | (Base & { type: 'commit_capped'; actual: Amount; charged: Amount; uncharged: number })
+  /**
+   * A handle settled without its consumer: idle (no chunk pulled for
+   * `idleTimeoutMs`), past `maxLifetimeMs`, aborted or failed part-way.
+   * What was delivered is committed, the rest released.
+   */
+  | (Base & {
+      type: 'abandoned';
+      reason: 'idle' | 'lifetime' | 'aborted' | 'failed';
+      delivered?: Amount | undefined;
+    })
+  /** The caller got its result; the settlement goes on retrying in the background (same key). */
+  | (Base & { type: 'settlement_backgrounded'; operation: 'commit' | 'release'; waitedMs: number })
+  /** A reservation that landed after its caller gave up (abort, timeout) was released. */
+  | (Base & { type: 'late_reservation_released' })
+  /** The run's circuit breaker opened: too many consecutive denied tool calls. */
+  | (Base & { type: 'circuit_open'; consecutiveDenials: number })
   | (Base & { type: 'commit_fallback_event'; actual: Amount; reason: 'RESERVATION_EXPIRED' })
   | (Base & { type: 'release'; released: Amount; reason: string })
   | (Base & {
@@ -38,6 +61,8 @@ export type GovernorEvent =
     })
   | (Base & { type: 'heartbeat'; expiresAtMs: number })
   | (Base & { type: 'heartbeat_failed'; willRetry: boolean; error: unknown })
+  /** The heartbeat stopped after `maxExtensions` beats; the reservation now expires on its TTL. */
+  | (Base & { type: 'heartbeat_exhausted'; extensions: number })
   | (Base & {
       type: 'settlement_failed';
       operation: 'commit' | 'release' | 'event';

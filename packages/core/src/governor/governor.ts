@@ -1,9 +1,9 @@
 /**
  * The lifecycle every adapter shares: reserve → execute → commit, once.
- * Keys, retries, heartbeats, context, delegation, observe mode and fail mode
- * live here, so adapters only map their framework's hooks onto it.
+ * Keys, deadlines, retries, heartbeats, handle limits, context, delegation,
+ * observe mode, fail mode and the circuit breaker live here, so adapters only
+ * map their framework's hooks onto it.
  */
-import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import type { Authority, LedgerAdmin } from '../authority.js';
 import { type Scheduler, systemClock } from '../clock.js';
@@ -14,14 +14,22 @@ import type { DecisionResponse, ReservationCreateResponse } from '../protocol/me
 import { subject as subjectSchema } from '../protocol/schemas.js';
 import type { Action, Amount, Metadata, OveragePolicy, StandardMetrics, Subject } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
 import { contextStorage, extendSubject } from './context.js';
+import { DEFAULT_TIMEOUTS, type Timeouts, withAbort } from './deadline.js';
 import { delegate } from './delegation.js';
 import { AuthorityUnavailableError, BudgetDeniedError, MissingActualError } from './errors.js';
 import type { GovernorEventListener } from './events.js';
 import { type Grant, ReservationHandle } from './handle.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
-import { DEFAULT_RETRY, isTransient, type RetryPolicy } from './retry.js';
+import { checkCallerKey, newAttemptKey } from './keys.js';
+import { DEFAULT_HANDLE_LIMITS, type HandleLimits } from './limits.js';
+import { reserveFor } from './reserve.js';
+import { DEFAULT_RETRY, isTransportFailure, type RetryPolicy } from './retry.js';
 import { noJournal, type Runtime, type SettlementJournal, withRetries } from './settle.js';
+import { type CallSpec, checkSpec } from './spec.js';
+
+export type { CallSpec } from './spec.js';
 
 export interface GovernorOptions {
   authority: Authority;
@@ -33,7 +41,11 @@ export interface GovernorOptions {
   riskPoints?: RiskPointTable;
   /** `enforce` (default) or `observe`: evaluate and record, never block. */
   mode?: 'enforce' | 'observe';
-  /** When the authority cannot be reached: `closed` (default, the work does not run) or `open`. */
+  /**
+   * When the authority cannot be reached (a transport failure, a timeout, a
+   * 5xx — see `isTransportFailure`): `closed` (default, the work does not
+   * run) or `open`. Any other error propagates in both modes.
+   */
   failMode?: 'closed' | 'open';
   /** Every decision, settlement, retry and failure. Must not throw. */
   on?: GovernorEventListener;
@@ -44,21 +56,21 @@ export interface GovernorOptions {
   /** Keep long calls alive; `false` to turn off. */
   heartbeat?: HeartbeatOptions | false;
   retry?: Partial<RetryPolicy>;
+  /** Per-attempt deadline of each authority call, ms; default 5,000 each. */
+  timeouts?: Partial<Timeouts>;
+  /**
+   * How long a caller waits for its commit or release, ms (default 5,000):
+   * past that the result goes back to the caller and the settlement keeps
+   * retrying in the background with the same key (`drain()` waits for it).
+   */
+  settleWaitMs?: number;
+  /** Idle and lifetime limits of handles from `begin` (streams). */
+  handles?: HandleLimits;
+  /** Ends tool loops whose model ignores denials; default 3 consecutive denials per run; `false` turns it off. */
+  circuitBreaker?: CircuitBreakerOptions | false;
   /** Time and timers; default the system clock. */
   clock?: Scheduler;
   journal?: SettlementJournal;
-}
-
-export interface CallSpec {
-  action: Action;
-  estimate: Amount;
-  /** Levels added to the current subject for this call. */
-  subject?: Partial<Subject>;
-  /** The key of this logical attempt; reuse it for every retry of the same attempt. */
-  idempotencyKey?: string;
-  ttlMs?: number;
-  overagePolicy?: OveragePolicy;
-  metadata?: Metadata;
 }
 
 /**
@@ -76,18 +88,27 @@ export interface RunResult<T> {
 const tracer = trace.getTracer('@governor/core');
 
 export class Governor {
+  /** Counts denied tool calls per run; undefined when turned off. */
+  readonly breaker: CircuitBreaker | undefined;
   readonly #rt: Runtime;
   readonly #subject: Subject;
   readonly #options: GovernorOptions;
+  readonly #limits: Required<HandleLimits>;
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   constructor(options: GovernorOptions) {
     this.#options = options;
     this.#subject = validate(subjectSchema, options.subject, ['subject']) as Subject;
+    this.#limits = { ...DEFAULT_HANDLE_LIMITS, ...options.handles };
+    this.breaker = options.circuitBreaker === false ? undefined : new CircuitBreaker(options.circuitBreaker);
     const listener = options.on;
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.#rt = {
       authority: options.authority,
       clock: options.clock ?? systemClock,
       retry: { ...DEFAULT_RETRY, ...options.retry },
+      timeouts,
+      settleWaitMs: options.settleWaitMs ?? timeouts.commit,
       journal: options.journal ?? noJournal,
       emit: (event) => {
         try {
@@ -95,6 +116,14 @@ export class Governor {
         } catch {
           // A listener's failure must never change the outcome of a call.
         }
+      },
+      track: (promise) => {
+        const tracked = promise.then(
+          () => undefined,
+          () => undefined,
+        );
+        this.#inFlight.add(tracked);
+        void tracked.then(() => this.#inFlight.delete(tracked));
       },
     };
   }
@@ -131,97 +160,46 @@ export class Governor {
   /**
    * Reserve for a call and hand back its once-only handle (for streams and
    * anything settled later). A DENY throws BudgetDeniedError; nothing runs.
+   * The handle settles itself when its consumer goes idle or it outlives its
+   * maximum lifetime (`handles` of createGovernor, or `limits` here).
    */
-  async begin(spec: CallSpec): Promise<ReservationHandle> {
-    // The authority validates the whole request (subject included) before it reaches the ledger.
-    const subject = extendSubject(this.subject, spec.subject);
-    const key = spec.idempotencyKey ?? `gov_${randomUUID()}`;
-    const attempt = { subject, action: spec.action, key };
-    const observe = this.mode === 'observe';
-    let response: ReservationCreateResponse;
-    try {
-      response = await withRetries(
-        this.#rt,
-        'reserve',
-        attempt,
-        () =>
-          this.#rt.authority.reserve({
-            idempotencyKey: key,
-            subject,
-            action: spec.action,
-            estimate: spec.estimate,
-            ttlMs: spec.ttlMs ?? this.#options.ttlMs ?? 60_000,
-            gracePeriodMs: this.#options.gracePeriodMs ?? 5_000,
-            ...this.#overage(spec),
-            ...(observe ? { dryRun: true } : {}),
-            ...(spec.metadata ? { metadata: spec.metadata } : {}),
-          }),
-        2,
-      );
-    } catch (error) {
-      if (!isTransient(error)) throw error;
-      return this.#unreachable(attempt, spec, error);
-    }
-    const details = {
-      decision: response.decision,
-      estimate: spec.estimate,
-      caps: response.caps,
-      reasonCode: response.reasonCode,
-      scope: response.blockedScope,
-    };
-    if (observe) {
-      this.#rt.emit({ type: 'observed', ...attempt, ...details });
-      return new ReservationHandle(
-        this.#rt,
-        { ...attempt, ...details, enforced: false },
-        undefined,
-        spec.overagePolicy,
-      );
-    }
-    this.#rt.emit({ type: 'decision', ...attempt, reservationId: response.reservationId, ...details });
-    if (response.decision === 'DENY' || !response.reservationId) {
-      throw new BudgetDeniedError({
-        reasonCode: response.reasonCode ?? 'BUDGET_EXCEEDED',
-        scope: response.blockedScope,
-        retryAfterMs: response.retryAfterMs,
-        subject,
-        action: spec.action,
-        estimate: spec.estimate,
-      });
-    }
-    const grant: Grant = { ...attempt, reservationId: response.reservationId, ...details, enforced: true };
-    return new ReservationHandle(this.#rt, grant, this.#heartbeatFor(grant, response), spec.overagePolicy);
+  begin(spec: CallSpec, limits?: HandleLimits): Promise<ReservationHandle> {
+    return this.#begin(checkSpec(spec), { ...this.#limits, ...limits });
   }
 
   /**
    * Would this call be allowed now, and with which caps? A dry evaluation as
-   * the current subject: nothing is reserved. Transient failures are retried;
+   * the current subject: nothing is reserved. Transport failures are retried;
    * an unreachable authority follows the fail mode (closed: throws
    * AuthorityUnavailableError; open: answers ALLOW).
    */
   async decide(
-    spec: Pick<CallSpec, 'action' | 'estimate' | 'subject' | 'idempotencyKey' | 'metadata'>,
+    spec: Pick<CallSpec, 'action' | 'estimate' | 'subject' | 'idempotencyKey' | 'metadata' | 'signal'>,
   ): Promise<DecisionResponse> {
+    checkSpec(spec);
     const subject = extendSubject(this.subject, spec.subject);
-    const key = spec.idempotencyKey ?? `gov_${randomUUID()}`;
+    const key = spec.idempotencyKey ?? newAttemptKey();
     const attempt = { subject, action: spec.action, key };
     try {
-      return await withRetries(
-        this.#rt,
-        'decide',
-        attempt,
-        () =>
-          this.#rt.authority.decide({
-            idempotencyKey: key,
-            subject,
-            action: spec.action,
-            estimate: spec.estimate,
-            ...(spec.metadata ? { metadata: spec.metadata } : {}),
-          }),
-        2,
+      return await withAbort(
+        spec.signal,
+        withRetries(
+          this.#rt,
+          'decide',
+          attempt,
+          () =>
+            this.#rt.authority.decide({
+              idempotencyKey: key,
+              subject,
+              action: spec.action,
+              estimate: spec.estimate,
+              ...(spec.metadata ? { metadata: spec.metadata } : {}),
+            }),
+          2,
+        ),
       );
     } catch (error) {
-      if (!isTransient(error)) throw error;
+      if (!isTransportFailure(error)) throw error;
       this.#unreachable(attempt, spec, error);
       return { decision: 'ALLOW' };
     }
@@ -230,15 +208,17 @@ export class Governor {
   /**
    * Reserve, run `fn(grant)`, commit what it reports (or the estimate), or
    * release if it throws. A DENY throws BudgetDeniedError and `fn` never runs.
+   * A commit still retrying after `settleWaitMs` does not hold back the value.
    */
   async run<T>(spec: CallSpec, fn: (grant: Grant) => Promise<RunResult<T>> | RunResult<T>): Promise<T> {
+    checkSpec(spec);
     return tracer.startActiveSpan(`governor ${spec.action.kind}`, async (span) => {
       span.setAttributes({
         'governor.action.kind': spec.action.kind,
         'governor.action.name': spec.action.name,
       });
       try {
-        const handle = await this.begin(spec);
+        const handle = await this.#begin(spec, undefined);
         span.setAttributes({
           'governor.decision': handle.grant.decision,
           'governor.enforced': handle.grant.enforced,
@@ -256,10 +236,15 @@ export class Governor {
           this.#rt.emit({ type: 'actual_missing', ...handle.grant });
           throw new MissingActualError(handle.grant, result?.value);
         }
-        await handle.commit(result.actual, {
-          ...(result.metrics ? { metrics: result.metrics } : {}),
-          ...(result.metadata ? { metadata: result.metadata } : {}),
-        });
+        await handle
+          .commit(result.actual, {
+            ...(result.metrics ? { metrics: result.metrics } : {}),
+            ...(result.metadata ? { metadata: result.metadata } : {}),
+          })
+          .catch((error: unknown) => {
+            if (error && typeof error === 'object') Object.assign(error, { value: result.value });
+            throw error;
+          });
         return result.value;
       } catch (error) {
         span.recordException(error as Error);
@@ -286,6 +271,67 @@ export class Governor {
     return delegate(this, this.#options.admin, child, allowance, fn);
   }
 
+  /** Wait for every settlement still retrying in the background (shutdown, tests). */
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+  }
+
+  async #begin(spec: CallSpec, limits: Required<HandleLimits> | undefined): Promise<ReservationHandle> {
+    // The authority validates the whole request (subject included) before it reaches the ledger.
+    const subject = extendSubject(this.subject, spec.subject);
+    const key = spec.idempotencyKey === undefined ? newAttemptKey() : checkCallerKey(spec.idempotencyKey);
+    const attempt = { subject, action: spec.action, key };
+    const observe = this.mode === 'observe';
+    let reserved: Awaited<ReturnType<typeof reserveFor>>;
+    try {
+      reserved = await reserveFor(this.#rt, attempt, spec, {
+        subject,
+        action: spec.action,
+        ttlMs: spec.ttlMs ?? this.#options.ttlMs ?? 60_000,
+        gracePeriodMs: this.#options.gracePeriodMs ?? 5_000,
+        ...this.#overage(spec),
+        ...(observe ? { dryRun: true } : {}),
+        ...(spec.metadata ? { metadata: spec.metadata } : {}),
+      });
+    } catch (error) {
+      if (!isTransportFailure(error)) throw error;
+      return this.#unreachable(attempt, spec, error);
+    }
+    const { response, estimate } = reserved;
+    const details = {
+      decision: response.decision,
+      estimate,
+      caps: response.caps,
+      reasonCode: response.reasonCode,
+      scope: response.blockedScope,
+    };
+    if (observe) {
+      this.#rt.emit({ type: 'observed', ...attempt, ...details });
+      const grant: Grant = { ...attempt, ...details, enforced: false };
+      return new ReservationHandle(this.#rt, grant, undefined, spec.overagePolicy, limits);
+    }
+    this.#rt.emit({ type: 'decision', ...attempt, reservationId: response.reservationId, ...details });
+    if (response.decision === 'DENY' || !response.reservationId) {
+      throw new BudgetDeniedError({
+        reasonCode: response.reasonCode ?? 'BUDGET_EXCEEDED',
+        scope: response.blockedScope,
+        retryAfterMs: response.retryAfterMs,
+        subject,
+        action: spec.action,
+        estimate: spec.estimate,
+      });
+    }
+    const grant: Grant = {
+      ...attempt,
+      key: reserved.key,
+      reservationId: response.reservationId,
+      ...details,
+      enforced: true,
+    };
+    const heartbeat = this.#heartbeatFor(grant, response);
+    return new ReservationHandle(this.#rt, grant, heartbeat, spec.overagePolicy, limits);
+  }
+
   #overage(spec: CallSpec): { overagePolicy?: OveragePolicy } {
     const policy = spec.overagePolicy ?? this.#options.overagePolicy;
     return policy ? { overagePolicy: policy } : {};
@@ -304,7 +350,7 @@ export class Governor {
 
   #unreachable(
     attempt: { subject: Subject; action: Action; key: string },
-    spec: CallSpec,
+    spec: Pick<CallSpec, 'action' | 'estimate' | 'overagePolicy'>,
     error: unknown,
   ): ReservationHandle {
     if ((this.#options.failMode ?? 'closed') === 'closed') {

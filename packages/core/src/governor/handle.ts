@@ -1,6 +1,7 @@
 import type { Amount, Caps, Decision, Metadata, OveragePolicy, StandardMetrics } from '../protocol/types.js';
-import { MissingActualError, SettlementError } from './errors.js';
+import { InvalidActualError, MissingActualError, SettlementError } from './errors.js';
 import type { Heartbeat } from './heartbeat.js';
+import { ExpiryWatch, type ExpiryReason, type HandleLimits } from './limits.js';
 import { type Attempt, type Runtime, type SettlementOutcome, settleCommit, settleRelease } from './settle.js';
 
 /** What the authority granted a call: adapters read the decision and apply the caps. */
@@ -22,35 +23,60 @@ export interface CommitOptions {
 
 type State = 'open' | 'committing' | 'committed' | 'releasing' | 'released';
 
+/** Why a handle settled without a commit from its owner. */
+export type AbandonReason = ExpiryReason | 'aborted' | 'failed';
+
 /**
- * One reserved call, settled exactly once. The first of commit / release
- * wins; a commit after that throws, a release after that does nothing.
- * `dispose()` only stops the heartbeat.
+ * One reserved call, settled exactly once. The first of commit / release /
+ * abandon wins; a commit after that throws, a release after that does nothing.
+ *
+ * Streams report what they have delivered (`progress`) and when their
+ * consumer pulls (`touch`, `track`): a handle whose consumer goes idle, or
+ * that outlives its maximum lifetime, settles itself — committing what was
+ * delivered, releasing the rest — and tells its owner (`onExpire`).
  */
 export class ReservationHandle {
   readonly grant: Grant;
   readonly #rt: Runtime;
   readonly #heartbeat: Heartbeat | undefined;
   readonly #overagePolicy: OveragePolicy | undefined;
+  readonly #watch: ExpiryWatch | undefined;
+  readonly #expiryListeners: ((reason: ExpiryReason) => void)[] = [];
   #state: State = 'open';
   #settlement: Promise<SettlementOutcome | undefined> | undefined;
+  #delivered: Amount | undefined;
 
-  constructor(rt: Runtime, grant: Grant, heartbeat: Heartbeat | undefined, overagePolicy?: OveragePolicy) {
+  constructor(
+    rt: Runtime,
+    grant: Grant,
+    heartbeat: Heartbeat | undefined,
+    overagePolicy?: OveragePolicy,
+    limits?: Required<HandleLimits>,
+  ) {
     this.#rt = rt;
     this.grant = grant;
     this.#heartbeat = heartbeat;
     this.#overagePolicy = overagePolicy;
+    this.#watch = limits ? new ExpiryWatch(rt.clock, limits, (reason) => this.#expire(reason)) : undefined;
   }
 
   get state(): State {
     return this.#state;
   }
 
+  /** What `progress` last recorded as delivered. */
+  get delivered(): Amount | undefined {
+    return this.#delivered;
+  }
+
   /**
-   * Commit what was used: `actual` in the estimate's unit (a number or an
-   * Amount), or `'estimate'` to commit the estimate itself (recorded as
-   * `actual_source: "estimate"`). Resolves with the settlement outcome;
-   * failures to settle are reported through the events callback, not thrown.
+   * Commit what was used: `actual` in the estimate's unit (a safe integer ≥ 0,
+   * or an Amount), or `'estimate'` to commit the estimate (recorded as
+   * `actual_source: "estimate"`). An invalid actual commits the estimate —
+   * the call ran, it is never free — and rejects with InvalidActualError.
+   * Resolves with the outcome; a settlement still retrying after
+   * `settleWaitMs` resolves as `pending` and goes on in the background
+   * (`governor.drain()` waits for it). Failures are reported through events.
    */
   commit(actual: number | Amount | 'estimate', options: CommitOptions = {}): Promise<SettlementOutcome> {
     if (this.#state !== 'open') {
@@ -61,26 +87,16 @@ export class ReservationHandle {
     if (actual === undefined || actual === null) {
       return Promise.reject(new MissingActualError(this.grant, undefined));
     }
-    this.#state = 'committing';
-    this.#heartbeat?.stop();
-    const estimated = actual === 'estimate';
-    const amount = estimated
-      ? this.grant.estimate
-      : typeof actual === 'number'
-        ? { unit: this.grant.estimate.unit, amount: actual }
-        : actual;
-    const settlement = settleCommit(this.#rt, this.grant, {
-      actual: amount,
-      actualSource: estimated ? 'estimate' : 'reported',
-      metrics: options.metrics,
-      metadata: options.metadata,
-      overagePolicy: this.#overagePolicy,
-    }).then((outcome) => {
-      this.#state = 'committed';
-      return outcome;
-    });
-    this.#settlement = settlement;
-    return settlement;
+    const problem = actual === 'estimate' ? undefined : problemOf(actual, this.grant.estimate);
+    const amount =
+      actual === 'estimate' || problem
+        ? this.grant.estimate
+        : typeof actual === 'number'
+          ? { unit: this.grant.estimate.unit, amount: actual }
+          : (actual as Amount);
+    const outcome = this.#commit(amount, actual === 'estimate' || problem ? 'estimate' : 'reported', options);
+    if (!problem) return outcome;
+    return outcome.then(() => Promise.reject(new InvalidActualError(this.grant, actual, problem, undefined)));
   }
 
   /** Release the reservation; a no-op once the call is committed or released. */
@@ -90,22 +106,140 @@ export class ReservationHandle {
       return;
     }
     this.#state = 'releasing';
-    this.#heartbeat?.stop();
+    this.#stopWatching();
     const settlement = this.grant.enforced
       ? settleRelease(this.#rt, this.grant, this.grant.estimate, reason).then(() => undefined)
       : Promise.resolve(undefined);
     this.#settlement = settlement;
-    await settlement;
+    await this.#waitFor(settlement, 'release');
     this.#state = 'released';
   }
 
-  /** Stop the heartbeat; the call stays open until committed or released. */
+  /**
+   * Record what the call has delivered so far (priced output streamed, the
+   * prompt already sent): what an abort, a failure or an abandoned consumer
+   * commits. Counts as activity.
+   */
+  progress(delivered: number | Amount): void {
+    const amount =
+      typeof delivered === 'number' ? { unit: this.grant.estimate.unit, amount: delivered } : delivered;
+    if (problemOf(amount, this.grant.estimate)) return; // a bad count never replaces a good one
+    this.#delivered = amount;
+    this.#watch?.touch();
+  }
+
+  /** The consumer pulled: arms and resets the idle clock. */
+  touch(): void {
+    this.#watch?.touch();
+  }
+
+  /** Not idle while `promise` (a pull) is pending. */
+  track<T>(promise: Promise<T>): Promise<T> {
+    return this.#watch ? this.#watch.track(promise) : promise;
+  }
+
+  /**
+   * Settle without a final report: commit what `progress` recorded as
+   * delivered (`actual_source: "partial"`), release the rest; release it all
+   * when nothing was delivered. A no-op once settled.
+   */
+  async abandon(reason: AbandonReason, detail: string = reason): Promise<void> {
+    if (this.#state !== 'open') return void (await this.#settlement);
+    const delivered = this.#delivered;
+    this.#rt.emit({ type: 'abandoned', ...this.grant, reason, delivered });
+    if (delivered && delivered.amount > 0) {
+      await this.#commit(delivered, 'partial', { metadata: { abandoned: detail.slice(0, 200) } });
+    } else {
+      await this.release(`abandoned: ${detail}`);
+    }
+  }
+
+  /** Called when the idle or lifetime limit settles the handle (after it settled). */
+  onExpire(listener: (reason: ExpiryReason) => void): void {
+    this.#expiryListeners.push(listener);
+  }
+
+  /** Stop the heartbeat and the limits; the call stays open until committed or released. */
   dispose(): void {
-    this.#heartbeat?.stop();
+    this.#stopWatching();
   }
 
   /** Settles when no heartbeat extension is in flight. */
   async idle(): Promise<void> {
     await this.#heartbeat?.idle();
   }
+
+  #commit(
+    amount: Amount,
+    source: 'reported' | 'estimate' | 'partial',
+    options: CommitOptions,
+  ): Promise<SettlementOutcome> {
+    this.#state = 'committing';
+    this.#stopWatching();
+    const settlement = settleCommit(this.#rt, this.grant, {
+      actual: amount,
+      actualSource: source,
+      metrics: options.metrics,
+      metadata: options.metadata,
+      overagePolicy: this.#overagePolicy,
+    }).then((outcome) => {
+      this.#state = 'committed';
+      return outcome;
+    });
+    this.#settlement = settlement;
+    return this.#waitFor(settlement, 'commit');
+  }
+
+  /** The settlement, or `pending` once `settleWaitMs` passes (it goes on in the background). */
+  #waitFor<T extends SettlementOutcome | undefined>(
+    settlement: Promise<T>,
+    operation: 'commit' | 'release',
+  ): Promise<T> {
+    this.#rt.track(settlement);
+    const waitMs = this.#rt.settleWaitMs;
+    if (!(waitMs > 0) || waitMs === Number.POSITIVE_INFINITY) return settlement;
+    return new Promise<T | SettlementOutcome>((resolve) => {
+      const timer = this.#rt.clock.setTimeout(() => {
+        this.#rt.emit({ type: 'settlement_backgrounded', ...this.grant, operation, waitedMs: waitMs });
+        resolve({ outcome: 'pending', settlement });
+      }, waitMs);
+      void settlement.then((value) => {
+        this.#rt.clock.clearTimeout(timer);
+        resolve(value);
+      });
+    }) as Promise<T>;
+  }
+
+  #stopWatching(): void {
+    this.#heartbeat?.stop();
+    this.#watch?.stop();
+  }
+
+  #expire(reason: ExpiryReason): void {
+    const limit = reason === 'idle' ? 'idle limit' : 'maximum lifetime';
+    void this.abandon(reason, `${limit} reached`).then(() => {
+      for (const listener of this.#expiryListeners) {
+        try {
+          listener(reason);
+        } catch {
+          // A listener's failure never changes the settlement.
+        }
+      }
+    });
+  }
+}
+
+/** Why `actual` cannot be committed against `estimate`, or undefined when it can. */
+function problemOf(actual: unknown, estimate: Amount): string | undefined {
+  if (typeof actual === 'number') return countProblem(actual);
+  if (actual === null || typeof actual !== 'object')
+    return `must be a number or an Amount, got ${typeof actual}`;
+  const { unit, amount } = actual as Partial<Amount>;
+  if (unit !== estimate.unit) return `unit must be ${estimate.unit}, got ${String(unit)}`;
+  return typeof amount === 'number' ? countProblem(amount) : `amount must be a number, got ${typeof amount}`;
+}
+
+function countProblem(n: number): string | undefined {
+  if (!Number.isSafeInteger(n)) return `must be a safe integer, got ${n}`;
+  return n < 0 ? `must be ≥ 0, got ${n}` : undefined;
 }

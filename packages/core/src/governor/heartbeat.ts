@@ -6,7 +6,9 @@
  * cancels the work, and the final settlement happens regardless.
  */
 import { GovernorError } from '../errors.js';
-import { backoffMs, isTransient } from './retry.js';
+import { withDeadline } from './deadline.js';
+import { derivedKey } from './keys.js';
+import { backoffMs, isRetryable } from './retry.js';
 import type { Attempt, Runtime } from './settle.js';
 
 export interface HeartbeatOptions {
@@ -14,7 +16,15 @@ export interface HeartbeatOptions {
   fraction?: number;
   /** Same-key retries of one failed beat; default 2. */
   retries?: number;
+  /**
+   * Beats in all; default 100 (about 50 minutes at the default 60 s TTL).
+   * After the last one the reservation runs out on its TTL: nothing is kept
+   * alive forever.
+   */
+  maxExtensions?: number;
 }
+
+export const DEFAULT_MAX_EXTENSIONS = 100;
 
 const FINAL = new Set([
   'RESERVATION_EXPIRED',
@@ -29,6 +39,7 @@ export class Heartbeat {
   readonly #attempt: Attempt & { reservationId: string };
   readonly #fraction: number;
   readonly #retries: number;
+  readonly #maxExtensions: number;
   #timer: unknown;
   #stopped = false;
   #beat = 0;
@@ -47,6 +58,7 @@ export class Heartbeat {
     this.#attempt = attempt;
     this.#fraction = options.fraction ?? 0.5;
     this.#retries = options.retries ?? 2;
+    this.#maxExtensions = options.maxExtensions ?? DEFAULT_MAX_EXTENSIONS;
     this.#leadAt = rt.clock.now();
     this.#leadUntil = this.#leadAt + remainingTtlMs;
     this.#schedule(remainingTtlMs);
@@ -65,6 +77,11 @@ export class Heartbeat {
 
   #schedule(leadMs: number): void {
     if (this.#stopped) return;
+    if (this.#beat >= this.#maxExtensions) {
+      this.#stopped = true;
+      this.#rt.emit({ type: 'heartbeat_exhausted', ...this.#attempt, extensions: this.#beat });
+      return;
+    }
     const delay = Math.max(0, Math.floor(leadMs * this.#fraction));
     this.#timer = this.#rt.clock.setTimeout(() => {
       this.#inFlight = this.#extend().finally(() => {
@@ -74,14 +91,16 @@ export class Heartbeat {
   }
 
   async #extend(): Promise<void> {
-    const key = `${this.#attempt.key}:extend:${++this.#beat}`;
+    const key = derivedKey(this.#attempt.key, `extend:${++this.#beat}`);
     const extendByMs = Math.max(1, this.#rt.clock.now() - this.#leadAt);
     for (let n = 0; !this.#stopped; n++) {
       try {
-        const r = await this.#rt.authority.extend(this.#attempt.reservationId, {
-          idempotencyKey: key,
-          extendByMs,
-        });
+        const r = await withDeadline(
+          this.#rt.clock,
+          'extend',
+          this.#rt.timeouts.extend,
+          this.#rt.authority.extend(this.#attempt.reservationId, { idempotencyKey: key, extendByMs }),
+        );
         const lead = r.remainingTtlMs ?? extendByMs;
         this.#leadAt = this.#rt.clock.now();
         this.#leadUntil = this.#leadAt + lead;
@@ -90,11 +109,11 @@ export class Heartbeat {
         return;
       } catch (error) {
         if (this.#stopped) return; // settled meanwhile: the answer no longer matters
-        const final = error instanceof GovernorError && FINAL.has(error.code);
+        const final = GovernorError.isInstance(error) && FINAL.has(error.code);
         // Back off (Retry-After on a 429) only while a retry still fits in half the lead left.
         const delayMs = backoffMs(this.#rt.retry, n + 1, error);
         const fits = delayMs <= (this.#leadUntil - this.#rt.clock.now()) / 2;
-        const willRetry = !final && isTransient(error) && n < this.#retries && fits;
+        const willRetry = !final && isRetryable(error) && n < this.#retries && fits;
         this.#rt.emit({ type: 'heartbeat_failed', ...this.#attempt, willRetry, error });
         if (!willRetry) {
           if (!final) this.#schedule(extendByMs);

@@ -10,18 +10,25 @@ import { z } from 'zod';
 import type { Authority } from '../authority.js';
 import type { Scheduler } from '../clock.js';
 import { GovernorError } from '../errors.js';
+import { type AuthorityOperation, type Timeouts, withDeadline } from './deadline.js';
 import type { CommitResponse, EventCreateResponse } from '../protocol/messages.js';
 import { amount as amountSchema } from '../protocol/schemas.js';
 import type { Action, Amount, Metadata, OveragePolicy, StandardMetrics, Subject } from '../protocol/types.js';
 import type { GovernorEvent } from './events.js';
-import { backoffMs, isTransient, type RetryPolicy } from './retry.js';
+import { derivedKey } from './keys.js';
+import { backoffMs, isRetryable, markAmbiguous, type RetryPolicy } from './retry.js';
 
 export interface Runtime {
   authority: Authority;
   clock: Scheduler;
   retry: RetryPolicy;
+  timeouts: Timeouts;
+  /** How long a caller waits for a settlement before it goes on in the background. */
+  settleWaitMs: number;
   emit(event: GovernorEvent): void;
   journal: SettlementJournal;
+  /** Keep `promise` in the set `governor.drain()` waits for. */
+  track(promise: Promise<unknown>): void;
 }
 
 /** The seam for a durable journal of settlements in flight (a later issue); default keeps nothing. */
@@ -47,19 +54,22 @@ export interface Attempt {
   reservationId?: string | undefined;
 }
 
-/** Run `call` until it succeeds, fails for good, or runs out of attempts; the same request every time. */
+/**
+ * Run `call` until it succeeds, fails for good, or runs out of attempts; the
+ * same request every time, each attempt within the operation's deadline.
+ */
 export async function withRetries<T>(
   rt: Runtime,
-  operation: 'reserve' | 'decide' | 'commit' | 'release' | 'event',
+  operation: Exclude<AuthorityOperation, 'extend' | 'balances'>,
   attempt: Attempt,
   call: () => Promise<T>,
   attempts = rt.retry.attempts,
 ): Promise<T> {
   for (let n = 1; ; n++) {
     try {
-      return await call();
+      return await withDeadline(rt.clock, operation, rt.timeouts[operation], call());
     } catch (error) {
-      if (!isTransient(error) || n >= attempts) throw error;
+      if (!isRetryable(error) || n >= attempts) throw error;
       const delayMs = backoffMs(rt.retry, n, error);
       rt.emit({ type: 'retry', operation, attempt: n, delayMs, error, ...attempt });
       await rt.clock.sleep(delayMs);
@@ -70,14 +80,22 @@ export async function withRetries<T>(
 /**
  * A 2xx answer that is not the protocol's success shape: the settlement may or
  * may not have happened, so it is retried with the same key, never taken as done.
- * Not a GovernorError, so it counts as transient.
  */
 export class AmbiguousResponseError extends Error {
   constructor(operation: string, response: unknown) {
     super(
-      `${operation}: the authority answered with a body that is not a valid ${operation} response: ${JSON.stringify(response)}`,
+      `${operation}: the authority answered with a body that is not a valid ${operation} response: ${safeJson(response)}`,
     );
     this.name = 'AmbiguousResponseError';
+    markAmbiguous(this);
+  }
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
   }
 }
 
@@ -93,17 +111,20 @@ async function checked<T>(operation: string, shape: z.ZodType, response: Promise
 export type SettlementOutcome =
   | { outcome: 'committed'; charged: Amount; response: CommitResponse }
   | { outcome: 'event'; charged: Amount; response: EventCreateResponse }
-  | { outcome: 'failed'; error: unknown };
+  | { outcome: 'failed'; error: unknown }
+  /** Still retrying after `settleWaitMs`: the caller has its result; `settlement` ends it. */
+  | { outcome: 'pending'; settlement: Promise<SettlementOutcome | undefined> };
 
 export interface CommitInput {
   actual: Amount;
-  actualSource: 'reported' | 'estimate';
+  /** Where the amount came from: the work's report, the estimate, or what was delivered before an abort. */
+  actualSource: 'reported' | 'estimate' | 'partial';
   metrics?: StandardMetrics | undefined;
   metadata?: Metadata | undefined;
   overagePolicy?: OveragePolicy | undefined;
 }
 
-const codeOf = (error: unknown) => (error instanceof GovernorError ? error.code : undefined);
+const codeOf = (error: unknown) => (GovernorError.isInstance(error) ? error.code : undefined);
 
 /** Commit `input` against the reservation (or, with none, record it as an event). Never throws. */
 export async function settleCommit(
@@ -111,7 +132,7 @@ export async function settleCommit(
   attempt: Attempt,
   input: CommitInput,
 ): Promise<SettlementOutcome> {
-  const key = `${attempt.key}:commit`;
+  const key = derivedKey(attempt.key, 'commit');
   const metadata = { ...input.metadata, actual_source: input.actualSource };
   await rt.journal.pending({ ...attempt, key, actual: input.actual });
   const asEvent = () =>
@@ -133,6 +154,7 @@ export async function settleCommit(
   try {
     if (!attempt.reservationId) {
       const response = await asEvent();
+      if (response.charged) reportShortfall(rt, attempt, input.actual, response.charged);
       return done(rt, key, { outcome: 'event', charged: response.charged ?? input.actual, response });
     }
     const id = attempt.reservationId;
@@ -156,6 +178,7 @@ export async function settleCommit(
         charged: response.charged,
         actualSource: input.actualSource,
       });
+      reportShortfall(rt, attempt, input.actual, response.charged);
       return done(rt, key, { outcome: 'committed', charged: response.charged, response });
     } catch (error) {
       if (codeOf(error) !== 'RESERVATION_EXPIRED') throw error;
@@ -166,14 +189,25 @@ export async function settleCommit(
         actual: input.actual,
         reason: 'RESERVATION_EXPIRED',
       });
+      if (response.charged) reportShortfall(rt, attempt, input.actual, response.charged);
       return done(rt, key, { outcome: 'event', charged: response.charged ?? input.actual, response });
     }
   } catch (error) {
-    const terminal = !isTransient(error);
+    const terminal = !isRetryable(error);
     rt.emit({ type: 'settlement_failed', operation: 'commit', terminal, error, ...attempt });
     if (terminal) await rt.journal.resolved(key);
     return { outcome: 'failed', error };
   }
+}
+
+/**
+ * The ledger charged less than was used (ALLOW_IF_AVAILABLE capped the
+ * overage): said out loud, never lost silently. The budget is flagged
+ * over-limit by the ledger; this event names the difference.
+ */
+function reportShortfall(rt: Runtime, attempt: Attempt, actual: Amount, charged: Amount): void {
+  if (charged.unit !== actual.unit || charged.amount >= actual.amount) return;
+  rt.emit({ type: 'commit_capped', ...attempt, actual, charged, uncharged: actual.amount - charged.amount });
 }
 
 async function done(rt: Runtime, key: string, outcome: SettlementOutcome): Promise<SettlementOutcome> {
@@ -192,7 +226,10 @@ export async function settleRelease(
   const id = attempt.reservationId;
   try {
     await withRetries(rt, 'release', attempt, () =>
-      rt.authority.release(id, { idempotencyKey: `${attempt.key}:release`, reason: reason.slice(0, 256) }),
+      rt.authority.release(id, {
+        idempotencyKey: derivedKey(attempt.key, 'release'),
+        reason: reason.slice(0, 256),
+      }),
     );
     rt.emit({ type: 'release', ...attempt, released: estimate, reason });
   } catch (error) {
@@ -201,7 +238,7 @@ export async function settleRelease(
     rt.emit({
       type: 'settlement_failed',
       operation: 'release',
-      terminal: !isTransient(error),
+      terminal: !isRetryable(error),
       error,
       ...attempt,
     });

@@ -53,6 +53,17 @@ export async function recoveryEnv(options: EnvOptions = {}) {
     subject: DEFAULT_SUBJECT,
     clock,
     gracePeriodMs: GRACE_MS,
+    // The faults move the shared clock inside a call (an expiry needs minutes to pass): per-call
+    // deadlines and the settle wait would read that as a hung authority. They have their own tests.
+    timeouts: {
+      reserve: Infinity,
+      decide: Infinity,
+      commit: Infinity,
+      release: Infinity,
+      extend: Infinity,
+      event: Infinity,
+    },
+    settleWaitMs: Infinity,
     on: (event) => events.push(event),
     ...(retry ? { retry } : {}),
     ...(heartbeat !== undefined ? { heartbeat } : {}),
