@@ -1,3 +1,4 @@
+export * from './adapter/index.js';
 export type * from './authority.js';
 export { canonicalJson } from './canonical-json.js';
 export { isEmptyCaps, isToolAllowed, mergeCaps } from './caps.js';
@@ -6,6 +7,7 @@ export * from './errors.js';
 export { extendSubject, type GovernorContext } from './governor/context.js';
 export {
   assertToolAllowed,
+  circuitOpenMessage,
   denialReason,
   deniedToolMessage,
   stoppedMessage,
@@ -16,7 +18,7 @@ export {
   CircuitBreaker,
   type CircuitBreakerOptions,
   DEFAULT_MAX_CONSECUTIVE_DENIALS,
-} from './governor/breaker.js';
+} from './governor/run-state.js';
 export { type AuthorityOperation, DEFAULT_TIMEOUTS, type Timeouts } from './governor/deadline.js';
 export {
   AuthorityUnavailableError,

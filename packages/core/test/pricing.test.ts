@@ -1,6 +1,8 @@
 import {
   createPricing,
   estimateTokens,
+  FILE_TOKENS_PER_100_KIB,
+  IMAGE_TOKENS,
   MESSAGE_OVERHEAD_TOKENS,
   REPLY_OVERHEAD_TOKENS,
   UnknownModelPriceError,
@@ -263,7 +265,14 @@ describe('estimateTokens', () => {
         ],
       },
     ];
-    expect(estimateTokens(withImage)).toBeLessThan(100);
+    // Bytes are left out; each image part counts IMAGE_TOKENS, a non-image file a page per 100 KiB.
+    const text = estimateTokens([
+      ...messages.slice(0, 1),
+      { role: 'user', content: [{ type: 'text', text: 'Hello there' }, {}, {}, {}] },
+    ]);
+    const media = 2 * IMAGE_TOKENS + FILE_TOKENS_PER_100_KIB;
+    expect(estimateTokens(withImage) - media).toBeLessThan(text + 40);
+    expect(estimateTokens(withImage)).toBeGreaterThanOrEqual(media);
     expect(estimateTokens({ text: 'abcd' })).toBe(Math.ceil('{"text":"abcd"}'.length / 4));
   });
 

@@ -35,6 +35,7 @@ const BUDGET_NAMES: Record<string, string> = {
 export function denialReason(denial: BudgetDeniedError): string {
   const budget = BUDGET_NAMES[denial.estimate.unit] ?? denial.estimate.unit;
   const where = denial.scope ? ` for ${denial.scope}` : '';
+  if (denial.detail) return denial.detail;
   return denial.reasonCode === 'BUDGET_EXCEEDED'
     ? `the ${budget} budget${where} is spent`
     : `the ${budget} budget${where} refused it (${denial.reasonCode})`;
@@ -49,6 +50,14 @@ export function deniedToolMessage(denial: BudgetDeniedError, toolName: string): 
   const next =
     denial.retryAfterMs !== undefined ? ` Retry after ${denial.retryAfterMs} ms.` : ' Do not call it again.';
   return `not executed: ${toolName} was denied — ${denialReason(denial)}.${next}`;
+}
+
+/** A loop ended by its circuit breaker, as an agent's final answer. */
+export function circuitOpenMessage(consecutiveDenials: number): string {
+  return (
+    `Stopped: ${consecutiveDenials} tool calls in a row were denied by the budget authority, ` +
+    'so the run ends here instead of paying for more model calls.'
+  );
 }
 
 /** A denied model call as an agent's final answer. */

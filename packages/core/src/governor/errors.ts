@@ -16,6 +16,8 @@ export interface DenialDetails {
   subject: Subject;
   action: Action;
   estimate: Amount;
+  /** Why, in words, when the reason code alone does not say (e.g. what is wrong with the points). */
+  detail?: string | undefined;
 }
 
 /**
@@ -30,18 +32,19 @@ export class BudgetDeniedError extends GovernorError {
   readonly subject: Subject;
   readonly action: Action;
   readonly estimate: Amount;
+  /** Why, in words, when the reason code alone does not say. */
+  readonly detail: string | undefined;
 
   constructor(d: DenialDetails) {
     const where = d.scope ? ` at ${d.scope}` : '';
     const when = d.retryAfterMs !== undefined ? `; retry after ${d.retryAfterMs} ms` : '';
+    const why = d.detail ? ` (${d.detail})` : '';
     super(
       codeOfReason(d.reasonCode),
-      `${d.action.kind} ${d.action.name} denied: ${d.reasonCode}${where}${when}`,
-      {
-        reason_code: d.reasonCode,
-        scope: d.scope,
-      },
+      `${d.action.kind} ${d.action.name} denied: ${d.reasonCode}${why}${where}${when}`,
+      { reason_code: d.reasonCode, scope: d.scope },
     );
+    this.detail = d.detail;
     this.reasonCode = d.reasonCode;
     this.scope = d.scope;
     this.retryAfterMs = d.retryAfterMs;

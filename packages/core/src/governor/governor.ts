@@ -12,9 +12,16 @@ import type { RiskPointTable } from '../policy/risk-points.js';
 import { riskPointsFor } from '../policy/risk-points.js';
 import type { DecisionResponse, ReservationCreateResponse } from '../protocol/messages.js';
 import { subject as subjectSchema } from '../protocol/schemas.js';
-import type { Action, Amount, Metadata, OveragePolicy, StandardMetrics, Subject } from '../protocol/types.js';
+import type {
+  Action,
+  Amount,
+  Caps,
+  Metadata,
+  OveragePolicy,
+  StandardMetrics,
+  Subject,
+} from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
-import { CircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
 import { contextStorage, extendSubject } from './context.js';
 import { DEFAULT_TIMEOUTS, type Timeouts, withAbort } from './deadline.js';
 import { delegate } from './delegation.js';
@@ -25,6 +32,7 @@ import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { checkCallerKey, newAttemptKey } from './keys.js';
 import { DEFAULT_HANDLE_LIMITS, type HandleLimits } from './limits.js';
 import { reserveFor } from './reserve.js';
+import { CapsInForce, CircuitBreaker, type CircuitBreakerOptions } from './run-state.js';
 import { DEFAULT_RETRY, isTransportFailure, type RetryPolicy } from './retry.js';
 import { noJournal, type Runtime, type SettlementJournal, withRetries } from './settle.js';
 import { type CallSpec, checkSpec } from './spec.js';
@@ -95,6 +103,7 @@ export class Governor {
   readonly #options: GovernorOptions;
   readonly #limits: Required<HandleLimits>;
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #capsInForce = new CapsInForce();
 
   constructor(options: GovernorOptions) {
     this.#options = options;
@@ -271,6 +280,28 @@ export class Governor {
     return delegate(this, this.#options.admin, child, allowance, fn);
   }
 
+  /**
+   * The caps of the latest enforced grants in the subject's loop (its run,
+   * without the toolset), merged across units: what a tool call must respect
+   * whatever its own points.
+   */
+  capsInForce(subject: Subject = this.subject): Caps | undefined {
+    return this.#capsInForce.of(subject);
+  }
+
+  /**
+   * Count a tool call's outcome for the loop's circuit breaker; the denial
+   * that opens the circuit emits `circuit_open`. Returns the consecutive
+   * denials so far.
+   */
+  recordToolOutcome(subject: Subject, action: Action, denied: boolean): number {
+    const count = this.breaker?.record(subject, denied) ?? 0;
+    if (denied && count === this.breaker?.limit) {
+      this.#rt.emit({ type: 'circuit_open', subject, action, key: '', consecutiveDenials: count });
+    }
+    return count;
+  }
+
   /** Wait for every settlement still retrying in the background (shutdown, tests). */
   async drain(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
@@ -328,6 +359,7 @@ export class Governor {
       ...details,
       enforced: true,
     };
+    this.#capsInForce.note(subject, estimate.unit, response.caps);
     const heartbeat = this.#heartbeatFor(grant, response);
     return new ReservationHandle(this.#rt, grant, heartbeat, spec.overagePolicy, limits);
   }

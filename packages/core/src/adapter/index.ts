@@ -1,0 +1,36 @@
+/**
+ * The logic every adapter shares, written once: model-call pricing, caps →
+ * request changes, risk points, the tool-call guard, denial detection. Each
+ * adapter only maps its framework's hooks onto these.
+ */
+export { type AppliedCaps, type CappableCall, type CapsPlan, planCaps } from './caps-plan.js';
+export { budgetDenialOf, isBudgetDenied } from './denial.js';
+export {
+  actionNameOf,
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  deliveredCost,
+  downgradesUnder,
+  type ModelCallInput,
+  type ModelCallPlan,
+  type ModelIdentity,
+  type ModelPricingOptions,
+  modelCallCost,
+  modelRefOf,
+  planModelCall,
+  pricingOf,
+} from './model-call.js';
+export {
+  InvalidRiskPoints,
+  type RiskPointSources,
+  type RiskPoints,
+  type RiskPointsByTool,
+  resolveRiskPoints,
+} from './risk-points.js';
+export {
+  CIRCUIT_OPEN,
+  currentCaps,
+  governToolCall,
+  INVALID_RISK_POINTS,
+  type ToolCall,
+  type ToolGuardOptions,
+} from './tool-call.js';

@@ -1,0 +1,131 @@
+/**
+ * One guarded tool call, the same in every adapter: caps first (whatever the
+ * points), valid points, reserve, run, commit — and the circuit breaker
+ * counting denials. Adapters turn the BudgetDeniedError it throws into what
+ * their framework's users expect (a message, a ToolMessage, an isError result).
+ */
+import { isToolAllowed, mergeCaps } from '../caps.js';
+import { GovernorError } from '../errors.js';
+import { extendSubject } from '../governor/context.js';
+import { toolDeniedByCaps } from '../governor/denial-text.js';
+import { BudgetDeniedError } from '../governor/errors.js';
+import type { Action, Amount, Caps, Subject, Unit } from '../protocol/types.js';
+import { InvalidRiskPoints, type RiskPointSources, resolveRiskPoints } from './risk-points.js';
+
+/** Client-side reason: the call's risk points are not a safe integer ≥ 0. */
+export const INVALID_RISK_POINTS = 'INVALID_RISK_POINTS';
+/** Client-side reason: the run's circuit breaker is open (too many consecutive denials). */
+export const CIRCUIT_OPEN = 'CIRCUIT_OPEN';
+
+export interface ToolGuardOptions extends RiskPointSources {
+  /** Levels added to the current subject for the call (e.g. `{ toolset: 'email' }`). */
+  subject?: Partial<Subject> | undefined;
+  /** The unit whose caps a 0-point call asks about; default RISK_POINTS. */
+  capsUnit?: Unit | undefined;
+}
+
+export interface ToolCall {
+  name: string;
+  args: unknown;
+  /** Points when neither the adapter nor the table name the tool (MCP: its annotations). */
+  fallbackPoints?: () => number | undefined;
+  /**
+   * Once the tool has started, a failure is still charged (default): it may
+   * have acted. Return `false` for errors that prove it did not run.
+   */
+  chargeFailure?: (error: unknown) => boolean;
+}
+
+/** Budget states in which a unit has no caps to ask about (no budget in it). */
+const NO_CAPS = new Set(['NOT_FOUND', 'UNIT_MISMATCH']);
+
+/**
+ * Run `execute` for one tool call under the governor. Throws
+ * BudgetDeniedError — budget spent, TOOL_DENIED_BY_CAPS, INVALID_RISK_POINTS
+ * — and then `execute` never runs. A 0-point call reserves nothing but is
+ * still checked against the caps in force.
+ */
+export async function governToolCall<T>(
+  options: ToolGuardOptions,
+  call: ToolCall,
+  execute: () => Promise<T> | T,
+): Promise<T> {
+  const { governor } = options;
+  const action: Action = { kind: options.kind ?? 'tool.call', name: call.name };
+  const subject = extendSubject(governor.subject, options.subject);
+  const deny = (error: BudgetDeniedError): never => {
+    governor.recordToolOutcome(subject, action, true);
+    throw error;
+  };
+  const points = resolveRiskPoints(call.name, call.args, options, call.fallbackPoints);
+  if (points instanceof InvalidRiskPoints) deny(invalidPoints(subject, action, points));
+  const amount = points as number;
+  const estimate: Amount = { unit: 'RISK_POINTS', amount };
+  if (!isToolAllowed(governor.capsInForce(subject), call.name))
+    deny(toolDeniedByCaps({ subject, action, estimate }));
+  if (amount === 0) {
+    const caps = await currentCaps(options, action, options.capsUnit ?? 'RISK_POINTS');
+    if (!isToolAllowed(caps, call.name)) deny(toolDeniedByCaps({ subject, action, estimate }));
+    const value = await execute();
+    governor.recordToolOutcome(subject, action, false);
+    return value;
+  }
+  let failure: { error: unknown } | undefined;
+  try {
+    const value = await governor.run(
+      { action, estimate, ...(options.subject ? { subject: options.subject } : {}) },
+      async (grant) => {
+        if (
+          grant.enforced &&
+          !isToolAllowed(mergeCaps(grant.caps, governor.capsInForce(subject)), call.name)
+        ) {
+          throw toolDeniedByCaps(grant);
+        }
+        try {
+          return { value: await execute(), actual: amount };
+        } catch (error) {
+          if (call.chargeFailure?.(error) === false) throw error;
+          failure = { error };
+          return { value: undefined as T, actual: amount };
+        }
+      },
+    );
+    if (failure) throw failure.error;
+    governor.recordToolOutcome(subject, action, false);
+    return value;
+  } catch (error) {
+    if (!failure && BudgetDeniedError.isInstance(error) && sameAction(error.action, action)) deny(error);
+    throw error;
+  }
+}
+
+/** The caps in force for the current subject in `unit` now: a dry decision for 0, nothing reserved. */
+export async function currentCaps(
+  options: Pick<ToolGuardOptions, 'governor' | 'subject'>,
+  action: Action,
+  unit: Unit,
+): Promise<Caps | undefined> {
+  try {
+    const decision = await options.governor.decide({
+      action,
+      estimate: { unit, amount: 0 },
+      ...(options.subject ? { subject: options.subject } : {}),
+    });
+    return decision.caps;
+  } catch (error) {
+    if (GovernorError.isInstance(error) && NO_CAPS.has(error.code)) return undefined;
+    throw error;
+  }
+}
+
+function invalidPoints(subject: Subject, action: Action, invalid: InvalidRiskPoints): BudgetDeniedError {
+  return new BudgetDeniedError({
+    reasonCode: INVALID_RISK_POINTS,
+    subject,
+    action,
+    estimate: { unit: 'RISK_POINTS', amount: 0 },
+    detail: `its risk points ${invalid.problem}`,
+  });
+}
+
+const sameAction = (a: Action, b: Action) => a.kind === b.kind && a.name === b.name;
