@@ -5,60 +5,73 @@ import type {
   LanguageModelV4Usage,
   SharedV4ProviderMetadata,
 } from '@ai-sdk/provider';
-import { type CallSpec, type Grant, type StandardMetrics, UnknownModelPriceError } from '@governor/core';
-import { applyCaps, type CappedCall } from './caps.js';
-import type { GovernorModelOptions } from './options.js';
-import { actionNameOf, modelRefOf, pricingOf, tokenUsageOf } from './pricing.js';
+import {
+  type Grant,
+  type ModelCallPlan,
+  type ModelIdentity,
+  modelRefOf,
+  planModelCall,
+  pricingOf,
+  type StandardMetrics,
+  type TokenUsage,
+  UnknownModelPriceError,
+} from '@governor/core';
+import type { CappedCall } from './caps.js';
+import type { GovernorModelOptions, PricedModel } from './options.js';
 
-export const DEFAULT_MAX_OUTPUT_TOKENS = 4_096;
+export const identityOf = (model: PricedModel) => ({ provider: model.provider, modelId: model.modelId });
+
+/** The cheaper model configured for `model`, if any. */
+export const downgradeOf = (options: GovernorModelOptions, model: LanguageModelV4) =>
+  typeof options.downgrade === 'function' ? options.downgrade(model.modelId) : options.downgrade;
 
 /** Reserve for a model call: its prompt (and tool definitions) plus its full output cap, priced. */
-export function llmSpec(
+export function planLlmCall(
   options: GovernorModelOptions,
   params: LanguageModelV4CallOptions,
   model: LanguageModelV4,
-): CallSpec {
-  const ref = modelRefOf(options, model);
-  const prompt = params.tools?.length ? [...params.prompt, { tools: params.tools }] : params.prompt;
-  const maxOutputTokens =
-    params.maxOutputTokens ?? options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
-  const amount = pricingOf(options).estimate(ref, { prompt, maxOutputTokens });
-  return {
-    action: { kind: 'llm.completion', name: actionNameOf(ref) },
-    estimate: { unit: 'USD_MICROCENTS', amount },
-    ...(options.subject ? { subject: options.subject } : {}),
+): LlmPlan {
+  const cheaper = downgradeOf(options, model);
+  if (cheaper) assertPriceable(options, cheaper);
+  const input = {
+    model: identityOf(model),
+    prompt: params.tools?.length ? [...params.prompt, { tools: params.tools }] : params.prompt,
+    maxOutputTokens: params.maxOutputTokens,
+    subject: options.subject,
+    downgrade: cheaper ? identityOf(cheaper) : undefined,
   };
+  const plan = planModelCall(options, input);
+  const { prompt: _prompt, subject: _subject, ...rest } = input;
+  return { ...plan, request: { ...rest, promptTokens: plan.promptTokens } };
 }
 
-/** Apply the caps, check the model it lands on can be priced, and tell the caller. */
-export function planCall(
-  options: GovernorModelOptions,
-  grant: Grant,
-  params: LanguageModelV4CallOptions,
-  model: LanguageModelV4,
-): CappedCall {
-  const call = applyCaps(grant, params, model, options);
-  if (call.model !== model) {
-    const ref = modelRefOf(options, call.model);
-    if (!pricingOf(options).knows(ref)) {
-      throw typeof ref === 'string'
-        ? new UnknownModelPriceError(ref)
-        : new UnknownModelPriceError(ref.modelId, ref.provider);
-    }
-  }
-  try {
-    options.onApplied?.(call.applied, { modelId: call.model.modelId });
-  } catch {
-    // A listener's failure never changes the call.
-  }
-  return call;
+/** What the loop helpers need to predict the next step: how this one was sized. */
+export interface StepRequest {
+  model: ModelIdentity;
+  downgrade?: ModelIdentity | undefined;
+  maxOutputTokens?: number | undefined;
+  promptTokens: number;
 }
 
-/** `providerMetadata.governor`: the decision, the reservation and what the caps changed. */
+export interface LlmPlan extends ModelCallPlan {
+  request: StepRequest;
+}
+
+/** A downgrade model the price data does not know is a configuration error, said up front. */
+export function assertPriceable(options: GovernorModelOptions, model: PricedModel): void {
+  const ref = modelRefOf(options, identityOf(model));
+  if (pricingOf(options).knows(ref)) return;
+  throw typeof ref === 'string'
+    ? new UnknownModelPriceError(ref)
+    : new UnknownModelPriceError(ref.modelId, ref.provider);
+}
+
+/** `providerMetadata.governor`: the decision, the reservation, what the caps changed, and how the prompt was sized. */
 export function withGovernorMetadata(
   metadata: SharedV4ProviderMetadata | undefined,
   grant: Grant,
   call: CappedCall,
+  plan: LlmPlan,
 ): SharedV4ProviderMetadata {
   const governor = JSON.parse(
     JSON.stringify({
@@ -67,9 +80,28 @@ export function withGovernorMetadata(
       reservationId: grant.reservationId,
       estimate: grant.estimate,
       enforced: grant.enforced,
+      request: plan.request,
     }),
   ) as JSONObject;
   return { ...metadata, governor };
+}
+
+/**
+ * The AI SDK's usage report as Governor token counts (totals include cached
+ * input and reasoning output), or undefined when the provider did not report
+ * both totals — the caller then commits the estimate.
+ */
+export function tokenUsageOf(usage: LanguageModelV4Usage | undefined): TokenUsage | undefined {
+  const input = usage?.inputTokens.total;
+  const output = usage?.outputTokens.total;
+  if (input === undefined || output === undefined) return undefined;
+  return {
+    inputTokens: input,
+    outputTokens: output,
+    cachedInputTokens: usage?.inputTokens.cacheRead ?? 0,
+    cacheWriteTokens: usage?.inputTokens.cacheWrite ?? 0,
+    reasoningTokens: usage?.outputTokens.reasoning ?? 0,
+  };
 }
 
 export function metricsOf(usage: LanguageModelV4Usage | undefined, modelId: string): StandardMetrics {

@@ -1,8 +1,7 @@
 import type { EmbeddingModelV4, EmbeddingModelV4Middleware } from '@ai-sdk/provider';
-import { estimateTokens } from '@governor/core';
+import { actionNameOf, estimateTokens, modelRefOf, pricingOf } from '@governor/core';
 import { wrapEmbeddingModel } from 'ai';
 import type { GovernorEmbeddingOptions } from './options.js';
-import { actionNameOf, modelRefOf, pricingOf } from './pricing.js';
 
 /**
  * Embedding-model middleware for `wrapEmbeddingModel`: each `doEmbed` is

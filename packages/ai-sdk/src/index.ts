@@ -1,11 +1,22 @@
-export { DEFAULT_MAX_OUTPUT_TOKENS } from './call.js';
-export { type LoopGuardOptions, type StepLike } from './decide.js';
-export { deniedMessage } from './denied.js';
+export {
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  deniedToolMessage as deniedMessage,
+  isBudgetDenied,
+} from '@governor/core';
+export type { StepRequest } from './call.js';
 export { governEmbeddingModel, governorEmbeddingMiddleware } from './embedding.js';
-export { budgetExhausted, type GovernPrepareStepOptions, governPrepareStep } from './loop.js';
+export {
+  budgetExhausted,
+  decideNextStep,
+  type GovernPrepareStepOptions,
+  governPrepareStep,
+  type LoopGuardOptions,
+  type StepLike,
+} from './loop.js';
 export { governModel, governorMiddleware } from './middleware.js';
 export type {
   AppliedCaps,
+  GovernModelOptions,
   GovernorEmbeddingOptions,
   GovernorModelOptions,
   GovernorModelOptionsBase,

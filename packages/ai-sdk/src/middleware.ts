@@ -1,39 +1,73 @@
 import type { LanguageModelV4, LanguageModelV4Middleware } from '@ai-sdk/provider';
+import { modelCallCost, modelRefOf } from '@governor/core';
 import { wrapLanguageModel } from 'ai';
-import { llmSpec, metricsOf, planCall, withGovernorMetadata } from './call.js';
-import type { GovernorModelOptions } from './options.js';
-import { actualOf } from './pricing.js';
+import { applyCaps } from './caps.js';
+import {
+  assertPriceable,
+  identityOf,
+  metricsOf,
+  planLlmCall,
+  tokenUsageOf,
+  withGovernorMetadata,
+} from './call.js';
+import { circuitOpenFor, stoppedResult, stoppedStream } from './circuit.js';
+import type { GovernModelOptions, GovernorModelOptions } from './options.js';
 import { governStream } from './stream.js';
 
 /**
  * Language-model middleware for `wrapLanguageModel`: every call is reserved
- * (`llm.completion`, prompt + output cap, priced), capped, run, and committed
- * from the reported usage — or released when it fails. A DENY rejects with
- * `BudgetDeniedError` before the provider is called.
+ * (`llm.completion`, prompt + output cap, priced; at the capped price when
+ * only the capped call fits), capped, run through the rest of the chain, and
+ * committed from the reported usage — or released when it fails before
+ * running. A DENY rejects with `BudgetDeniedError` before the provider is
+ * called; an open circuit breaker answers with a final message instead.
+ * Streams commit what was delivered when they are aborted, fail part-way or
+ * are abandoned by their consumer.
  */
 export function governorMiddleware(options: GovernorModelOptions): LanguageModelV4Middleware {
+  if (options.downgrade && typeof options.downgrade !== 'function')
+    assertPriceable(options, options.downgrade);
   const { governor } = options;
   return {
     specificationVersion: 'v4',
 
-    wrapGenerate: ({ doGenerate, params, model }) =>
-      governor.run(llmSpec(options, params, model), async (grant) => {
-        const call = planCall(options, grant, params, model);
-        const result = call.changed ? await call.model.doGenerate(call.params) : await doGenerate();
+    wrapGenerate: async ({ doGenerate, params, model }) => {
+      const open = circuitOpenFor(options);
+      if (open) return stoppedResult(open);
+      const plan = planLlmCall(options, params, model);
+      const signal = params.abortSignal ? { signal: params.abortSignal } : {};
+      return governor.run({ ...plan.spec, ...signal }, async (grant) => {
+        const call = applyCaps(grant, params, model, options);
+        notify(options, call.applied, call.model.modelId);
+        const same = call.model === model && !call.paramsChanged;
+        const result = same ? await doGenerate() : await call.model.doGenerate(call.params);
+        const modelId = result.response?.modelId ?? (call.model === model ? undefined : call.model.modelId);
+        const ref = modelRefOf(options, identityOf(call.model));
         return {
-          value: { ...result, providerMetadata: withGovernorMetadata(result.providerMetadata, grant, call) },
-          actual: actualOf(options, call.model, result.usage),
+          value: {
+            ...result,
+            ...(modelId ? { response: { ...result.response, modelId } } : {}),
+            providerMetadata: withGovernorMetadata(result.providerMetadata, grant, call, plan),
+          },
+          actual: modelCallCost(options, ref, tokenUsageOf(result.usage)),
           metrics: metricsOf(result.usage, call.model.modelId),
         };
-      }),
+      });
+    },
 
     wrapStream: async ({ doStream, params, model }) => {
-      const handle = await governor.begin(llmSpec(options, params, model));
+      const open = circuitOpenFor(options);
+      if (open) return stoppedStream(open);
+      const plan = planLlmCall(options, params, model);
+      const signal = params.abortSignal ? { signal: params.abortSignal } : {};
+      const handle = await governor.begin({ ...plan.spec, ...signal });
+      let call: ReturnType<typeof applyCaps>;
       let result: Awaited<ReturnType<typeof doStream>>;
-      let call: ReturnType<typeof planCall>;
       try {
-        call = planCall(options, handle.grant, params, model);
-        result = call.changed ? await call.model.doStream(call.params) : await doStream();
+        call = applyCaps(handle.grant, params, model, options);
+        notify(options, call.applied, call.model.modelId);
+        const same = call.model === model && !call.paramsChanged;
+        result = same ? await doStream() : await call.model.doStream(call.params);
       } catch (error) {
         await handle.release(
           `stream did not start: ${error instanceof Error ? error.message : String(error)}`,
@@ -41,22 +75,56 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
         throw error;
       }
       const target = call.model;
-      const stream = governStream(
-        result.stream,
-        {
-          handle,
-          actualOf: (usage) => actualOf(options, target, usage),
-          metricsOf: (usage) => metricsOf(usage, target.modelId),
-          metadataOf: (metadata) => withGovernorMetadata(metadata, handle.grant, call),
-        },
-        params.abortSignal,
-      );
+      const stream = governStream(result.stream, {
+        handle,
+        options,
+        ref: modelRefOf(options, identityOf(target)),
+        promptTokens: plan.promptTokens,
+        modelId: target === model ? undefined : target.modelId,
+        metricsOf: (usage) => metricsOf(usage, target.modelId),
+        metadataOf: (metadata) => withGovernorMetadata(metadata, handle.grant, call, plan),
+        signal: params.abortSignal,
+      });
       return { ...result, stream };
     },
   };
 }
 
-/** `model` with `governorMiddleware(options)` applied. */
-export function governModel(model: LanguageModelV4, options: GovernorModelOptions): LanguageModelV4 {
-  return wrapLanguageModel({ model, middleware: governorMiddleware(options) });
+/**
+ * `model` with `governorMiddleware(options)` applied. `options.middleware`
+ * runs inside the Governor for whichever model the call goes to, so a
+ * downgraded call keeps every setting the rest of the chain adds.
+ */
+export function governModel(model: LanguageModelV4, options: GovernModelOptions): LanguageModelV4 {
+  const { middleware, ...rest } = options;
+  if (!middleware || (Array.isArray(middleware) && middleware.length === 0)) {
+    return wrapLanguageModel({ model, middleware: governorMiddleware(rest) });
+  }
+  const inner = (m: LanguageModelV4) => wrapLanguageModel({ model: m, middleware });
+  const wrapped = new WeakMap<LanguageModelV4, LanguageModelV4>();
+  const chained = (m: LanguageModelV4 | undefined) => {
+    if (!m) return undefined;
+    let chain = wrapped.get(m);
+    if (!chain) wrapped.set(m, (chain = inner(m)));
+    return chain;
+  };
+  const { downgrade } = rest;
+  const cheaper =
+    typeof downgrade === 'function' ? (id: string) => chained(downgrade(id)) : chained(downgrade);
+  return wrapLanguageModel({
+    model: inner(model),
+    middleware: governorMiddleware({ ...rest, ...(cheaper ? { downgrade: cheaper } : {}) }),
+  });
+}
+
+function notify(
+  options: GovernorModelOptions,
+  applied: Parameters<NonNullable<GovernorModelOptions['onApplied']>>[0],
+  modelId: string,
+) {
+  try {
+    options.onApplied?.(applied, { modelId });
+  } catch {
+    // A listener's failure never changes the call.
+  }
 }

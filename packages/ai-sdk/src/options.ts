@@ -1,40 +1,33 @@
-import type { EmbeddingModelV4, LanguageModelV4 } from '@ai-sdk/provider';
-import type { Caps, Governor, ModelRef, Pricing, Subject } from '@governor/core';
+import type { EmbeddingModelV4, LanguageModelV4, LanguageModelV4Middleware } from '@ai-sdk/provider';
+import type { AppliedCaps, Governor, ModelPricingOptions, Subject } from '@governor/core';
 
-/** What the middleware did to a call because of the authority's caps. */
-export interface AppliedCaps {
-  decision: 'ALLOW' | 'ALLOW_WITH_CAPS';
-  caps?: Caps | undefined;
-  /** The `maxOutputTokens` sent, when a cap lowered it. */
-  maxOutputTokens?: number;
-  /** The model the call went to, when caps switched it to the cheaper one. */
-  downgradedTo?: string;
-  /** Tools removed from the call because the caps deny them. */
-  droppedTools?: string[];
-}
+export type { AppliedCaps } from '@governor/core';
 
-/** Options shared by the language-model and embedding middleware. */
-export interface GovernorModelOptionsBase {
+/** Options shared by the language-model and embedding middleware (the names every adapter uses). */
+export interface GovernorModelOptionsBase extends ModelPricingOptions {
   /** The lifecycle the calls go through (`createGovernor` from `@governor/core`). */
   governor: Governor;
-  /** Prices for estimates and commits; default `createPricing()` (the bundled price data). */
-  pricing?: Pricing;
-  /** The price-database model a provider model is priced as; default `{ provider, modelId }`. */
-  priceAs?: (model: { provider: string; modelId: string }) => ModelRef | string;
   /** Levels added to the current subject for every call (e.g. `{ agent: 'triage' }`). */
   subject?: Partial<Subject>;
 }
 
 export interface GovernorModelOptions extends GovernorModelOptionsBase {
   /**
-   * The cheaper model used when the authority answers ALLOW_WITH_CAPS: a model,
-   * or a function of the requested model id (return undefined to keep it).
+   * The cheaper model a call switches to when the authority's caps limit its
+   * output tokens (see `downgradesUnder`): a model, or a function of the
+   * requested model id (return undefined to keep it). Must be priceable.
    */
   downgrade?: LanguageModelV4 | ((modelId: string) => LanguageModelV4 | undefined);
-  /** Output tokens reserved for a call that sets no `maxOutputTokens`; default 4,096. */
-  defaultMaxOutputTokens?: number;
   /** Called with what the caps changed on a call, before it runs. Must not throw. */
   onApplied?: (applied: AppliedCaps, call: { modelId: string }) => void;
+}
+
+export interface GovernModelOptions extends GovernorModelOptions {
+  /**
+   * Middleware that runs inside the Governor, for whichever model the call
+   * goes to — the requested one or the downgrade (e.g. `defaultSettingsMiddleware`).
+   */
+  middleware?: LanguageModelV4Middleware | LanguageModelV4Middleware[];
 }
 
 export type GovernorEmbeddingOptions = GovernorModelOptionsBase;

@@ -3,75 +3,139 @@ import type {
   LanguageModelV4Usage,
   SharedV4ProviderMetadata,
 } from '@ai-sdk/provider';
-import type { ReservationHandle, StandardMetrics } from '@governor/core';
+import {
+  deliveredCost,
+  estimateTokens,
+  type ModelPricingOptions,
+  type ModelRef,
+  modelCallCost,
+  type ReservationHandle,
+  type StandardMetrics,
+} from '@governor/core';
+import { tokenUsageOf } from './call.js';
 
 type Part = LanguageModelV4StreamPart;
 
 export interface StreamSettlement {
   handle: ReservationHandle;
-  actualOf(usage: LanguageModelV4Usage): number | 'estimate';
+  options: ModelPricingOptions;
+  /** The model that runs, as priced. */
+  ref: ModelRef | string;
+  /** The prompt's estimated tokens: sent, so charged if the stream stops part-way. */
+  promptTokens: number;
+  /** The model id to report when the call was downgraded. */
+  modelId?: string | undefined;
   metricsOf(usage: LanguageModelV4Usage): StandardMetrics;
   metadataOf(metadata: SharedV4ProviderMetadata | undefined): SharedV4ProviderMetadata;
+  signal?: AbortSignal | undefined;
+}
+
+/** Output a stream has delivered, by part type: the text a delta carries. */
+function deltaOf(part: Part): string | undefined {
+  switch (part.type) {
+    case 'text-delta':
+    case 'reasoning-delta':
+      return part.delta;
+    case 'tool-input-delta':
+      return part.delta;
+    case 'tool-call':
+      return part.input;
+    default:
+      return undefined;
+  }
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Pass a model stream through, settling its reservation exactly once: commit
- * the `finish` part's usage (before the part reaches the caller); release
- * when the stream throws, ends without a finish, is cancelled or aborted. An
- * `error` part stops the heartbeat and leaves settlement to what follows: a
- * `finish` with usage still commits, the end of the stream releases.
+ * Pass a model stream through, settling its reservation exactly once:
+ * - a `finish` part commits its reported usage (before the caller sees it);
+ * - an abort, a cancel, a stream that throws or ends without a finish commit
+ *   what was delivered — the provider's usage if it reported one, else the
+ *   prompt plus the output tokens counted from the deltas so far — and
+ *   release the rest;
+ * - a consumer that stops pulling (idle) or a stream past its lifetime: the
+ *   handle settles the same way, and the provider stream is cancelled.
  */
-export function governStream(
-  source: ReadableStream<Part>,
-  s: StreamSettlement,
-  signal?: AbortSignal,
-): ReadableStream<Part> {
+export function governStream(source: ReadableStream<Part>, s: StreamSettlement): ReadableStream<Part> {
   const reader = source.getReader();
-  let settled = false;
+  const { handle, signal } = s;
+  let outputTokens = 0;
+  let announced = false;
   let sawError = false;
-  const release = async (reason: string) => {
+  const deliver = () => handle.progress(deliveredCost(s.options, s.ref, s.promptTokens, outputTokens));
+  deliver(); // the prompt was sent
+  const stop = (reason: 'aborted' | 'failed', detail: string) => {
     signal?.removeEventListener('abort', onAbort);
-    if (settled) return;
-    settled = true;
-    await s.handle.release(reason);
+    return handle.abandon(reason, detail);
   };
-  const onAbort = () => void release('aborted');
+  const onAbort = () => void stop('aborted', 'aborted by the caller');
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
 
+  let controllerRef: ReadableStreamDefaultController<Part> | undefined;
+  handle.onExpire((reason) => {
+    const why = reason === 'idle' ? 'its consumer stopped reading' : 'it reached its maximum lifetime';
+    const error = new Error(`stream abandoned: ${why}; what was delivered is committed`);
+    void reader.cancel(error).catch(() => undefined);
+    try {
+      controllerRef?.error(error);
+    } catch {
+      // already closed
+    }
+  });
+  handle.touch();
+
   return new ReadableStream<Part>({
+    start(controller) {
+      controllerRef = controller;
+    },
     async pull(controller) {
       let next: Awaited<ReturnType<typeof reader.read>>;
       try {
-        next = await reader.read();
+        next = await handle.track(reader.read());
       } catch (error) {
-        await release(`stream failed: ${messageOf(error)}`);
+        await stop(signal?.aborted ? 'aborted' : 'failed', `stream failed: ${messageOf(error)}`);
         controller.error(error);
         return;
       }
       if (next.done) {
-        await release(sawError ? 'stream ended after an error part' : 'stream ended without a finish part');
+        await stop(
+          'failed',
+          sawError ? 'stream ended after an error part' : 'stream ended without a finish part',
+        );
         controller.close();
         return;
       }
       const part = next.value;
-      if (part.type === 'finish' && !settled) {
-        settled = true;
+      if (s.modelId && !announced) {
+        // The call was downgraded: say which model answers (after stream-start, which comes first).
+        announced = true;
+        if (part.type === 'stream-start') controller.enqueue(part);
+        controller.enqueue({ type: 'response-metadata', modelId: s.modelId });
+        if (part.type === 'stream-start') return;
+      }
+      const delta = deltaOf(part);
+      if (delta) {
+        outputTokens += estimateTokens(delta);
+        deliver();
+      }
+      if (part.type === 'finish' && handle.state === 'open') {
         signal?.removeEventListener('abort', onAbort);
-        await s.handle.commit(s.actualOf(part.usage), { metrics: s.metricsOf(part.usage) });
+        const actual = modelCallCost(s.options, s.ref, tokenUsageOf(part.usage));
+        await handle.commit(actual, { metrics: s.metricsOf(part.usage) });
         controller.enqueue({ ...part, providerMetadata: s.metadataOf(part.providerMetadata) });
         return;
       }
-      if (part.type === 'error') {
-        sawError = true;
-        s.handle.dispose();
+      if (part.type === 'response-metadata' && s.modelId && !part.modelId) {
+        controller.enqueue({ ...part, modelId: s.modelId });
+        return;
       }
+      if (part.type === 'error') sawError = true;
       controller.enqueue(part);
     },
     async cancel(reason) {
-      await release(`stream cancelled${reason === undefined ? '' : `: ${messageOf(reason)}`}`);
+      await stop('aborted', `stream cancelled${reason === undefined ? '' : `: ${messageOf(reason)}`}`);
       await reader.cancel(reason);
     },
   });

@@ -1,9 +1,21 @@
-import { BudgetDeniedError } from '@governor/core';
+import { BudgetDeniedError, estimateTokens } from '@governor/core';
 import { generateText, simulateReadableStream, streamText, wrapLanguageModel } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV4 } from 'ai/test';
 import { describe, expect, it, vi } from 'vitest';
 import { governModel, governorMiddleware } from '../src/index.js';
-import { costOf, hangingStream, MODEL, RUN, setup, textParts, textResult, usage } from './support.js';
+import {
+  costOf,
+  deliveredWithin,
+  hangingStream,
+  MODEL,
+  PROMPT_X_COST,
+  PROMPT_X_TOKENS,
+  RUN,
+  setup,
+  textParts,
+  textResult,
+  usage,
+} from './support.js';
 
 describe('generateText through governModel', () => {
   it('reserves, runs and commits the priced usage (cached input, reasoning output)', async () => {
@@ -132,7 +144,7 @@ describe('streamText through governModel', () => {
     await settled({ USD_MICROCENTS: costOf(MODEL, 800, 40, 0, 10) });
   });
 
-  it('releases when the caller aborts mid-stream', async () => {
+  it('an abort mid-stream commits what was delivered (prompt + streamed output) and releases the rest', async () => {
     const { governor, budget, events, settled } = await setup();
     const hanging = hangingStream(textParts('partial answer'));
     const mock = new MockLanguageModelV4({ ...MODEL, doStream: { stream: hanging.stream } });
@@ -150,11 +162,13 @@ describe('streamText through governModel', () => {
       break;
     }
     await vi.waitFor(async () => expect((await budget()).reserved).toBe(0));
-    expect(events.map((e) => e.type)).toEqual(['decision', 'release']);
-    await settled({ USD_MICROCENTS: 0 });
+    expect(events.map((e) => e.type)).toEqual(['decision', 'abandoned', 'commit']);
+    const spent = await deliveredWithin(events, 'partial', 'partial answer');
+    expect(events.find((e) => e.type === 'commit')).toMatchObject({ actualSource: 'partial' });
+    await settled({ USD_MICROCENTS: spent });
   });
 
-  it('releases when the consumer cancels the model stream', async () => {
+  it('a consumer that cancels the model stream pays for what was delivered; the provider stream is cancelled', async () => {
     const { governor, budget, settled } = await setup();
     const hanging = hangingStream(textParts('partial answer'));
     const mock = new MockLanguageModelV4({ ...MODEL, doStream: { stream: hanging.stream } });
@@ -167,10 +181,10 @@ describe('streamText through governModel', () => {
     expect((await budget()).reserved).toBeGreaterThan(0);
     await reader.cancel('user left');
     expect(hanging.cancelled()).toBe(true);
-    await settled({ USD_MICROCENTS: 0 });
+    await settled({ USD_MICROCENTS: PROMPT_X_COST });
   });
 
-  it('releases on a provider error part that ends the stream', async () => {
+  it('a provider error part that ends the stream: the streamed output is charged', async () => {
     const { governor, events, settled } = await setup();
     const parts = [...textParts('half'), { type: 'error' as const, error: new Error('upstream reset') }];
     const mock = new MockLanguageModelV4({
@@ -185,8 +199,8 @@ describe('streamText through governModel', () => {
     });
     await result.consumeStream();
     expect(errors).toHaveLength(1);
-    expect(events.map((e) => e.type)).toEqual(['decision', 'release']);
-    await settled({ USD_MICROCENTS: 0 });
+    expect(events.map((e) => e.type)).toEqual(['decision', 'abandoned', 'commit']);
+    await settled({ USD_MICROCENTS: costOf(MODEL, PROMPT_X_TOKENS, estimateTokens('half')) });
   });
 
   it('commits the usage still reported after an error part', async () => {
@@ -209,7 +223,7 @@ describe('streamText through governModel', () => {
     await settled({ USD_MICROCENTS: costOf(MODEL, 300, 7) });
   });
 
-  it('releases when the provider stream throws', async () => {
+  it('a provider stream that throws after the request went out: the prompt is charged', async () => {
     const { governor, settled } = await setup();
     const stream = new ReadableStream({
       start(controller) {
@@ -220,7 +234,7 @@ describe('streamText through governModel', () => {
     const mock = new MockLanguageModelV4({ ...MODEL, doStream: { stream } });
     const result = streamText({ model: governModel(mock, { governor }), prompt: 'x', onError: () => {} });
     await result.consumeStream();
-    await settled({ USD_MICROCENTS: 0 });
+    await settled({ USD_MICROCENTS: PROMPT_X_COST });
   });
 
   it('DENY: the stream never starts and the error reaches onError', async () => {

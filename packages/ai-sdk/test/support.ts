@@ -6,6 +6,7 @@ import type {
 import {
   createGovernor,
   createPricing,
+  estimateTokens,
   type GovernorEvent,
   type GovernorOptions,
   ManualClock,
@@ -117,4 +118,22 @@ export function hangingStream(parts: LanguageModelV4StreamPart[]) {
     },
   });
   return { stream, cancelled: () => cancelled };
+}
+
+/** The prompt `'x'` as streamText/generateText hand it to the model, as Governor counts it. */
+export const PROMPT_X_TOKENS = estimateTokens([{ role: 'user', content: [{ type: 'text', text: 'x' }] }]);
+export const PROMPT_X_COST = costOf(MODEL, PROMPT_X_TOKENS, 0);
+
+/**
+ * The `abandoned` event's delivered amount, checked to lie between the prompt
+ * plus `least` streamed and the prompt plus `most` streamed (the SDK may pull
+ * ahead of its consumer); returns it.
+ */
+export function deliveredWithin(events: GovernorEvent[], least: string, most: string): number {
+  const abandoned = events.find((e) => e.type === 'abandoned');
+  const delivered = abandoned?.type === 'abandoned' ? abandoned.delivered?.amount : undefined;
+  const tokens = (text: string) => text.split(' ').reduce((n, word) => n + estimateTokens(word), 0);
+  expect(delivered).toBeGreaterThanOrEqual(costOf(MODEL, PROMPT_X_TOKENS, tokens(least)));
+  expect(delivered).toBeLessThanOrEqual(costOf(MODEL, PROMPT_X_TOKENS, tokens(most)));
+  return delivered as number;
 }

@@ -85,7 +85,7 @@ describe('governTools', () => {
     await settled({ RISK_POINTS: 0 });
   });
 
-  it('risk points as a function of the input; released when the tool throws', async () => {
+  it('risk points as a function of the input; a tool that started and threw is still charged', async () => {
     const { governor, events, settled } = await setup({ riskPoints: 100 });
     const refund = tool({
       inputSchema: jsonSchema<{ amount: number }>({ type: 'object' }),
@@ -103,8 +103,8 @@ describe('governTools', () => {
     expect(await run(100)).toBe('refunded 100');
     expect(await run(800)).toBe('refunded 800');
     await expect(run(5_000)).rejects.toThrow('refund rejected');
-    expect(events.filter((e) => e.type === 'release')).toHaveLength(1);
-    await settled({ RISK_POINTS: 30 });
+    expect(events.filter((e) => e.type === 'release')).toHaveLength(0);
+    await settled({ RISK_POINTS: 55 });
   });
 
   it('tools without risk points run unguarded; tools without execute are kept', async () => {

@@ -47,7 +47,9 @@ export function actionNameOf(ref: ModelRef | string): string {
 export interface ModelCallInput {
   model: ModelIdentity;
   /** Messages (any framework's shape), counted by `estimateTokens`. */
-  prompt: unknown;
+  prompt?: unknown;
+  /** The prompt's tokens when already known (wins over counting `prompt`). */
+  inputTokens?: number | undefined;
   /** The call's own output limit, when it sets one. */
   maxOutputTokens?: number | undefined;
   subject?: Partial<Subject> | undefined;
@@ -70,7 +72,7 @@ export interface ModelCallPlan {
 export function planModelCall(options: ModelPricingOptions, input: ModelCallInput): ModelCallPlan {
   const pricing = pricingOf(options);
   const ref = modelRefOf(options, input.model);
-  const promptTokens = estimateTokens(input.prompt);
+  const promptTokens = input.inputTokens ?? estimateTokens(input.prompt);
   const maxOutputTokens =
     input.maxOutputTokens ?? options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
   const amount = pricing.estimate(ref, { inputTokens: promptTokens, maxOutputTokens });

@@ -29,7 +29,7 @@ import { AuthorityUnavailableError, BudgetDeniedError, MissingActualError } from
 import type { GovernorEventListener } from './events.js';
 import { type Grant, ReservationHandle } from './handle.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
-import { checkCallerKey, newAttemptKey } from './keys.js';
+import { checkCallerKey, derivedKey, newAttemptKey } from './keys.js';
 import { DEFAULT_HANDLE_LIMITS, type HandleLimits } from './limits.js';
 import { reserveFor } from './reserve.js';
 import { CapsInForce, CircuitBreaker, type CircuitBreakerOptions } from './run-state.js';
@@ -183,14 +183,17 @@ export class Governor {
    * AuthorityUnavailableError; open: answers ALLOW).
    */
   async decide(
-    spec: Pick<CallSpec, 'action' | 'estimate' | 'subject' | 'idempotencyKey' | 'metadata' | 'signal'>,
+    spec: Pick<
+      CallSpec,
+      'action' | 'estimate' | 'subject' | 'idempotencyKey' | 'metadata' | 'signal' | 'estimateUnderCaps'
+    >,
   ): Promise<DecisionResponse> {
     checkSpec(spec);
     const subject = extendSubject(this.subject, spec.subject);
     const key = spec.idempotencyKey ?? newAttemptKey();
     const attempt = { subject, action: spec.action, key };
-    try {
-      return await withAbort(
+    const ask = (estimate: Amount, idempotencyKey: string) =>
+      withAbort(
         spec.signal,
         withRetries(
           this.#rt,
@@ -198,15 +201,25 @@ export class Governor {
           attempt,
           () =>
             this.#rt.authority.decide({
-              idempotencyKey: key,
+              idempotencyKey,
               subject,
               action: spec.action,
-              estimate: spec.estimate,
+              estimate,
               ...(spec.metadata ? { metadata: spec.metadata } : {}),
             }),
           2,
         ),
       );
+    try {
+      const full = await ask(spec.estimate, key);
+      if (full.decision !== 'DENY' || full.reasonCode !== 'BUDGET_EXCEEDED' || !spec.estimateUnderCaps)
+        return full;
+      // As a reservation would: the capped call, when only that fits.
+      const { caps } = await ask({ unit: spec.estimate.unit, amount: 0 }, derivedKey(key, 'caps'));
+      const capped = caps ? spec.estimateUnderCaps(caps) : undefined;
+      if (!capped || capped.unit !== spec.estimate.unit || capped.amount >= spec.estimate.amount) return full;
+      const second = await ask(capped, derivedKey(key, 'capped'));
+      return second.decision === 'DENY' ? full : second;
     } catch (error) {
       if (!isTransportFailure(error)) throw error;
       this.#unreachable(attempt, spec, error);

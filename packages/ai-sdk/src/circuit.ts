@@ -1,0 +1,52 @@
+import type {
+  LanguageModelV4GenerateResult,
+  LanguageModelV4StreamPart,
+  LanguageModelV4StreamResult,
+  LanguageModelV4Usage,
+} from '@ai-sdk/provider';
+import { circuitOpenMessage, extendSubject } from '@governor/core';
+import type { GovernorModelOptions } from './options.js';
+
+const NO_USAGE: LanguageModelV4Usage = {
+  inputTokens: { total: 0, noCache: 0, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: 0, text: 0, reasoning: 0 },
+};
+
+/** The consecutive denials of the current loop when its circuit breaker is open. */
+export function circuitOpenFor(options: GovernorModelOptions): number | undefined {
+  const { governor } = options;
+  if (!governor.breaker || governor.mode === 'observe') return undefined;
+  return governor.breaker.openFor(extendSubject(governor.subject, options.subject));
+}
+
+const finishReason = { unified: 'stop', raw: 'governor-circuit-open' } as const;
+const metadata = (denials: number) => ({ governor: { circuitOpen: true, consecutiveDenials: denials } });
+
+/** The answer a model call gets instead of running once the circuit is open: a final message, nothing charged. */
+export function stoppedResult(denials: number): LanguageModelV4GenerateResult {
+  return {
+    content: [{ type: 'text', text: circuitOpenMessage(denials) }],
+    finishReason,
+    usage: NO_USAGE,
+    warnings: [],
+    providerMetadata: metadata(denials),
+  };
+}
+
+export function stoppedStream(denials: number): LanguageModelV4StreamResult {
+  const parts: LanguageModelV4StreamPart[] = [
+    { type: 'stream-start', warnings: [] },
+    { type: 'text-start', id: 'governor' },
+    { type: 'text-delta', id: 'governor', delta: circuitOpenMessage(denials) },
+    { type: 'text-end', id: 'governor' },
+    { type: 'finish', finishReason, usage: NO_USAGE, providerMetadata: metadata(denials) },
+  ];
+  return {
+    stream: new ReadableStream({
+      start(controller) {
+        for (const part of parts) controller.enqueue(part);
+        controller.close();
+      },
+    }),
+  };
+}
