@@ -172,7 +172,7 @@ export class Governor {
    * The handle settles itself when its consumer goes idle or it outlives its
    * maximum lifetime (`handles` of createGovernor, or `limits` here).
    */
-  begin(spec: CallSpec, limits?: HandleLimits): Promise<ReservationHandle> {
+  async begin(spec: CallSpec, limits?: HandleLimits): Promise<ReservationHandle> {
     return this.#begin(checkSpec(spec), { ...this.#limits, ...limits });
   }
 
