@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { aiSdkOverhead } from './src/ai-sdk.js';
+import { aiSdkLoopOverhead } from './src/ai-sdk-loop.js';
 import { governorOverhead, printOverhead } from './src/governor.js';
 import type { RunOptions } from './src/harness.js';
 import { memoryScenarios } from './src/memory.js';
@@ -61,10 +62,18 @@ process.stdout.write('running governor.run overhead …\n');
 const overhead = [await governorOverhead(options)];
 process.stdout.write('running AI SDK middleware overhead …\n');
 overhead.push(await aiSdkOverhead(options));
+process.stdout.write('running AI SDK per-step overhead at step 10 and 1,000 …\n');
+const loop = await aiSdkLoopOverhead(options);
+overhead.push(...loop);
 log('');
 printResults(results, log);
 log('');
 for (const o of overhead) printOverhead(o, log);
+const [step10, step1000] = loop;
+if (step10 && step1000) {
+  const ratio = step1000.medianOverheadUs / Math.max(step10.medianOverheadUs, 0.001);
+  log(`AI SDK per-step overhead, step 1,000 ÷ step 10: ${ratio.toFixed(2)} (goal: 1 within noise)`);
+}
 if (ceiling !== undefined) {
   log(
     `redis-benchmark EVALSHA ceiling (trivial script, concurrency 64): ${Math.round(ceiling).toLocaleString('en-US')} calls/s; a pair is 2+ script calls`,

@@ -7,7 +7,7 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { budgetExhausted, governModel, governTools } from '@governor/ai-sdk';
 import { createGovernor, type GovernorEvent, MemoryAuthority } from '@governor/core';
-import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
+import { generateText, jsonSchema, isStepCount, tool } from 'ai';
 
 export const RUN = 'tenant:acme/workflow:support/run:4821';
 
@@ -73,7 +73,7 @@ export async function runAgent(
       instructions: 'You are a support agent. Use send_email for every email; one email per tool call.',
       prompt: 'Send the customer five separate status emails about order 1234, one at a time.',
       maxOutputTokens: 200,
-      stopWhen: [budgetExhausted({ governor }), stepCountIs(12)],
+      stopWhen: [budgetExhausted({ governor }), isStepCount(12)],
     }),
   );
   log(`\nemails sent: ${sent.length}; model steps: ${result.steps.length}`);

@@ -1,5 +1,5 @@
 import { BudgetDeniedError } from '@governor/core';
-import { generateText, jsonSchema, type PrepareStepFunction, stepCountIs, tool } from 'ai';
+import { generateText, jsonSchema, type PrepareStepFunction, isStepCount, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { budgetExhausted, governModel, governPrepareStep } from '../src/index.js';
@@ -26,7 +26,7 @@ describe('budgetExhausted (stopWhen)', () => {
       tools: { lookup },
       prompt: 'x',
       maxOutputTokens: 10_000,
-      stopWhen: [budgetExhausted({ governor }), stepCountIs(20)],
+      stopWhen: [budgetExhausted({ governor }), isStepCount(20)],
     });
     expect(result.steps).toHaveLength(3);
     await settled({ USD_MICROCENTS: 3 * costOf(MODEL, 100, 9_000) });
@@ -40,7 +40,7 @@ describe('budgetExhausted (stopWhen)', () => {
       prompt: 'x',
       maxOutputTokens: 10_000,
       maxRetries: 0,
-      stopWhen: stepCountIs(20),
+      stopWhen: isStepCount(20),
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BudgetDeniedError);
     await settled({ USD_MICROCENTS: 3 * costOf(MODEL, 100, 9_000) });
@@ -98,7 +98,7 @@ describe('governPrepareStep', () => {
       tools: { lookup, send_email },
       prompt: 'x',
       maxOutputTokens: 100,
-      stopWhen: stepCountIs(10),
+      stopWhen: isStepCount(10),
       prepareStep: governPrepareStep({ governor, tools: { lookup, send_email } }),
     });
     expect(result.text).toBe('done');

@@ -1,6 +1,6 @@
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
 import { BudgetDeniedError } from '@governor/core';
-import { generateText, jsonSchema, stepCountIs, tool } from 'ai';
+import { generateText, jsonSchema, isStepCount, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { governModel, governTools } from '../src/index.js';
@@ -49,7 +49,7 @@ describe('governTools', () => {
       model: governModel(emailLoopModel(), { governor }),
       tools: governTools({ send_email }, { governor }),
       prompt: 'Email the customer.',
-      stopWhen: stepCountIs(10),
+      stopWhen: isStepCount(10),
     });
     expect(sent).toHaveLength(3);
     const outputs = result.steps.flatMap((s) => s.toolResults.map((r) => r.output));
@@ -76,7 +76,7 @@ describe('governTools', () => {
       model,
       tools: governTools({ send_email }, { governor, onDeny: 'throw', riskPoints: { send_email: 1 } }),
       prompt: 'x',
-      stopWhen: stepCountIs(3),
+      stopWhen: isStepCount(3),
     });
     const errors = result.steps.flatMap((s) => s.content.filter((c) => c.type === 'tool-error'));
     expect(errors).toHaveLength(1);

@@ -50,9 +50,72 @@ export function estimateTokens(prompt: string | unknown, charsPerToken = 4): num
   if (prompt === undefined || prompt === null) return 0;
   if (typeof prompt === 'string') return tokensOf(textCount(prompt), charsPerToken);
   if (!Array.isArray(prompt)) return tokensOf(jsonCount(prompt), charsPerToken);
-  const total: Count = { ascii: Math.max(0, prompt.length - 1) + 2, other: 0, media: 0 }; // [ , ]
-  for (const item of prompt) add(total, itemCount(item));
+  const total = listCount(prompt);
   return tokensOf(total, charsPerToken) + prompt.length * MESSAGE_OVERHEAD_TOKENS + REPLY_OVERHEAD_TOKENS;
+}
+
+/** A conversation seen before: how far, and what its messages counted. */
+interface Conversation {
+  first: string;
+  length: number;
+  last: string;
+  prefix: Count;
+}
+
+/** Conversations remembered, most recent last. */
+const conversations: Conversation[] = [];
+const MAX_CONVERSATIONS = 64;
+
+/**
+ * The count of a message list. Agent loops re-send the same conversation
+ * with new messages appended, as new objects each step: a list whose first
+ * message and whose message at the length last seen are those of a
+ * remembered conversation is counted from there on, so a step costs what its
+ * new messages cost (plus reading those two messages).
+ */
+function listCount(list: readonly unknown[]): Count {
+  const first = list.length ? signature(list[0]) : '';
+  const known = conversations.find(
+    (c) => c.first === first && c.length <= list.length && signature(list[c.length - 1]) === c.last,
+  );
+  const total: Count = known ? { ...known.prefix } : { ascii: 2, other: 0, media: 0 }; // [ ]
+  for (let i = known ? known.length : 0; i < list.length; i++) {
+    add(total, itemCount(list[i]));
+    if (i > 0) total.ascii += 1; // ,
+  }
+  if (list.length)
+    remember(
+      { first, length: list.length, last: signature(list[list.length - 1]), prefix: { ...total } },
+      known,
+    );
+  return total;
+}
+
+function remember(conversation: Conversation, replaces: Conversation | undefined): void {
+  const at = replaces ? conversations.indexOf(replaces) : -1;
+  if (at >= 0) conversations.splice(at, 1);
+  conversations.push(conversation);
+  if (conversations.length > MAX_CONVERSATIONS) conversations.shift();
+}
+
+const signatures = new WeakMap<object, string>();
+
+/** What identifies a message across steps: its JSON (binary parts left out). */
+function signature(item: unknown): string {
+  if (item === null || typeof item !== 'object') return String(item);
+  let sig = signatures.get(item);
+  if (sig === undefined) {
+    try {
+      sig =
+        JSON.stringify(item, (_k, v) =>
+          typeof v === 'bigint' ? String(v) : ArrayBuffer.isView(v) ? undefined : v,
+        ) ?? '';
+    } catch {
+      sig = '';
+    }
+    signatures.set(item, sig);
+  }
+  return sig;
 }
 
 const tokensOf = (c: Count, charsPerToken: number) => Math.ceil(c.ascii / charsPerToken) + c.other + c.media;

@@ -7,7 +7,7 @@
  */
 import { budgetExhausted, governModel, governTools } from '@governor/ai-sdk';
 import { BudgetDeniedError, createPricing, deniedToolMessage, stoppedMessage } from '@governor/core';
-import { generateText, jsonSchema, type ModelMessage, stepCountIs, type ToolSet, tool } from 'ai';
+import { generateText, jsonSchema, type ModelMessage, isStepCount, type ToolSet, tool } from 'ai';
 import { scriptedModel } from '../model.js';
 import {
   ALLOWLIST,
@@ -102,7 +102,7 @@ export async function ungovernedLoop(
     maxRetries: 0,
     toolCallConcurrency: 1,
     prepareStep: ({ messages }) => ({ messages: trim(messages) }),
-    stopWhen: stepCountIs(maxSteps(s)),
+    stopWhen: isStepCount(maxSteps(s)),
     onStepFinish: (stepResult) => {
       step += 1;
       modelCost += pricing.cost(
@@ -151,7 +151,7 @@ export async function governedLoop(run: GovernedRun, tools: ToolSet): Promise<Go
             guardStopped = await guard(options);
             return guardStopped;
           },
-          stepCountIs(maxSteps(s)),
+          isStepCount(maxSteps(s)),
         ],
         onStepFinish: () => run.stepDone(),
       }),

@@ -1,0 +1,101 @@
+/**
+ * The Governor's overhead per step of a long tool loop, at step 10 and at
+ * step 1,000: the same mock model called with the prompt of that step —
+ * built anew each call from the same strings, as the AI SDK does — plain and
+ * through `governModel`. The two figures should be equal within noise (the
+ * estimate counts only a step's new messages).
+ */
+import type { LanguageModelV4, LanguageModelV4Prompt } from '@ai-sdk/provider';
+import { governModel } from '@governor/ai-sdk';
+import { createGovernor, MemoryAuthority } from '@governor/core';
+import { MockLanguageModelV4 } from 'ai/test';
+import type { OverheadResult } from './governor.js';
+import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
+
+const usage = {
+  inputTokens: { total: 12, noCache: 12, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: 3, text: 3, reasoning: 0 },
+};
+const mockModel = () =>
+  new MockLanguageModelV4({
+    provider: 'openai.chat',
+    modelId: 'gpt-4o-mini',
+    doGenerate: async () => ({
+      content: [{ type: 'text', text: 'ok' }],
+      finishReason: { unified: 'stop', raw: 'stop' },
+      usage,
+      warnings: [],
+    }),
+  });
+
+const SYSTEM = 'You are a support agent. Look orders up before you answer.';
+const results = Array.from(
+  { length: 1_000 },
+  (_, i) => `order ${i}: shipped on day ${i % 28}, tracking ${'x'.repeat(40)}`,
+);
+
+/** The prompt of step `n`: system, user, then n tool calls and their results — new objects, same strings. */
+function promptAt(n: number): LanguageModelV4Prompt {
+  const prompt: LanguageModelV4Prompt = [
+    { role: 'system', content: SYSTEM },
+    { role: 'user', content: [{ type: 'text', text: 'Where are my orders?' }] },
+  ];
+  for (let i = 0; i < n; i++) {
+    prompt.push({
+      role: 'assistant',
+      content: [{ type: 'tool-call', toolCallId: `c${i}`, toolName: 'lookup', input: { id: i } }],
+    });
+    prompt.push({
+      role: 'tool',
+      content: [
+        {
+          type: 'tool-result',
+          toolCallId: `c${i}`,
+          toolName: 'lookup',
+          output: { type: 'text', value: results[i] as string },
+        },
+      ],
+    });
+  }
+  return prompt;
+}
+
+async function overheadAt(step: number, options: RunOptions): Promise<OverheadResult> {
+  const ledger = new MemoryAuthority();
+  for (const scope of BENCH_SCOPES) {
+    await ledger.createBudget({ scope, unit: 'USD_MICROCENTS', allocated: 1_000_000_000_000_000 });
+  }
+  const governor = createGovernor({ authority: ledger, subject: BENCH_SUBJECT });
+  const plain: LanguageModelV4 = mockModel();
+  const governed = governModel(mockModel(), { governor });
+  const call = (model: LanguageModelV4) => () =>
+    model.doGenerate({ prompt: promptAt(step), maxOutputTokens: 16 });
+  const time = async (n: number, fn: () => Promise<unknown>) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await fn();
+    return Number(process.hrtime.bigint() - start) / 1_000 / n;
+  };
+  const n = Math.max(200, Math.floor(options.pairsPerRound / 25));
+  await time(Math.floor(n / 2), call(governed));
+  await time(Math.floor(n / 2), call(plain));
+  const roundsUs: number[] = [];
+  let plainUs = 0;
+  for (let r = 0; r < options.rounds; r++) {
+    plainUs = await time(n, call(plain));
+    roundsUs.push((await time(n, call(governed))) - plainUs);
+  }
+  const sorted = [...roundsUs].sort((a, b) => a - b);
+  return {
+    name: `AI SDK tool loop, step ${step}: governModel vs plain (same prompt)`,
+    callsPerRound: n,
+    roundsUs,
+    medianOverheadUs: sorted[Math.floor(sorted.length / 2)] as number,
+    baselineUsPerCall: plainUs,
+    targetUs: 25,
+  };
+}
+
+/** Step 10 and step 1,000; their ratio is printed by the caller. */
+export async function aiSdkLoopOverhead(options: RunOptions): Promise<OverheadResult[]> {
+  return [await overheadAt(10, options), await overheadAt(1_000, options)];
+}
