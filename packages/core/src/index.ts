@@ -66,6 +66,13 @@ export {
   normalizeEvent,
   normalizeReservation,
 } from './ledger/normalize.js';
+export {
+  decideOnce,
+  eventOnce,
+  type LedgerContext,
+  reserveOnce,
+  type StoreReservation,
+} from './ledger/operations.js';
 export { type Page, paginate, queryReservations, scopeMatchesFilter } from './ledger/queries.js';
 export {
   applySettlement,
@@ -83,6 +90,8 @@ export {
   chargeEvent,
   chargeRelease,
   checkExtendable,
+  type FinalStatus,
+  finalizeDetail,
   newReservationDetail,
   unreserve,
 } from './ledger/settle.js';

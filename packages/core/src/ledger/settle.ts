@@ -42,6 +42,21 @@ export function newReservationDetail(
   };
 }
 
+export type FinalStatus = 'COMMITTED' | 'RELEASED' | 'EXPIRED';
+
+/** Mark a reservation's detail final: its status, when (not for EXPIRED), what a commit charged. */
+export function finalizeDetail(
+  detail: M.ReservationDetail,
+  status: FinalStatus,
+  now: number,
+  extra: { committed?: Amount; committedMetadata?: Record<string, unknown> | undefined } = {},
+): void {
+  detail.status = status;
+  if (status !== 'EXPIRED') detail.finalizedAtMs = now;
+  if (extra.committed) detail.committed = extra.committed;
+  if (extra.committedMetadata) detail.committedMetadata = extra.committedMetadata;
+}
+
 /** Return a reservation's amount to its budgets (release, expiry). */
 export function unreserve(budgets: readonly BudgetState[], amount: number): void {
   for (const b of budgets) b.reserved -= amount;

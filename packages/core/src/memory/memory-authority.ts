@@ -3,22 +3,20 @@
  * operation runs to completion synchronously inside its promise, so each one
  * is atomic with respect to every other, however many are in flight.
  */
-import { randomUUID } from 'node:crypto';
-import type { Authority, DegradationPolicy } from '../authority.js';
-import { fingerprintOf } from '../canonical-json.js';
+import type { Authority } from '../authority.js';
 import { type Clock, systemClock } from '../clock.js';
 import { NotFoundError, ReservationExpiredError } from '../errors.js';
-import { type BudgetFinder, type Evaluation, evaluateReservation } from '../ledger/evaluate.js';
+import type { BudgetFinder } from '../ledger/evaluate.js';
 import { settleOnce, withRemainingTtl } from '../ledger/idempotency.js';
-import { normalizeEvent, normalizeReservation } from '../ledger/normalize.js';
+import { decideOnce, eventOnce, type LedgerContext, reserveOnce } from '../ledger/operations.js';
 import { queryReservations } from '../ledger/queries.js';
 import { type BudgetState, toBalance } from '../ledger/rules.js';
 import {
   chargeCommit,
-  chargeEvent,
   chargeRelease,
   checkExtendable,
-  newReservationDetail,
+  type FinalStatus,
+  finalizeDetail,
   unreserve,
 } from '../ledger/settle.js';
 import type * as M from '../protocol/messages.js';
@@ -89,67 +87,24 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
     const req: M.ReservationCreateRequest = validate(S.reservationCreateRequest, input);
     const now = this.#tick();
-    const normalized = normalizeReservation(req);
-    const fingerprint = fingerprintOf(normalized);
-    const replay = this.#idempotency.replay<M.ReservationCreateResponse>(
-      req.subject.tenant,
-      'reserve',
-      req.idempotencyKey,
-      fingerprint,
-    );
-    if (replay) return this.#withRemainingTtl(replay, now);
-
-    const evaluation = this.#evaluate(req, !normalized.dryRun);
-    const response: M.ReservationCreateResponse = { ...evaluation.response };
-    if (!normalized.dryRun && response.decision !== 'DENY') {
-      const id = `rsv_${randomUUID()}`;
-      for (const b of evaluation.budgets) b.reserved += req.estimate.amount;
-      const detail = newReservationDetail(id, normalized, response.affectedScopes, now);
-      const expiresAtMs = detail.expiresAtMs;
+    return reserveOnce(this.#context(now), req, (detail, normalized, budgets) => {
+      const id = detail.reservationId;
       const record: ReservationRecord = {
         detail,
-        budgets: evaluation.budgets,
+        budgets,
         gracePeriodMs: normalized.gracePeriodMs,
         overagePolicy: normalized.overagePolicy,
         extensions: 0,
       };
       this.#reservations.set(id, record);
       this.#live.set(id, record);
-      this.#deadlines.push(expiresAtMs + normalized.gracePeriodMs, id);
-      // Answers never share objects with the ledger's records: a caller may change its copy freely.
-      Object.assign(response, { reservationId: id, reserved: { ...req.estimate }, expiresAtMs });
-      if (this.#includeBalances) response.balances = evaluation.budgets.map(toBalance);
-    }
-    if (normalized.dryRun || response.decision !== 'DENY') {
-      this.#idempotency.remember(
-        req.subject.tenant,
-        'reserve',
-        req.idempotencyKey,
-        fingerprint,
-        response,
-        now,
-      );
-    }
-    return response.reservationId ? { ...response, remainingTtlMs: normalized.ttlMs } : response;
+      this.#deadlines.push(detail.expiresAtMs + normalized.gracePeriodMs, id);
+    });
   }
 
   async decide(input: M.DecisionRequest): Promise<M.DecisionResponse> {
     const req: M.DecisionRequest = validate(S.decisionRequest, input);
-    const now = this.#tick();
-    const fingerprint = fingerprintOf(req);
-    const replay = this.#idempotency.replay<M.DecisionResponse>(
-      req.subject.tenant,
-      'decide',
-      req.idempotencyKey,
-      fingerprint,
-    );
-    if (replay) return replay;
-    const { decision, caps, reasonCode, affectedScopes, blockedScope } = this.#evaluate(req, false).response;
-    const response: M.DecisionResponse = { decision, affectedScopes };
-    if (caps) response.caps = caps;
-    if (reasonCode) Object.assign(response, { reasonCode, blockedScope });
-    this.#idempotency.remember(req.subject.tenant, 'decide', req.idempotencyKey, fingerprint, response, now);
-    return response;
+    return decideOnce(this.#context(this.#tick()), req);
   }
 
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
@@ -201,19 +156,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
 
   async event(input: M.EventCreateRequest): Promise<M.EventCreateResponse> {
     const req: M.EventCreateRequest = validate(S.eventCreateRequest, input);
-    const now = this.#tick();
-    const normalized = normalizeEvent(req);
-    const fingerprint = fingerprintOf(normalized);
-    const replay = this.#idempotency.replay<M.EventCreateResponse>(
-      req.subject.tenant,
-      'event',
-      req.idempotencyKey,
-      fingerprint,
-    );
-    if (replay) return replay;
-    const response = chargeEvent(this.#find, normalized, this.#includeBalances);
-    this.#idempotency.remember(req.subject.tenant, 'event', req.idempotencyKey, fingerprint, response, now);
-    return response;
+    return eventOnce(this.#context(this.#tick()), req);
   }
 
   async balances(input: M.BalanceQuery): Promise<M.BalanceResponse> {
@@ -285,15 +228,12 @@ export class MemoryAuthority extends BudgetBook implements Authority {
 
   #finalize(
     rec: ReservationRecord,
-    status: 'COMMITTED' | 'RELEASED' | 'EXPIRED',
+    status: FinalStatus,
     now: number,
     extra: { committed?: Amount; committedMetadata?: Record<string, unknown> | undefined },
   ): void {
-    rec.detail.status = status;
+    finalizeDetail(rec.detail, status, now, extra);
     this.#live.delete(rec.detail.reservationId);
-    if (status !== 'EXPIRED') rec.detail.finalizedAtMs = now;
-    if (extra.committed) rec.detail.committed = extra.committed;
-    if (extra.committedMetadata) rec.detail.committedMetadata = extra.committedMetadata;
     this.#finalized.push(now, rec.detail.reservationId);
   }
 
@@ -315,22 +255,21 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     now: number,
     reservationId = response.reservationId,
   ): T {
-    const isActive = (id: string) => this.#reservations.get(id)?.detail.status === 'ACTIVE';
-    return withRemainingTtl(response, now, isActive, reservationId);
+    return withRemainingTtl(response, now, this.#isActive, reservationId);
   }
 
-  /** Decision, caps and affected budgets for a reserve, dry run or decide. Mutates nothing else. */
-  #evaluate(
-    req: { subject: M.ReservationCreateRequest['subject']; estimate: Amount; dryRun?: boolean },
-    persistent: boolean,
-  ): Evaluation {
-    return evaluateReservation(
-      this.#find,
-      req,
-      persistent,
-      this.degradation as DegradationPolicy | undefined,
-    );
+  #context(now: number): LedgerContext {
+    return {
+      records: this.#idempotency,
+      find: this.#find,
+      degradation: this.degradation,
+      includeBalances: this.#includeBalances,
+      isActive: this.#isActive,
+      now,
+    };
   }
+
+  readonly #isActive = (id: string) => this.#reservations.get(id)?.detail.status === 'ACTIVE';
 
   readonly #find: BudgetFinder = (scope, unit, persist) =>
     this.budgetAt(scope, unit) ?? this.materialize(scope, unit, persist);
