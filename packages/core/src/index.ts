@@ -73,7 +73,14 @@ export {
   reserveOnce,
   type StoreReservation,
 } from './ledger/operations.js';
-export { type Page, paginate, queryReservations, scopeMatchesFilter } from './ledger/queries.js';
+export {
+  type Page,
+  pageTail,
+  paginate,
+  queryBudgets,
+  queryReservations,
+  scopeMatchesFilter,
+} from './ledger/queries.js';
 export {
   applySettlement,
   type BudgetState,

@@ -24,7 +24,7 @@ import {
   validateDefinition,
 } from '../ledger/budgets.js';
 import type { Page } from '../ledger/queries.js';
-import { paginate, scopeMatchesFilter } from '../ledger/queries.js';
+import { pageTail, queryBudgets } from '../ledger/queries.js';
 import type { BudgetState } from '../ledger/rules.js';
 import { budgetFromTemplates, type CompiledTemplate, compileTemplate } from '../ledger/templates.js';
 import * as P from '../policy/schemas.js';
@@ -59,14 +59,11 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   }
 
   protected queryBudgets(query: BalanceQuery): Page<BudgetState> {
-    const rows = [...this.#budgets.values()].filter((b) => scopeMatchesFilter(b.scope, query));
-    rows.sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.unit < b.unit ? -1 : 1));
-    const { cursor, limit, ...filter } = query;
-    return paginate(rows, filter, cursor, limit);
+    return queryBudgets(this.#budgets.values(), query);
   }
 
   protected pageTail(page: Page<unknown>): { nextCursor?: string; hasMore?: boolean } {
-    return page.nextCursor ? { nextCursor: page.nextCursor, hasMore: true } : {};
+    return pageTail(page);
   }
 
   async createBudget(input: BudgetDefinition): Promise<BudgetInfo> {
