@@ -2,9 +2,10 @@
  * One open ledger file: the connection, its tables, and the transaction every
  * call runs in. A call's transaction first expires what is due (`settleDue`),
  * then runs the call in a savepoint: if the call throws, its changes are
- * undone and the expiry is still kept, exactly as the embedded ledger does.
+ * undone, and what the embedded ledger keeps of a failed call is kept: the
+ * expiry, and budgets that templates materialised (fresh, as created).
  */
-import { type BudgetFinder, budgetFromTemplates, type Clock } from '@governor/core';
+import { type BudgetFinder, type BudgetState, budgetFromTemplates, type Clock } from '@governor/core';
 import { BudgetRows } from './budget-rows.js';
 import { ConfigRows } from './config-rows.js';
 import { openDatabase, type SqlDatabase } from './driver.js';
@@ -31,6 +32,8 @@ export class LedgerStore {
   readonly config: ConfigRows;
   readonly #clock: Clock;
   #open = true;
+  /** Budgets materialised from templates in the current call, as created. */
+  #materialized: BudgetState[] = [];
 
   constructor(options: LedgerStoreOptions) {
     try {
@@ -55,7 +58,10 @@ export class LedgerStore {
     const stored = this.budgets.find(scope, unit);
     if (stored) return stored;
     const budget = budgetFromTemplates(this.config.read().templates, scope, unit);
-    if (budget && persist) this.budgets.insert(budget);
+    if (budget && persist) {
+      this.budgets.insert(budget);
+      this.#materialized.push(structuredClone(budget));
+    }
     return budget;
   };
 
@@ -72,6 +78,7 @@ export class LedgerStore {
         const now = this.#clock.now();
         settleDue(now);
         this.budgets.flush();
+        this.#materialized = [];
         try {
           const value = this.db.transaction(() => {
             const result = fn(now);
@@ -81,6 +88,7 @@ export class LedgerStore {
           outcome = { ok: true, value };
         } catch (error) {
           this.#forget();
+          this.#keepMaterialized();
           outcome = { ok: false, error };
         }
       });
@@ -96,6 +104,14 @@ export class LedgerStore {
     if (!this.#open) return;
     this.#open = false;
     this.db.close();
+  }
+
+  /** After a rolled-back call: store again the budgets it materialised, as they were created. */
+  #keepMaterialized(): void {
+    for (const b of this.#materialized.splice(0)) {
+      if (!this.budgets.find(b.scope, b.unit)) this.budgets.insert(b);
+    }
+    this.budgets.flush();
   }
 
   #forget(): void {
