@@ -14,8 +14,8 @@ each model or tool call.
 
 Commands:
   demo        replay the runaway-email incident (no API key, no Redis needed)
-  balances    a table of budgets: from a budgets file, or a Redis ledger
-  budgets     create, fund, freeze or unfreeze budgets on a Redis ledger, or apply a file
+  balances    a table of budgets: from a budgets file, a Redis ledger or a SQLite ledger file
+  budgets     create, fund, freeze or unfreeze budgets on a Redis or SQLite ledger, or apply a file
   mcp-proxy   an enforcing MCP proxy (when @governor/mcp provides it)
 
 Run \`governor <command> --help\` for a command's options.

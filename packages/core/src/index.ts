@@ -1,6 +1,6 @@
 export * from './adapter/index.js';
 export type * from './authority.js';
-export { canonicalJson } from './canonical-json.js';
+export { canonicalJson, fingerprintOf } from './canonical-json.js';
 export { isEmptyCaps, isToolAllowed, mergeCaps } from './caps.js';
 export { type Clock, flushMicrotasks, ManualClock, type Scheduler, systemClock } from './clock.js';
 export * from './errors.js';
@@ -49,6 +49,32 @@ export {
 } from './governor/retry.js';
 export type { SettlementJournal, SettlementOutcome } from './governor/settle.js';
 export {
+  BUDGET_CHANGES,
+  type BudgetChange,
+  type BudgetChangeName,
+  budgetInfo,
+  budgetNotFoundError,
+  checkCeiling,
+  duplicateBudgetError,
+  newBudget,
+  validateDefinition,
+} from './ledger/budgets.js';
+export {
+  assertUnitKnown,
+  type BudgetFinder,
+  budgetsFor,
+  type Evaluation,
+  evaluateReservation,
+  throwNoBudget,
+} from './ledger/evaluate.js';
+export {
+  type IdempotencyRecords,
+  type IdempotentOperation,
+  idempotencyMismatchError,
+  settleOnce,
+  withRemainingTtl,
+} from './ledger/idempotency.js';
+export {
   DEFAULT_GRACE_PERIOD_MS,
   DEFAULT_OVERAGE_POLICY,
   DEFAULT_TTL_MS,
@@ -57,8 +83,43 @@ export {
   normalizeEvent,
   normalizeReservation,
 } from './ledger/normalize.js';
-export { type Page, paginate, queryReservations, scopeMatchesFilter } from './ledger/queries.js';
-export { type BudgetState, capsOf, denialOf, remainingOf, toBalance } from './ledger/rules.js';
+export {
+  decideOnce,
+  eventOnce,
+  type LedgerContext,
+  reserveOnce,
+  type StoreReservation,
+} from './ledger/operations.js';
+export {
+  type Page,
+  pageTail,
+  paginate,
+  queryBudgets,
+  queryReservations,
+  scopeMatchesFilter,
+} from './ledger/queries.js';
+export {
+  applySettlement,
+  type BudgetState,
+  capsOf,
+  chargedBudgets,
+  denialOf,
+  planSettlement,
+  remainingOf,
+  type Settlement,
+  toBalance,
+} from './ledger/rules.js';
+export {
+  chargeCommit,
+  chargeEvent,
+  chargeRelease,
+  checkExtendable,
+  type FinalStatus,
+  finalizeDetail,
+  newReservationDetail,
+  unreserve,
+} from './ledger/settle.js';
+export { budgetFromTemplates, type CompiledTemplate, compileTemplate } from './ledger/templates.js';
 export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';
 export { applyPolicy, type GovernorPolicy, loadPolicyFile, parsePolicy } from './policy/policy-file.js';
 export { type RiskPointRule, type RiskPointTable, riskPointsFor } from './policy/risk-points.js';

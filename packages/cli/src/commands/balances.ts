@@ -2,10 +2,10 @@ import { type BudgetInfo, MemoryAuthority } from '@governor/core';
 import { parseFlags, UsageError } from '../args.js';
 import { BUDGET_ALIGN, BUDGET_HEADERS, budgetRows, quantity, sortBudgets, table } from '../format.js';
 import type { Io } from '../io.js';
+import { checkLedgerFlags, openLedger } from '../ledger.js';
 import { readPolicy } from '../policy.js';
-import { openRedis } from '../redis.js';
 
-export const BALANCES_HELP = `Usage: governor balances (<file> | --file <file> | --redis <url>) [options]
+export const BALANCES_HELP = `Usage: governor balances (<file> | --file <file> | --redis <url> | --ledger <file>) [options]
 
 A table of budgets: allocated, spent, reserved, remaining, status.
 
@@ -13,6 +13,7 @@ A table of budgets: allocated, spent, reserved, remaining, status.
                          the budgets it provisions, on a fresh ledger, and its templates
   --redis <url>          the budgets of a Redis ledger
   --prefix <prefix>      the Redis key prefix (default governor)
+  --ledger <file>        the budgets of a SQLite ledger file (SqliteAuthority; must exist)
   --tenant <id>          only this tenant's budgets
   --json                 print JSON
   -h, --help             show this help
@@ -25,6 +26,7 @@ export async function balancesCommand(argv: string[], io: Io): Promise<number> {
       file: { type: 'string' },
       redis: { type: 'string' },
       prefix: { type: 'string' },
+      ledger: { type: 'string' },
       tenant: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -37,10 +39,11 @@ export async function balancesCommand(argv: string[], io: Io): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError(`one file at most, got ${positionals.join(' ')}`);
   const file = values.file ?? positionals[0];
-  if ((file === undefined) === (values.redis === undefined)) {
-    throw new UsageError('give either a budgets file or --redis <url>');
+  const sources = [file, values.redis, values.ledger].filter((s) => s !== undefined).length;
+  if (sources !== 1) {
+    throw new UsageError('give either a budgets file or --redis <url> or --ledger <file> (one of them)');
   }
-  if (file !== undefined && values.prefix !== undefined) throw new UsageError('--prefix needs --redis');
+  checkLedgerFlags(values, 'balances');
   const filter = values.tenant ? { tenant: values.tenant } : undefined;
 
   let budgets: BudgetInfo[];
@@ -52,12 +55,12 @@ export async function balancesCommand(argv: string[], io: Io): Promise<number> {
     budgets = await ledger.listBudgets(filter);
     templates = policy.templates ?? [];
   } else {
-    const redis = await openRedis(values.redis as string, values.prefix ?? 'governor');
+    const ledger = await openLedger(values);
     try {
-      budgets = await redis.authority.listBudgets(filter);
-      templates = await redis.authority.listTemplates();
+      budgets = await ledger.authority.listBudgets(filter);
+      templates = await ledger.authority.listTemplates();
     } finally {
-      await redis.dispose();
+      await ledger.close();
     }
   }
   budgets = sortBudgets(budgets);

@@ -3,12 +3,12 @@ import { applyPolicy } from '@governor/core';
 import { parseFlags, UsageError } from '../args.js';
 import { BUDGET_ALIGN, BUDGET_HEADERS, budgetRows, sortBudgets, table } from '../format.js';
 import type { Io } from '../io.js';
+import { checkLedgerFlags, openLedger } from '../ledger.js';
 import { amountFlag, readPolicy, scopeFlag, unitFlag } from '../policy.js';
-import { openRedis } from '../redis.js';
 
-export const BUDGETS_HELP = `Usage: governor budgets <action> --redis <url> [options]
+export const BUDGETS_HELP = `Usage: governor budgets <action> (--redis <url> | --ledger <file>) [options]
 
-Change budgets on a Redis ledger.
+Change budgets on a Redis ledger or a SQLite ledger file.
 
 Actions:
   create   --scope <scope> --unit <unit> --allocated <amount> [--overdraft-limit <amount>]
@@ -19,8 +19,10 @@ Actions:
                     add its templates, set its degradation tiers
 
 Options:
-  --redis <url>       the Redis ledger (required)
+  --redis <url>       the Redis ledger
   --prefix <prefix>   the key prefix (default governor)
+  --ledger <file>     a SQLite ledger file (SqliteAuthority); create and apply create the
+                      file if it does not exist yet
   --json              print the resulting budget(s) as JSON
   -h, --help          show this help
 
@@ -37,6 +39,7 @@ export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
     {
       redis: { type: 'string' },
       prefix: { type: 'string' },
+      ledger: { type: 'string' },
       scope: { type: 'string' },
       unit: { type: 'string' },
       allocated: { type: 'string' },
@@ -58,16 +61,19 @@ export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
     );
   }
   if (action !== 'apply' && rest.length) throw new UsageError(`${action}: unexpected "${rest.join(' ')}"`);
-  if (values.redis === undefined) throw new UsageError(`${action}: --redis <url> is required`);
+  if (values.redis === undefined && values.ledger === undefined) {
+    throw new UsageError(`${action}: --redis <url> is required, or --ledger <file>`);
+  }
+  checkLedgerFlags(values, action as Action);
 
   // Check everything the user typed before connecting.
   const run = await plan(action as Action, rest, values);
-  const redis = await openRedis(values.redis, values.prefix ?? 'governor');
+  const ledger = await openLedger(values, { create: action === 'create' || action === 'apply' });
   let budgets: BudgetInfo[];
   try {
-    budgets = sortBudgets(await run(redis.authority));
+    budgets = sortBudgets(await run(ledger.authority));
   } finally {
-    await redis.dispose();
+    await ledger.close();
   }
   if (values.json) io.out(JSON.stringify(budgets, null, 2));
   else for (const line of table(BUDGET_HEADERS, budgetRows(budgets), BUDGET_ALIGN)) io.out(line);

@@ -25,6 +25,8 @@ Options:
   --cap-at <percent>    utilisation of a dollar budget at which model calls are capped (default ${d.capAtPercent})
   --max-tokens <n>      the output-token cap from then on (default ${d.capMaxTokens})
   --redis <url>         run the governed half on RedisAuthority (a unique key prefix, deleted afterwards)
+  --ledger <file>       run the governed half on SqliteAuthority in this new file, kept afterwards
+                        (see it with governor balances --ledger <file>)
   --json                print the report as JSON
   -h, --help            show this help
 `;
@@ -40,6 +42,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     'cap-at': { type: 'string' },
     'max-tokens': { type: 'string' },
     redis: { type: 'string' },
+    ledger: { type: 'string' },
     via: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -53,6 +56,9 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`--cap-at: expected a percent from 1 to 100, got "${values['cap-at']}"`);
   if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) {
     throw new UsageError(`--redis: expected a redis:// or rediss:// URL, got "${values.redis}"`);
+  }
+  if (values.redis !== undefined && values.ledger !== undefined) {
+    throw new UsageError('give --redis <url> or --ledger <file>, not both');
   }
   const via = values.via ?? 'ai-sdk';
   if (!(VIAS as readonly string[]).includes(via)) {
@@ -70,6 +76,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
       capAtPercent,
       capMaxTokens: intFlag('max-tokens', values['max-tokens'], d.capMaxTokens, 1),
       redis: values.redis,
+      ledger: values.ledger,
       json: values.json ?? false,
     },
     io,

@@ -4,6 +4,7 @@
  * from the ledger (its budgets) or from the authority's answers.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { type BudgetInfo, type Ledger, MemoryAuthority } from '@governor/core';
 import {
   BUDGET_ALIGN,
@@ -15,6 +16,7 @@ import {
   table,
 } from '../format.js';
 import type { Io } from '../io.js';
+import { type OpenLedger, openLedgerFile } from '../ledger.js';
 import { openRedis, type RedisLedger } from '../redis.js';
 import {
   ALLOWLIST,
@@ -42,6 +44,13 @@ const PATHS: Record<Via, () => Promise<DemoPath>> = {
   mcp: () => import('./via/mcp.js'),
 };
 
+/** How the report names each ledger. */
+const AUTHORITY: Record<DemoReport['authority'], string> = {
+  memory: 'embedded MemoryAuthority',
+  redis: 'RedisAuthority',
+  sqlite: 'SqliteAuthority, a ledger file',
+};
+
 /** How the report names each path's agent. */
 const AGENT: Record<Via, string> = {
   'ai-sdk': 'AI SDK agent',
@@ -54,6 +63,8 @@ export interface DemoOptions extends Partial<Scenario> {
   redis?: string | undefined;
   /** The key prefix on Redis; default a unique `governor-demo-<uuid>`. Its keys are deleted afterwards. */
   redisKeyPrefix?: string | undefined;
+  /** Run the governed half on SqliteAuthority in this new file (refused if it exists), kept afterwards. */
+  ledger?: string | undefined;
   json?: boolean;
   /** How the agent is built: AI SDK (default), LangChain createAgent, or AI SDK calling MCP tools. */
   via?: Via | undefined;
@@ -73,7 +84,7 @@ export interface DemoReport {
   scenario: Scenario;
   /** The framework the agent was built with. */
   via: Via;
-  authority: 'memory' | 'redis';
+  authority: 'memory' | 'redis' | 'sqlite';
   ungoverned: UngovernedResult;
   governed: Omit<GovernedResult, 'outcomes' | 'ledger'> & {
     outcomes: OutcomeCount[];
@@ -121,9 +132,16 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
 
   let ledger: Ledger;
   let redis: RedisLedger | undefined;
+  let file: OpenLedger | undefined;
   if (options.redis !== undefined) {
     redis = await openRedis(options.redis, options.redisKeyPrefix ?? `governor-demo-${randomUUID()}`);
     ledger = redis.authority;
+  } else if (options.ledger !== undefined) {
+    if (existsSync(options.ledger)) {
+      throw new Error(`${options.ledger} exists; the demo provisions a new ledger file, give a new path`);
+    }
+    file = openLedgerFile(options.ledger, true);
+    ledger = file.authority;
   } else {
     ledger = new MemoryAuthority();
   }
@@ -133,13 +151,14 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
     governed = await runGoverned(scenario, ledger, show);
   } finally {
     await redis?.dispose({ deleteKeys: true });
+    await file?.close();
   }
   io.clearProgress?.();
 
   const report: DemoReport = {
     scenario,
     via,
-    authority: redis ? 'redis' : 'memory',
+    authority: redis ? 'redis' : file ? 'sqlite' : 'memory',
     ungoverned,
     governed: {
       ...governed,
@@ -159,7 +178,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
 function definedOnly(options: DemoOptions): Partial<Scenario> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options))
-    if (v !== undefined && !['redis', 'redisKeyPrefix', 'json', 'via'].includes(k)) out[k] = v;
+    if (v !== undefined && !['redis', 'redisKeyPrefix', 'ledger', 'json', 'via'].includes(k)) out[k] = v;
   return out as Partial<Scenario>;
 }
 
@@ -174,7 +193,7 @@ export function renderReport(r: DemoReport): string[] {
   const run = `tenant:${s.tenant}/workflow:${s.workflow}/run:${s.run}`;
   const lines: string[] = [];
   lines.push(
-    `Governor demo: the runaway-email incident (${AGENT[r.via]}, scripted ${s.model}, ${r.authority === 'redis' ? 'RedisAuthority' : 'embedded MemoryAuthority'})`,
+    `Governor demo: the runaway-email incident (${AGENT[r.via]}, scripted ${s.model}, ${AUTHORITY[r.authority]})`,
     '',
     `A support agent (run ${s.run}) is stuck in a retry loop on the approved send_email tool: ${plural(s.emails, 'attempt')},`,
     `${s.refundEvery > 0 ? `a refund.issue every ${s.refundEvery} emails` : 'no refunds'}, one try at deploy_service. Governed = an allowlist gateway (${ALLOWLIST.join(', ')})`,

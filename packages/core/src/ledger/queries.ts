@@ -7,6 +7,7 @@ import { canonicalJson } from '../canonical-json.js';
 import { InvalidRequestError } from '../errors.js';
 import type { BalanceQuery, ReservationDetail, ReservationListQuery } from '../protocol/messages.js';
 import { SUBJECT_LEVELS, type Subject, type SubjectLevel } from '../protocol/types.js';
+import type { BudgetState } from './rules.js';
 
 export interface Page<T> {
   items: T[];
@@ -63,6 +64,19 @@ export function scopeMatchesFilter(scope: string, query: BalanceQuery): boolean 
   if (query.includeChildren) return true;
   const last = scope.slice(scope.lastIndexOf('/') + 1);
   return last.slice(0, last.indexOf(':')) === deepest;
+}
+
+/** The budgets a balance query selects, ordered by scope then unit, one page of them. */
+export function queryBudgets(all: Iterable<BudgetState>, query: BalanceQuery): Page<BudgetState> {
+  const rows = [...all].filter((b) => scopeMatchesFilter(b.scope, query));
+  rows.sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.unit < b.unit ? -1 : 1));
+  const { cursor, limit, ...filter } = query;
+  return paginate(rows, filter, cursor, limit);
+}
+
+/** The paging members of an answer: `nextCursor` and `hasMore` when there is more. */
+export function pageTail(page: Page<unknown>): { nextCursor?: string; hasMore?: boolean } {
+  return page.nextCursor ? { nextCursor: page.nextCursor, hasMore: true } : {};
 }
 
 const parseBound = (s: string | undefined) => (s?.trim() ? Date.parse(s) : undefined);

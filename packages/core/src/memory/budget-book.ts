@@ -9,36 +9,31 @@ import type {
   BudgetInfo,
   BudgetKey,
   BudgetListFilter,
-  BudgetStatus,
   BudgetTemplate,
   DegradationPolicy,
   LedgerAdmin,
 } from '../authority.js';
-import { InvalidRequestError, NotFoundError } from '../errors.js';
+import {
+  BUDGET_CHANGES,
+  type BudgetChange,
+  type BudgetChangeName,
+  budgetInfo,
+  budgetNotFoundError,
+  duplicateBudgetError,
+  newBudget,
+  validateDefinition,
+} from '../ledger/budgets.js';
 import type { Page } from '../ledger/queries.js';
-import { paginate, scopeMatchesFilter } from '../ledger/queries.js';
-import { type BudgetState, remainingOf } from '../ledger/rules.js';
+import { pageTail, queryBudgets } from '../ledger/queries.js';
+import type { BudgetState } from '../ledger/rules.js';
+import { budgetFromTemplates, type CompiledTemplate, compileTemplate } from '../ledger/templates.js';
 import * as P from '../policy/schemas.js';
 import type { BalanceQuery } from '../protocol/messages.js';
 import type { Caps, Unit } from '../protocol/types.js';
-import { MAX_AMOUNT } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
-import { parseScope, type ScopeSegment, scopeMatches, tenantOfScope } from '../scopes.js';
-
-interface CompiledTemplate {
-  template: BudgetTemplate;
-  pattern: ScopeSegment[];
-}
+import { tenantOfScope } from '../scopes.js';
 
 const keyOf = (scope: string, unit: Unit) => `${scope}\u0000${unit}`;
-
-export function budgetInfo(b: BudgetState): BudgetInfo {
-  const { caps, isolated, ...state } = b;
-  const info: BudgetInfo = { ...state, remaining: remainingOf(b) };
-  if (caps) info.caps = structuredClone(caps);
-  if (isolated) info.isolated = true;
-  return info;
-}
 
 export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   readonly #budgets = new Map<string, BudgetState>();
@@ -58,99 +53,62 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
 
   /** The budget the first matching template gives `scope`; stored only when `persist`. */
   protected materialize(scope: string, unit: Unit, persist: boolean): BudgetState | undefined {
-    for (const { template, pattern } of this.#templates) {
-      if (template.unit !== unit || !scopeMatches(pattern, scope)) continue;
-      const budget = newBudget({ ...template, scope });
-      if (persist) this.#budgets.set(keyOf(scope, unit), budget);
-      return budget;
-    }
-    return undefined;
+    const budget = budgetFromTemplates(this.#templates, scope, unit);
+    if (budget && persist) this.#budgets.set(keyOf(scope, unit), budget);
+    return budget;
   }
 
   protected queryBudgets(query: BalanceQuery): Page<BudgetState> {
-    const rows = [...this.#budgets.values()].filter((b) => scopeMatchesFilter(b.scope, query));
-    rows.sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.unit < b.unit ? -1 : 1));
-    const { cursor, limit, ...filter } = query;
-    return paginate(rows, filter, cursor, limit);
+    return queryBudgets(this.#budgets.values(), query);
   }
 
   protected pageTail(page: Page<unknown>): { nextCursor?: string; hasMore?: boolean } {
-    return page.nextCursor ? { nextCursor: page.nextCursor, hasMore: true } : {};
+    return pageTail(page);
   }
 
   async createBudget(input: BudgetDefinition): Promise<BudgetInfo> {
-    const def = validate(P.budgetDefinition, input) as BudgetDefinition;
-    parseScope(def.scope);
+    const def = validateDefinition(input);
     this.ledgerNow();
-    if (this.#budgets.has(keyOf(def.scope, def.unit))) {
-      throw new InvalidRequestError([
-        { path: 'scope', message: `a ${def.unit} budget already exists for ${def.scope}` },
-      ]);
-    }
+    if (this.#budgets.has(keyOf(def.scope, def.unit))) throw duplicateBudgetError(def);
     const budget = newBudget(def);
     this.#budgets.set(keyOf(def.scope, def.unit), budget);
     return budgetInfo(budget);
   }
 
   async fund(input: AmountChange): Promise<BudgetInfo> {
-    return this.#change(P.amountChange, input, (b, { amount }) => {
-      checkCeiling(b.allocated + amount + b.overdraftLimit);
-      const repaid = Math.min(b.debt, amount);
-      b.allocated += amount;
-      b.debt -= repaid;
-      b.spent += repaid;
-      if (b.debt <= b.overdraftLimit && remainingOf(b) >= 0) b.isOverLimit = false;
-    });
+    return this.#change('fund', input);
   }
 
   async debit(input: AmountChange): Promise<BudgetInfo> {
-    return this.#change(P.amountChange, input, (b, { amount }) => {
-      if (amount > Math.max(0, remainingOf(b))) {
-        throw new InvalidRequestError([
-          { path: 'amount', message: `must be at most the remaining ${remainingOf(b)} of ${b.scope}` },
-        ]);
-      }
-      b.allocated -= amount;
-    });
+    return this.#change('debit', input);
   }
 
   async setAllocation(input: AmountChange): Promise<BudgetInfo> {
-    return this.#change(P.amountChange, input, (b, { amount }) => {
-      checkCeiling(amount + b.overdraftLimit);
-      b.allocated = amount;
-    });
+    return this.#change('setAllocation', input);
   }
 
   async setOverdraftLimit(input: AmountChange): Promise<BudgetInfo> {
-    return this.#change(P.amountChange, input, (b, { amount }) => {
-      checkCeiling(b.allocated + amount);
-      b.overdraftLimit = amount;
-      if (b.debt <= amount && remainingOf(b) >= 0) b.isOverLimit = false;
-    });
+    return this.#change('setOverdraftLimit', input);
   }
 
   async setCaps(input: BudgetKey & { caps?: Caps | undefined }): Promise<BudgetInfo> {
-    return this.#change(P.capsChange, input, (b, { caps }) => {
-      b.caps = caps;
-    });
+    return this.#change('setCaps', input);
   }
 
   async freeze(key: BudgetKey): Promise<BudgetInfo> {
-    return this.#setStatus(key, 'FROZEN');
+    return this.#change('freeze', key);
   }
 
   async unfreeze(key: BudgetKey): Promise<BudgetInfo> {
-    return this.#setStatus(key, 'ACTIVE');
+    return this.#change('unfreeze', key);
   }
 
   async close(key: BudgetKey): Promise<BudgetInfo> {
-    return this.#setStatus(key, 'CLOSED');
+    return this.#change('close', key);
   }
 
   async resetSpent(key: BudgetKey): Promise<BudgetInfo> {
-    return this.#change(P.budgetKey, key, (b) => {
-      b.spent = 0;
-    });
+    return this.#change('resetSpent', key);
   }
 
   async getBudget(input: BudgetKey): Promise<BudgetInfo | undefined> {
@@ -169,10 +127,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   }
 
   async addTemplate(input: BudgetTemplate): Promise<void> {
-    const template = validate(P.budgetTemplate, input) as BudgetTemplate;
-    const pattern = parseScope(template.match, { allowWildcard: true });
-    checkCeiling(template.allocated + (template.overdraftLimit ?? 0));
-    this.#templates.push({ template, pattern });
+    this.#templates.push(compileTemplate(input));
   }
 
   async listTemplates(): Promise<BudgetTemplate[]> {
@@ -188,55 +143,13 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     return this.#degradation && structuredClone(this.#degradation);
   }
 
-  #setStatus(key: BudgetKey, status: BudgetStatus): Promise<BudgetInfo> {
-    return this.#change(P.budgetKey, key, (b) => {
-      if (b.status === 'CLOSED' && status !== 'CLOSED') {
-        throw new InvalidRequestError([
-          { path: 'scope', message: `budget ${b.scope} (${b.unit}) is closed for good` },
-        ]);
-      }
-      b.status = status;
-    });
-  }
-
-  async #change<T extends BudgetKey>(
-    schema: Parameters<typeof validate>[0],
-    input: T,
-    apply: (b: BudgetState, change: T) => void,
-  ): Promise<BudgetInfo> {
-    const change = validate(schema, input) as T;
+  async #change(name: BudgetChangeName, input: BudgetKey): Promise<BudgetInfo> {
+    const rule = BUDGET_CHANGES[name] as BudgetChange<BudgetKey>;
+    const change = validate(rule.schema, input) as BudgetKey;
     this.ledgerNow();
     const b = this.#budgets.get(keyOf(change.scope, change.unit));
-    if (!b)
-      throw new NotFoundError(`No ${change.unit} budget for scope ${change.scope}`, { scope: change.scope });
-    apply(b, change);
+    if (!b) throw budgetNotFoundError(change);
+    rule.apply(b, change);
     return budgetInfo(b);
-  }
-}
-
-function newBudget(def: Omit<BudgetDefinition, 'scope'> & { scope: string }): BudgetState {
-  return {
-    scope: def.scope,
-    unit: def.unit,
-    status: 'ACTIVE',
-    allocated: def.allocated,
-    spent: 0,
-    reserved: 0,
-    debt: 0,
-    overdraftLimit: def.overdraftLimit ?? 0,
-    isOverLimit: false,
-    caps: def.caps && structuredClone(def.caps),
-    isolated: def.isolated,
-  };
-}
-
-function checkCeiling(total: number): void {
-  if (total > MAX_AMOUNT) {
-    throw new InvalidRequestError([
-      {
-        path: 'amount',
-        message: `allocated + overdraftLimit would exceed ${MAX_AMOUNT}, the largest exact amount`,
-      },
-    ]);
   }
 }

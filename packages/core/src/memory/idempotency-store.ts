@@ -1,7 +1,11 @@
-import { IdempotencyMismatchError } from '../errors.js';
+import {
+  type IdempotencyRecords,
+  type IdempotentOperation,
+  idempotencyMismatchError,
+} from '../ledger/idempotency.js';
 import { Fifo } from './fifo.js';
 
-export type IdempotentOperation = 'reserve' | 'commit' | 'release' | 'extend' | 'decide' | 'event';
+export type { IdempotentOperation };
 
 interface IdempotencyRecord {
   fingerprint: string;
@@ -13,7 +17,7 @@ interface IdempotencyRecord {
  * at most `maxRecords` (oldest dropped first). A replay with the same payload
  * fingerprint gets the original answer; another payload is IDEMPOTENCY_MISMATCH.
  */
-export class IdempotencyStore {
+export class IdempotencyStore implements IdempotencyRecords {
   #records = new Map<string, IdempotencyRecord>();
   #order = new Fifo();
 
@@ -27,10 +31,7 @@ export class IdempotencyStore {
     const record = this.#records.get(`${tenant}\u0000${op}\u0000${key}`);
     if (!record) return undefined;
     if (record.fingerprint !== fingerprint) {
-      throw new IdempotencyMismatchError(
-        `Idempotency key "${key}" was already used for a different ${op} request of tenant ${tenant}`,
-        { idempotency_key: key, operation: op },
-      );
+      throw idempotencyMismatchError(tenant, op, key);
     }
     return structuredClone(record.response) as T;
   }

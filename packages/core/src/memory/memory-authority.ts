@@ -3,35 +3,26 @@
  * operation runs to completion synchronously inside its promise, so each one
  * is atomic with respect to every other, however many are in flight.
  */
-import { randomUUID } from 'node:crypto';
-import type { Authority, DegradationPolicy } from '../authority.js';
-import { fingerprintOf } from '../canonical-json.js';
+import type { Authority } from '../authority.js';
 import { type Clock, systemClock } from '../clock.js';
-import {
-  BudgetClosedError,
-  BudgetFrozenError,
-  MaxExtensionsExceededError,
-  NotFoundError,
-  ReservationExpiredError,
-  ReservationFinalizedError,
-  UnitMismatchError,
-} from '../errors.js';
-import { normalizeEvent, normalizeReservation } from '../ledger/normalize.js';
+import { NotFoundError, ReservationExpiredError } from '../errors.js';
+import type { BudgetFinder } from '../ledger/evaluate.js';
+import { settleOnce, withRemainingTtl } from '../ledger/idempotency.js';
+import { decideOnce, eventOnce, type LedgerContext, reserveOnce } from '../ledger/operations.js';
 import { queryReservations } from '../ledger/queries.js';
+import { type BudgetState, toBalance } from '../ledger/rules.js';
 import {
-  applySettlement,
-  type BudgetState,
-  capsOf,
-  chargedBudgets,
-  denialOf,
-  planSettlement,
-  toBalance,
-} from '../ledger/rules.js';
+  chargeCommit,
+  chargeRelease,
+  checkExtendable,
+  type FinalStatus,
+  finalizeDetail,
+  unreserve,
+} from '../ledger/settle.js';
 import type * as M from '../protocol/messages.js';
 import * as S from '../protocol/schemas.js';
-import { type Amount, type OveragePolicy, UNITS, type Unit } from '../protocol/types.js';
+import type { Amount, OveragePolicy } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
-import { deriveScopes, scopePathOf } from '../scopes.js';
 import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { Fifo } from './fifo.js';
@@ -96,99 +87,41 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
     const req: M.ReservationCreateRequest = validate(S.reservationCreateRequest, input);
     const now = this.#tick();
-    const normalized = normalizeReservation(req);
-    const fingerprint = fingerprintOf(normalized);
-    const replay = this.#idempotency.replay<M.ReservationCreateResponse>(
-      req.subject.tenant,
-      'reserve',
-      req.idempotencyKey,
-      fingerprint,
-    );
-    if (replay) return this.#withRemainingTtl(replay, now);
-
-    const evaluation = this.#evaluate(req, !normalized.dryRun);
-    const response: M.ReservationCreateResponse = { ...evaluation.response };
-    if (!normalized.dryRun && response.decision !== 'DENY') {
-      const id = `rsv_${randomUUID()}`;
-      const expiresAtMs = now + normalized.ttlMs;
-      for (const b of evaluation.budgets) b.reserved += req.estimate.amount;
+    return reserveOnce(this.#context(now), req, (detail, normalized, budgets) => {
+      const id = detail.reservationId;
       const record: ReservationRecord = {
-        detail: {
-          reservationId: id,
-          status: 'ACTIVE',
-          idempotencyKey: req.idempotencyKey,
-          subject: req.subject,
-          action: req.action,
-          reserved: req.estimate,
-          createdAtMs: now,
-          expiresAtMs,
-          scopePath: scopePathOf(req.subject),
-          affectedScopes: [...response.affectedScopes],
-          ...(req.metadata ? { metadata: req.metadata } : {}),
-        },
-        budgets: evaluation.budgets,
+        detail,
+        budgets,
         gracePeriodMs: normalized.gracePeriodMs,
         overagePolicy: normalized.overagePolicy,
         extensions: 0,
       };
       this.#reservations.set(id, record);
       this.#live.set(id, record);
-      this.#deadlines.push(expiresAtMs + normalized.gracePeriodMs, id);
-      // Answers never share objects with the ledger's records: a caller may change its copy freely.
-      Object.assign(response, { reservationId: id, reserved: { ...req.estimate }, expiresAtMs });
-      if (this.#includeBalances) response.balances = evaluation.budgets.map(toBalance);
-    }
-    if (normalized.dryRun || response.decision !== 'DENY') {
-      this.#idempotency.remember(
-        req.subject.tenant,
-        'reserve',
-        req.idempotencyKey,
-        fingerprint,
-        response,
-        now,
-      );
-    }
-    return response.reservationId ? { ...response, remainingTtlMs: normalized.ttlMs } : response;
+      this.#deadlines.push(detail.expiresAtMs + normalized.gracePeriodMs, id);
+    });
   }
 
   async decide(input: M.DecisionRequest): Promise<M.DecisionResponse> {
     const req: M.DecisionRequest = validate(S.decisionRequest, input);
-    const now = this.#tick();
-    const fingerprint = fingerprintOf(req);
-    const replay = this.#idempotency.replay<M.DecisionResponse>(
-      req.subject.tenant,
-      'decide',
-      req.idempotencyKey,
-      fingerprint,
-    );
-    if (replay) return replay;
-    const { decision, caps, reasonCode, affectedScopes, blockedScope } = this.#evaluate(req, false).response;
-    const response: M.DecisionResponse = { decision, affectedScopes };
-    if (caps) response.caps = caps;
-    if (reasonCode) Object.assign(response, { reasonCode, blockedScope });
-    this.#idempotency.remember(req.subject.tenant, 'decide', req.idempotencyKey, fingerprint, response, now);
-    return response;
+    return decideOnce(this.#context(this.#tick()), req);
   }
 
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
     const id = validate(S.reservationId, reservationId, ['reservationId']);
     const req: M.CommitRequest = validate(S.commitRequest, input);
     return this.#settleOnce(id, 'commit', req, (rec, now) => {
-      const estimate = rec.detail.reserved;
-      if (req.actual.unit !== estimate.unit) {
-        throw new UnitMismatchError(
-          `actual.unit ${req.actual.unit} differs from the reservation's unit ${estimate.unit}`,
-          { scope: rec.detail.scopePath, requested_unit: req.actual.unit, expected_units: [estimate.unit] },
-        );
-      }
-      const plan = planSettlement(rec.budgets, estimate.amount, req.actual.amount, rec.overagePolicy);
-      applySettlement(rec.budgets, estimate.amount, plan);
-      const charged = { unit: estimate.unit, amount: plan.charged };
-      this.#finalize(rec, 'COMMITTED', now, { committed: { ...charged }, committedMetadata: req.metadata });
-      const response: M.CommitResponse = { status: 'COMMITTED', charged };
-      if (estimate.amount > plan.charged)
-        response.released = { unit: estimate.unit, amount: estimate.amount - plan.charged };
-      if (this.#includeBalances) response.balances = rec.budgets.map(toBalance);
+      const response = chargeCommit(
+        rec.budgets,
+        rec.detail,
+        req.actual,
+        rec.overagePolicy,
+        this.#includeBalances,
+      );
+      this.#finalize(rec, 'COMMITTED', now, {
+        committed: { ...response.charged },
+        committedMetadata: req.metadata,
+      });
       return response;
     });
   }
@@ -197,11 +130,9 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     const id = validate(S.reservationId, reservationId, ['reservationId']);
     const req: M.ReleaseRequest = validate(S.releaseRequest, input);
     return this.#settleOnce(id, 'release', req, (rec, now) => {
-      for (const b of rec.budgets) b.reserved -= rec.detail.reserved.amount;
+      const response = chargeRelease(rec.budgets, rec.detail.reserved, this.#includeBalances);
       this.#finalize(rec, 'RELEASED', now, {});
-      const out: M.ReleaseResponse = { status: 'RELEASED', released: { ...rec.detail.reserved } };
-      if (this.#includeBalances) out.balances = rec.budgets.map(toBalance);
-      return out;
+      return response;
     });
   }
 
@@ -212,16 +143,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     const id = validate(S.reservationId, reservationId, ['reservationId']);
     const req: M.ReservationExtendRequest = validate(S.reservationExtendRequest, input);
     const response = await this.#settleOnce(id, 'extend', req, (rec, now) => {
-      if (now > rec.detail.expiresAtMs) {
-        throw new ReservationExpiredError(
-          `Reservation ${id} expired at ${rec.detail.expiresAtMs}; extend is too late`,
-        );
-      }
-      if (rec.extensions >= this.#maxExtensions) {
-        throw new MaxExtensionsExceededError(
-          `Reservation ${id} has reached its ${this.#maxExtensions} extensions`,
-        );
-      }
+      checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
       rec.extensions += 1;
       rec.detail.expiresAtMs += req.extendByMs;
       this.#deadlines.push(rec.detail.expiresAtMs + rec.gracePeriodMs, id);
@@ -234,33 +156,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
 
   async event(input: M.EventCreateRequest): Promise<M.EventCreateResponse> {
     const req: M.EventCreateRequest = validate(S.eventCreateRequest, input);
-    const now = this.#tick();
-    const normalized = normalizeEvent(req);
-    const policy = normalized.overagePolicy;
-    const fingerprint = fingerprintOf(normalized);
-    const replay = this.#idempotency.replay<M.EventCreateResponse>(
-      req.subject.tenant,
-      'event',
-      req.idempotencyKey,
-      fingerprint,
-    );
-    if (replay) return replay;
-    const scopes = deriveScopes(req.subject);
-    const budgets = this.#budgetsFor(scopes, req.actual.unit, true);
-    if (budgets.length === 0) this.#throwNoBudget(scopes, req.actual.unit);
-    for (const b of budgets) {
-      if (b.status === 'FROZEN')
-        throw new BudgetFrozenError(`Budget ${b.scope} (${b.unit}) is frozen`, { scope: b.scope });
-      if (b.status === 'CLOSED')
-        throw new BudgetClosedError(`Budget ${b.scope} (${b.unit}) is closed`, { scope: b.scope });
-    }
-    const plan = planSettlement(budgets, 0, req.actual.amount, policy);
-    applySettlement(budgets, 0, plan);
-    const response: M.EventCreateResponse = { status: 'APPLIED', eventId: `evt_${randomUUID()}` };
-    if (plan.charged < req.actual.amount) response.charged = { unit: req.actual.unit, amount: plan.charged };
-    if (this.#includeBalances) response.balances = budgets.map(toBalance);
-    this.#idempotency.remember(req.subject.tenant, 'event', req.idempotencyKey, fingerprint, response, now);
-    return response;
+    return eventOnce(this.#context(this.#tick()), req);
   }
 
   async balances(input: M.BalanceQuery): Promise<M.BalanceResponse> {
@@ -309,7 +205,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     for (let id = this.#deadlines.popBefore(now); id; id = this.#deadlines.popBefore(now)) {
       const rec = this.#reservations.get(id);
       if (rec?.detail.status !== 'ACTIVE' || rec.detail.expiresAtMs + rec.gracePeriodMs >= now) continue;
-      for (const b of rec.budgets) b.reserved -= rec.detail.reserved.amount;
+      unreserve(rec.budgets, rec.detail.reserved.amount);
       this.#finalize(rec, 'EXPIRED', now, {});
       expired += 1;
     }
@@ -332,22 +228,16 @@ export class MemoryAuthority extends BudgetBook implements Authority {
 
   #finalize(
     rec: ReservationRecord,
-    status: 'COMMITTED' | 'RELEASED' | 'EXPIRED',
+    status: FinalStatus,
     now: number,
     extra: { committed?: Amount; committedMetadata?: Record<string, unknown> | undefined },
   ): void {
-    rec.detail.status = status;
+    finalizeDetail(rec.detail, status, now, extra);
     this.#live.delete(rec.detail.reservationId);
-    if (status !== 'EXPIRED') rec.detail.finalizedAtMs = now;
-    if (extra.committed) rec.detail.committed = extra.committed;
-    if (extra.committedMetadata) rec.detail.committedMetadata = extra.committedMetadata;
     this.#finalized.push(now, rec.detail.reservationId);
   }
 
-  /**
-   * The shared path of commit, release and extend: idempotent replay first,
-   * then the reservation's state (404, 409 finalized, 410 expired), then `apply`.
-   */
+  /** The shared path of commit, release and extend (see settleOnce). */
   #settleOnce<T>(
     id: string,
     op: 'commit' | 'release' | 'extend',
@@ -355,20 +245,9 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     apply: (rec: ReservationRecord, now: number) => T,
   ): T {
     const now = this.#tick();
-    const rec = this.#reservations.get(id);
-    const fingerprint = fingerprintOf({ reservationId: id, ...req });
-    const tenant = rec?.detail.subject.tenant;
-    if (tenant !== undefined) {
-      const replay = this.#idempotency.replay<T>(tenant, op, req.idempotencyKey, fingerprint);
-      if (replay) return replay;
-    }
-    if (!rec || tenant === undefined) throw new NotFoundError(`Reservation ${id} not found`);
-    const status = rec.detail.status;
-    if (status === 'EXPIRED') throw new ReservationExpiredError(`Reservation ${id} has expired`);
-    if (status !== 'ACTIVE') throw new ReservationFinalizedError(`Reservation ${id} is already ${status}`);
-    const response = apply(rec, now);
-    this.#idempotency.remember(tenant, op, req.idempotencyKey, fingerprint, response, now);
-    return response;
+    return settleOnce(this.#idempotency, id, this.#reservations.get(id), op, req, now, (rec) =>
+      apply(rec, now),
+    );
   }
 
   #withRemainingTtl<T extends { expiresAtMs?: number; remainingTtlMs?: number; reservationId?: string }>(
@@ -376,87 +255,22 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     now: number,
     reservationId = response.reservationId,
   ): T {
-    if (response.expiresAtMs === undefined || reservationId === undefined) return response;
-    const rec = this.#reservations.get(reservationId);
-    const active = rec?.detail.status === 'ACTIVE';
-    return { ...response, remainingTtlMs: active ? Math.max(0, response.expiresAtMs - now) : 0 };
+    return withRemainingTtl(response, now, this.#isActive, reservationId);
   }
 
-  /** Decision, caps and affected budgets for a reserve, dry run or decide. Mutates nothing else. */
-  #evaluate(
-    req: { subject: M.ReservationCreateRequest['subject']; estimate: Amount; dryRun?: boolean },
-    persistent: boolean,
-  ): { response: M.ReservationCreateResponse; budgets: BudgetState[] } {
-    const scopes = deriveScopes(req.subject);
-    const budgets = this.#budgetsFor(scopes, req.estimate.unit, persistent);
-    const scopePath = scopes[scopes.length - 1] as string;
-    if (budgets.length === 0) {
-      if (persistent) this.#throwNoBudget(scopes, req.estimate.unit);
-      this.#assertUnitKnown(scopes, req.estimate.unit);
-      const response: M.ReservationCreateResponse = {
-        decision: 'DENY',
-        reasonCode: 'BUDGET_NOT_FOUND',
-        affectedScopes: [],
-        scopePath,
-        blockedScope: scopePath,
-      };
-      return { response, budgets };
-    }
-    const affectedScopes = budgets.map((b) => b.scope);
-    const denial = denialOf(budgets, req.estimate.amount);
-    if (denial) {
-      const response: M.ReservationCreateResponse = {
-        decision: 'DENY',
-        reasonCode: denial.reasonCode,
-        blockedScope: denial.scope,
-        affectedScopes,
-        scopePath,
-        balances: budgets.map(toBalance),
-      };
-      return { response, budgets };
-    }
-    const caps = capsOf(budgets, this.degradation as DegradationPolicy | undefined);
-    const response: M.ReservationCreateResponse = {
-      decision: caps ? 'ALLOW_WITH_CAPS' : 'ALLOW',
-      affectedScopes,
-      scopePath,
+  #context(now: number): LedgerContext {
+    return {
+      records: this.#idempotency,
+      find: this.#find,
+      degradation: this.degradation,
+      includeBalances: this.#includeBalances,
+      isActive: this.#isActive,
+      now,
     };
-    if (caps) response.caps = caps;
-    if (!persistent) response.balances = budgets.map(toBalance);
-    return { response, budgets };
   }
 
-  #budgetsFor(scopes: string[], unit: Unit, persistent: boolean): BudgetState[] {
-    const out: BudgetState[] = [];
-    for (const scope of scopes) {
-      const b = this.budgetAt(scope, unit) ?? this.materialize(scope, unit, persistent);
-      if (b) out.push(b);
-    }
-    return chargedBudgets(out);
-  }
+  readonly #isActive = (id: string) => this.#reservations.get(id)?.detail.status === 'ACTIVE';
 
-  #assertUnitKnown(scopes: string[], unit: Unit): void {
-    for (const scope of scopes) {
-      const expected = UNITS.filter(
-        (u) => u !== unit && (this.budgetAt(scope, u) || this.materialize(scope, u, false)),
-      );
-      if (expected.length > 0) {
-        throw new UnitMismatchError(
-          `No ${unit} budget for the subject's scopes; ${scope} has budgets in ${expected.join(', ')}`,
-          {
-            scope,
-            requested_unit: unit,
-            expected_units: expected,
-          },
-        );
-      }
-    }
-  }
-
-  #throwNoBudget(scopes: string[], unit: Unit): never {
-    this.#assertUnitKnown(scopes, unit);
-    throw new NotFoundError(`Budget not found for provided scope: ${scopes[scopes.length - 1]}`, {
-      scope: scopes[scopes.length - 1],
-    });
-  }
+  readonly #find: BudgetFinder = (scope, unit, persist) =>
+    this.budgetAt(scope, unit) ?? this.materialize(scope, unit, persist);
 }

@@ -1,0 +1,96 @@
+/**
+ * Reserve, decide and event from a validated request to the answer, with
+ * idempotent replay: shared by every ledger that keeps its state in
+ * JavaScript. The ledger supplies where its budgets, answers and new
+ * reservations live (a LedgerContext); these functions apply the rules.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DegradationPolicy } from '../authority.js';
+import { fingerprintOf } from '../canonical-json.js';
+import type * as M from '../protocol/messages.js';
+import { type BudgetFinder, evaluateReservation } from './evaluate.js';
+import { type IdempotencyRecords, withRemainingTtl } from './idempotency.js';
+import { type NormalizedReservation, normalizeEvent, normalizeReservation } from './normalize.js';
+import { type BudgetState, toBalance } from './rules.js';
+import { chargeEvent, newReservationDetail } from './settle.js';
+
+export interface LedgerContext {
+  records: IdempotencyRecords;
+  find: BudgetFinder;
+  degradation: DegradationPolicy | undefined;
+  includeBalances: boolean;
+  /** Is this reservation still ACTIVE (for `remainingTtlMs` on replays)? */
+  isActive(reservationId: string): boolean;
+  /** The ledger's time for this operation. */
+  now: number;
+}
+
+/** Keep a new ACTIVE reservation; its budgets already carry its amount in `reserved`. */
+export type StoreReservation = (
+  detail: M.ReservationDetail,
+  request: NormalizedReservation,
+  budgets: BudgetState[],
+) => void;
+
+export function reserveOnce(
+  ctx: LedgerContext,
+  req: M.ReservationCreateRequest,
+  store: StoreReservation,
+): M.ReservationCreateResponse {
+  const normalized = normalizeReservation(req);
+  const tenant = req.subject.tenant;
+  const fingerprint = fingerprintOf(normalized);
+  const replay = ctx.records.replay<M.ReservationCreateResponse>(
+    tenant,
+    'reserve',
+    req.idempotencyKey,
+    fingerprint,
+  );
+  if (replay) return withRemainingTtl(replay, ctx.now, ctx.isActive);
+
+  const evaluation = evaluateReservation(ctx.find, req, !normalized.dryRun, ctx.degradation);
+  const response: M.ReservationCreateResponse = { ...evaluation.response };
+  if (!normalized.dryRun && response.decision !== 'DENY') {
+    const id = `rsv_${randomUUID()}`;
+    for (const b of evaluation.budgets) b.reserved += req.estimate.amount;
+    const detail = newReservationDetail(id, normalized, response.affectedScopes, ctx.now);
+    store(detail, normalized, evaluation.budgets);
+    // Answers never share objects with the ledger's records: a caller may change its copy freely.
+    Object.assign(response, {
+      reservationId: id,
+      reserved: { ...req.estimate },
+      expiresAtMs: detail.expiresAtMs,
+    });
+    if (ctx.includeBalances) response.balances = evaluation.budgets.map(toBalance);
+  }
+  // A DENY of a real reserve is not remembered: a retry is decided afresh.
+  if (normalized.dryRun || response.decision !== 'DENY') {
+    ctx.records.remember(tenant, 'reserve', req.idempotencyKey, fingerprint, response, ctx.now);
+  }
+  return response.reservationId ? { ...response, remainingTtlMs: normalized.ttlMs } : response;
+}
+
+export function decideOnce(ctx: LedgerContext, req: M.DecisionRequest): M.DecisionResponse {
+  const tenant = req.subject.tenant;
+  const fingerprint = fingerprintOf(req);
+  const replay = ctx.records.replay<M.DecisionResponse>(tenant, 'decide', req.idempotencyKey, fingerprint);
+  if (replay) return replay;
+  const evaluation = evaluateReservation(ctx.find, req, false, ctx.degradation);
+  const { decision, caps, reasonCode, affectedScopes, blockedScope } = evaluation.response;
+  const response: M.DecisionResponse = { decision, affectedScopes };
+  if (caps) response.caps = caps;
+  if (reasonCode) Object.assign(response, { reasonCode, blockedScope });
+  ctx.records.remember(tenant, 'decide', req.idempotencyKey, fingerprint, response, ctx.now);
+  return response;
+}
+
+export function eventOnce(ctx: LedgerContext, req: M.EventCreateRequest): M.EventCreateResponse {
+  const normalized = normalizeEvent(req);
+  const tenant = req.subject.tenant;
+  const fingerprint = fingerprintOf(normalized);
+  const replay = ctx.records.replay<M.EventCreateResponse>(tenant, 'event', req.idempotencyKey, fingerprint);
+  if (replay) return replay;
+  const response = chargeEvent(ctx.find, normalized, ctx.includeBalances);
+  ctx.records.remember(tenant, 'event', req.idempotencyKey, fingerprint, response, ctx.now);
+  return response;
+}

@@ -1,0 +1,127 @@
+/**
+ * The provisioning plane of the SQLite ledger: budgets, templates and the
+ * degradation policy, with core's shared rules (BUDGET_CHANGES, templates),
+ * each call in one transaction.
+ */
+import {
+  type AmountChange,
+  BUDGET_CHANGES,
+  type BudgetChange,
+  type BudgetChangeName,
+  type BudgetDefinition,
+  type BudgetInfo,
+  type BudgetKey,
+  type BudgetListFilter,
+  type BudgetTemplate,
+  budgetInfo,
+  budgetNotFoundError,
+  type Caps,
+  compileTemplate,
+  type DegradationPolicy,
+  duplicateBudgetError,
+  type LedgerAdmin,
+  newBudget,
+  policySchemas,
+  validate,
+  validateDefinition,
+} from '@governor/core';
+import type { LedgerStore } from './ledger-store.js';
+
+export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpired' | 'close'> {
+  protected constructor(protected readonly store: LedgerStore) {}
+
+  /** Expire the reservations due at `now` and prune what is past retention; returns how many expired. */
+  protected abstract settleDue(now: number): number;
+
+  /** Run `fn` in one transaction at the ledger's time, after expiring what is due. */
+  protected write<T>(fn: (now: number) => T): T {
+    return this.store.write((now) => this.settleDue(now), fn);
+  }
+
+  async createBudget(input: BudgetDefinition): Promise<BudgetInfo> {
+    const def = validateDefinition(input);
+    return this.write(() => {
+      if (this.store.budgets.find(def.scope, def.unit)) throw duplicateBudgetError(def);
+      const budget = newBudget(def);
+      this.store.budgets.insert(budget);
+      return budgetInfo(budget);
+    });
+  }
+
+  async fund(input: AmountChange): Promise<BudgetInfo> {
+    return this.change('fund', input);
+  }
+
+  async debit(input: AmountChange): Promise<BudgetInfo> {
+    return this.change('debit', input);
+  }
+
+  async setAllocation(input: AmountChange): Promise<BudgetInfo> {
+    return this.change('setAllocation', input);
+  }
+
+  async setOverdraftLimit(input: AmountChange): Promise<BudgetInfo> {
+    return this.change('setOverdraftLimit', input);
+  }
+
+  async setCaps(input: BudgetKey & { caps?: Caps | undefined }): Promise<BudgetInfo> {
+    return this.change('setCaps', input);
+  }
+
+  async freeze(key: BudgetKey): Promise<BudgetInfo> {
+    return this.change('freeze', key);
+  }
+
+  async unfreeze(key: BudgetKey): Promise<BudgetInfo> {
+    return this.change('unfreeze', key);
+  }
+
+  async resetSpent(key: BudgetKey): Promise<BudgetInfo> {
+    return this.change('resetSpent', key);
+  }
+
+  async getBudget(input: BudgetKey): Promise<BudgetInfo | undefined> {
+    const key = validate(policySchemas.budgetKey, input) as BudgetKey;
+    return this.write(() => {
+      const b = this.store.budgets.find(key.scope, key.unit);
+      return b ? budgetInfo(b) : undefined;
+    });
+  }
+
+  async listBudgets(filter: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+    return this.write(() => this.store.budgets.list(filter.tenant || undefined).map(budgetInfo));
+  }
+
+  async addTemplate(input: BudgetTemplate): Promise<void> {
+    const { template } = compileTemplate(input);
+    this.write(() => this.store.config.addTemplate(template));
+  }
+
+  async listTemplates(): Promise<BudgetTemplate[]> {
+    return this.write(() => this.store.config.read().templates.map((t) => structuredClone(t.template)));
+  }
+
+  async setDegradationPolicy(input: DegradationPolicy | undefined): Promise<void> {
+    const policy =
+      input === undefined
+        ? undefined
+        : (validate(policySchemas.degradationPolicy, input) as DegradationPolicy);
+    this.write(() => this.store.config.setDegradation(policy));
+  }
+
+  async getDegradationPolicy(): Promise<DegradationPolicy | undefined> {
+    return this.write(() => structuredClone(this.store.config.read().degradation));
+  }
+
+  /** One provisioning change (core's BUDGET_CHANGES) to a stored budget. */
+  protected async change(name: BudgetChangeName, input: BudgetKey): Promise<BudgetInfo> {
+    const rule = BUDGET_CHANGES[name] as BudgetChange<BudgetKey>;
+    const change = validate(rule.schema, input) as BudgetKey;
+    return this.write(() => {
+      const b = this.store.budgets.find(change.scope, change.unit);
+      if (!b) throw budgetNotFoundError(change);
+      rule.apply(b, change);
+      return budgetInfo(b);
+    });
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The durable embedded ledger: MemoryAuthority's semantics (core's shared
+ * rules, the same conformance suite), kept in one SQLite file. Every call is
+ * one transaction, on disk before its promise resolves; any number of
+ * processes may share the file (writers take turns on SQLite's lock).
+ */
+
+import type * as M from '@governor/core';
+import {
+  type Authority,
+  type BudgetInfo,
+  type BudgetKey,
+  type BudgetState,
+  type Clock,
+  chargeCommit,
+  chargeRelease,
+  checkExtendable,
+  decideOnce,
+  type ReservationExtendResponse as ExtendResponse,
+  eventOnce,
+  finalizeDetail,
+  type Ledger,
+  type LedgerContext,
+  NotFoundError,
+  pageTail,
+  queryBudgets,
+  queryReservations,
+  ReservationExpiredError,
+  reserveOnce,
+  schemas as S,
+  settleOnce,
+  systemClock,
+  toBalance,
+  unreserve,
+  validate,
+  withRemainingTtl,
+} from '@governor/core';
+import type { DriverName } from './driver.js';
+import { LedgerStore } from './ledger-store.js';
+import type { StoredReservation } from './reservation-rows.js';
+import type { Synchronous } from './schema.js';
+import { SqliteBudgetAdmin } from './sqlite-admin.js';
+
+export interface SqliteAuthorityOptions {
+  /** The ledger file (created if missing), or `:memory:` for a ledger that lives as long as this object. */
+  path: string;
+  /** The ledger's clock; default the system clock. Use ManualClock in tests. */
+  clock?: Clock;
+  /** `FULL` (default): every call is fsynced before it resolves. `NORMAL`: survives kill -9, not a power cut. */
+  synchronous?: Synchronous;
+  /** How long a call waits for another process holding the write lock; default 5,000 ms. */
+  busyTimeoutMs?: number;
+  /** Extensions allowed per reservation; default unlimited. */
+  maxExtensions?: number;
+  /** How long successful answers replay for the same idempotency key; default 24 h. */
+  idempotencyRetentionMs?: number;
+  /** Most idempotency records kept (oldest dropped first); default 100,000. */
+  maxIdempotencyRecords?: number;
+  /** How long finalized and expired reservations stay listable; default 1 h. */
+  reservationRetentionMs?: number;
+  /** Most finalized reservations kept (oldest dropped first); default 20,000. */
+  maxFinalizedReservations?: number;
+  /** Attach the affected budgets' balances to answers (optional in the protocol); default true. */
+  includeBalances?: boolean;
+  /** SQLite driver; default better-sqlite3 (node:sqlite only if better-sqlite3's addon cannot load). */
+  driver?: DriverName;
+}
+
+/** The durable embedded Authority and LedgerAdmin. */
+export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Authority {
+  readonly #maxExtensions: number;
+  readonly #includeBalances: boolean;
+  readonly #retentionMs: number;
+  readonly #maxFinalized: number;
+
+  constructor(options: SqliteAuthorityOptions) {
+    super(
+      new LedgerStore({
+        path: options.path,
+        clock: options.clock ?? systemClock,
+        synchronous: options.synchronous ?? 'FULL',
+        busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+        idempotencyRetentionMs: options.idempotencyRetentionMs ?? 86_400_000,
+        maxIdempotencyRecords: options.maxIdempotencyRecords ?? 100_000,
+        driver: options.driver,
+      }),
+    );
+    this.#maxExtensions = options.maxExtensions ?? Number.POSITIVE_INFINITY;
+    this.#includeBalances = options.includeBalances ?? true;
+    this.#retentionMs = options.reservationRetentionMs ?? 3_600_000;
+    this.#maxFinalized = options.maxFinalizedReservations ?? 20_000;
+  }
+
+  /** The SQLite driver in use. */
+  get driver(): DriverName {
+    return this.store.db.driver;
+  }
+
+  async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
+    const req: M.ReservationCreateRequest = validate(S.reservationCreateRequest, input);
+    return this.write((now) =>
+      reserveOnce(this.#context(now), req, (detail, normalized) => {
+        const { gracePeriodMs, overagePolicy } = normalized;
+        this.store.reservations.insert({ detail, gracePeriodMs, overagePolicy, extensions: 0 });
+      }),
+    );
+  }
+
+  async decide(input: M.DecisionRequest): Promise<M.DecisionResponse> {
+    const req: M.DecisionRequest = validate(S.decisionRequest, input);
+    return this.write((now) => decideOnce(this.#context(now), req));
+  }
+
+  async event(input: M.EventCreateRequest): Promise<M.EventCreateResponse> {
+    const req: M.EventCreateRequest = validate(S.eventCreateRequest, input);
+    return this.write((now) => eventOnce(this.#context(now), req));
+  }
+
+  async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
+    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    const req: M.CommitRequest = validate(S.commitRequest, input);
+    return this.write((now) =>
+      this.#settleOnce(id, 'commit', req, now, (rec, budgets) => {
+        const response = chargeCommit(
+          budgets,
+          rec.detail,
+          req.actual,
+          rec.overagePolicy,
+          this.#includeBalances,
+        );
+        const committed = { ...response.charged };
+        finalizeDetail(rec.detail, 'COMMITTED', now, { committed, committedMetadata: req.metadata });
+        this.store.reservations.finalize(rec, now);
+        return response;
+      }),
+    );
+  }
+
+  async release(reservationId: string, input: M.ReleaseRequest): Promise<M.ReleaseResponse> {
+    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReleaseRequest = validate(S.releaseRequest, input);
+    return this.write((now) =>
+      this.#settleOnce(id, 'release', req, now, (rec, budgets) => {
+        const response = chargeRelease(budgets, rec.detail.reserved, this.#includeBalances);
+        finalizeDetail(rec.detail, 'RELEASED', now);
+        this.store.reservations.finalize(rec, now);
+        return response;
+      }),
+    );
+  }
+
+  async extend(reservationId: string, input: M.ReservationExtendRequest): Promise<ExtendResponse> {
+    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReservationExtendRequest = validate(S.reservationExtendRequest, input);
+    return this.write((now) => {
+      const answer = this.#settleOnce(id, 'extend', req, now, (rec, budgets) => {
+        checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
+        rec.extensions += 1;
+        rec.detail.expiresAtMs += req.extendByMs;
+        this.store.reservations.update(rec);
+        const out: ExtendResponse = { status: 'ACTIVE', expiresAtMs: rec.detail.expiresAtMs };
+        if (this.#includeBalances) out.balances = budgets.map(toBalance);
+        return out;
+      });
+      return withRemainingTtl(answer, now, this.#isActive, id);
+    });
+  }
+
+  async balances(input: M.BalanceQuery): Promise<M.BalanceResponse> {
+    const query: M.BalanceQuery = validate(S.balanceQuery, input);
+    return this.write(() => {
+      const page = queryBudgets(this.store.budgets.list(query.tenant), query);
+      return { balances: page.items.map(toBalance), ...pageTail(page) };
+    });
+  }
+
+  async getReservation(reservationId: string): Promise<M.ReservationDetail> {
+    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    return this.write(() => {
+      const rec = this.store.reservations.get(id);
+      if (!rec) throw new NotFoundError(`Reservation ${id} not found`);
+      if (rec.detail.status === 'EXPIRED') throw new ReservationExpiredError(`Reservation ${id} has expired`);
+      return rec.detail;
+    });
+  }
+
+  async listReservations(input: M.ReservationListQuery = {}): Promise<M.ReservationListResponse> {
+    const query: M.ReservationListQuery = validate(S.reservationListQuery, input);
+    return this.write(() => {
+      const page = queryReservations(this.store.reservations.list(query.tenant), query);
+      return { reservations: page.items, ...pageTail(page) };
+    });
+  }
+
+  async sweepExpired(): Promise<number> {
+    let expired = 0;
+    this.store.write(
+      (now) => {
+        expired = this.settleDue(now);
+      },
+      () => undefined,
+    );
+    return expired;
+  }
+
+  /**
+   * `close(key)` closes a budget for good (LedgerAdmin); `close()` closes the
+   * ledger file, after which every call throws SqliteUnavailableError.
+   */
+  close(key: BudgetKey): Promise<BudgetInfo>;
+  close(): Promise<void>;
+  async close(key?: BudgetKey): Promise<BudgetInfo | void> {
+    if (arguments.length > 0) return this.change('close', key as BudgetKey);
+    this.store.close();
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  protected override settleDue(now: number): number {
+    const { reservations } = this.store;
+    const due = reservations.due(now);
+    for (const rec of due) {
+      unreserve(this.#budgetsOf(rec), rec.detail.reserved.amount);
+      finalizeDetail(rec.detail, 'EXPIRED', now);
+      reservations.finalize(rec, now);
+    }
+    this.store.idempotency.prune(now);
+    reservations.prune(now, this.#retentionMs, this.#maxFinalized);
+    return due.length;
+  }
+
+  /** Commit, release and extend: core's settleOnce over the stored reservation and its budgets. */
+  #settleOnce<T>(
+    id: string,
+    op: 'commit' | 'release' | 'extend',
+    req: { idempotencyKey: string },
+    now: number,
+    apply: (rec: StoredReservation, budgets: BudgetState[]) => T,
+  ): T {
+    const rec = this.store.reservations.get(id);
+    return settleOnce(this.store.idempotency, id, rec, op, req, now, (r) => apply(r, this.#budgetsOf(r)));
+  }
+
+  /** The budgets a reservation charges (they never change after the reserve). */
+  #budgetsOf(rec: StoredReservation): BudgetState[] {
+    const unit = rec.detail.reserved.unit;
+    return rec.detail.affectedScopes.map((scope) => {
+      const b = this.store.budgets.find(scope, unit);
+      if (!b)
+        throw new Error(
+          `ledger file inconsistent: ${rec.detail.reservationId} charges a missing budget ${scope} (${unit})`,
+        );
+      return b;
+    });
+  }
+
+  readonly #isActive = (id: string) => this.store.reservations.get(id)?.detail.status === 'ACTIVE';
+
+  #context(now: number): LedgerContext {
+    return {
+      records: this.store.idempotency,
+      find: this.store.find,
+      degradation: this.store.config.read().degradation,
+      includeBalances: this.#includeBalances,
+      isActive: this.#isActive,
+      now,
+    };
+  }
+}
