@@ -78,7 +78,10 @@ describe('governClient against server-everything', () => {
     const early = new AbortController();
     early.abort('never mind');
     const budget = await setup(5);
-    const fresh = governClient(await everything(), { governor: budget.governor, riskPoints: { 'trigger-long-running-operation': 5 } });
+    const fresh = governClient(await everything(), {
+      governor: budget.governor,
+      riskPoints: { 'trigger-long-running-operation': 5 },
+    });
     await expect(fresh.callTool(slow, undefined, { signal: early.signal })).rejects.toThrow();
     await budget.settled(0);
   });

@@ -31,7 +31,11 @@ export async function connectFixture(
   env: Record<string, string>,
   capabilities: ClientCapabilities = {},
 ): Promise<{ client: Client; transport: StdioClientTransport }> {
-  const transport = new StdioClientTransport({ ...FIXTURE, env: { ...process.env, ...env } as never, stderr: 'ignore' });
+  const transport = new StdioClientTransport({
+    ...FIXTURE,
+    env: { ...process.env, ...env } as never,
+    stderr: 'ignore',
+  });
   const client = new Client({ name: 'governor-test', version: '0.0.0' }, { capabilities });
   await client.connect(transport);
   return { client, transport };

@@ -108,7 +108,9 @@ describe('the enforcing proxy in front of server-everything', () => {
       message: expect.stringContaining('upstream MCP server'),
     });
     // No "connected" ping over a dead upstream: the ping is the upstream's.
-    await expect(client.ping()).rejects.toMatchObject({ message: expect.stringContaining('upstream MCP server') });
+    await expect(client.ping()).rejects.toMatchObject({
+      message: expect.stringContaining('upstream MCP server'),
+    });
     await settled(1);
   });
 });

@@ -29,8 +29,10 @@ export async function truthfulDenial(
   if (!budget || denial.estimate.unit !== 'RISK_POINTS') return result;
   const where = `the risk-point budget for ${denial.scope}`;
   let why: string;
-  if (budget.remaining > 0) why = `it needs ${denial.estimate.amount} risk points; ${where} has ${budget.remaining} left`;
-  else if (budget.reserved > 0) why = `${where} has nothing left: ${budget.reserved} are reserved by calls still running`;
+  if (budget.remaining > 0)
+    why = `it needs ${denial.estimate.amount} risk points; ${where} has ${budget.remaining} left`;
+  else if (budget.reserved > 0)
+    why = `${where} has nothing left: ${budget.reserved} are reserved by calls still running`;
   else return result;
   return {
     ...result,
@@ -44,5 +46,9 @@ export function noBudgetResult(error: unknown, tool: string): CallToolResult | u
   if (!(error instanceof GovernorError) || error.code !== 'NOT_FOUND') return undefined;
   const scope = (error as { details?: { scope?: string } }).details?.scope;
   const text = `not executed: ${tool} was denied — no risk-point budget applies to ${scope ?? 'this run'} (the proxy needs budgets: --budgets). Do not call it again.`;
-  return { content: [{ type: 'text', text }], isError: true, _meta: { 'governor/denial': { reasonCode: 'NOT_FOUND', ...(scope ? { scope } : {}) } } };
+  return {
+    content: [{ type: 'text', text }],
+    isError: true,
+    _meta: { 'governor/denial': { reasonCode: 'NOT_FOUND', ...(scope ? { scope } : {}) } },
+  };
 }

@@ -14,7 +14,11 @@ import {
 /** The host's capabilities that the proxy offers the upstream in turn: sampling, elicitation, roots. */
 export function relayedCapabilities(host: ClientCapabilities | undefined): ClientCapabilities {
   const { sampling, elicitation, roots } = host ?? {};
-  return { ...(sampling ? { sampling } : {}), ...(elicitation ? { elicitation } : {}), ...(roots ? { roots } : {}) };
+  return {
+    ...(sampling ? { sampling } : {}),
+    ...(elicitation ? { elicitation } : {}),
+    ...(roots ? { roots } : {}),
+  };
 }
 
 export interface RelayOptions {
@@ -33,7 +37,10 @@ export interface RelayOptions {
  */
 export function relayToHost(client: Client, host: Promise<Server>, options: RelayOptions): void {
   const caps = relayedCapabilities(options.host);
-  const ask = async (req: Parameters<Server['request']>[0], extra: { signal: AbortSignal }): Promise<never> => {
+  const ask = async (
+    req: Parameters<Server['request']>[0],
+    extra: { signal: AbortSignal },
+  ): Promise<never> => {
     const server = await host;
     const related = options.related();
     const opts: RequestOptions = {

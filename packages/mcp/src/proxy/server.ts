@@ -107,7 +107,11 @@ export function createGovernorProxy(options: GovernorProxyOptions): Server {
   forwardToUpstream(server, current, caps, timeout);
   relayToUpstream(server, current);
   if (upstream instanceof Client) {
-    relayToHost(upstream, Promise.resolve(server), { host: undefined, timeoutMs: timeout, related: () => undefined });
+    relayToHost(upstream, Promise.resolve(server), {
+      host: undefined,
+      timeoutMs: timeout,
+      related: () => undefined,
+    });
   }
   return server;
 }
