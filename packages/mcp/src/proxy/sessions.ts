@@ -19,6 +19,8 @@ export interface SessionOptions extends Omit<GovernClientOptions, 'onDeny'> {
   onFatal?: (error: Error) => void;
   log?: (message: string) => void;
   ledger?: Pick<LedgerAdmin, 'getBudget'>;
+  /** Restart delays of a crashed upstream (see `UpstreamLink`). */
+  backoff?: { initialMs: number; maxMs: number };
 }
 
 /** One MCP session's server, and what to do once the session is over. */
@@ -36,7 +38,7 @@ export async function openProxySession(
   init: InitializeRequest['params'] | undefined,
   options: SessionOptions,
 ): Promise<ProxySession> {
-  const { upstream: spec, onUpstreamExit, onFatal, log, ...proxy } = options;
+  const { upstream: spec, onUpstreamExit, onFatal, log, backoff, ...proxy } = options;
   let ready: (server: Server) => void = () => undefined;
   const server = new Promise<Server>((resolve) => {
     ready = resolve;
@@ -51,6 +53,7 @@ export async function openProxySession(
     ...(onUpstreamExit ? { onExit: onUpstreamExit } : {}),
     ...(onFatal ? { onFatal } : {}),
     ...(log ? { log } : {}),
+    ...(backoff ? { backoff } : {}),
   });
   const proxyServer = createGovernorProxy({ ...proxy, upstream: link, inflight });
   ready(proxyServer);
