@@ -128,7 +128,9 @@ export async function serveStreamableHttp(options: StreamableHttpOptions): Promi
     if (sessionId === undefined) return start(req, res, token);
     const entry = typeof sessionId === 'string' ? table.get(sessionId) : undefined;
     if (!entry || entry.token !== token) return reply(res, 404, -32001, 'Session not found');
-    table.track(entry, (done) => res.once('close', done));
+    // A standalone GET stream only listens: it does not keep a session from being idle.
+    if (req.method === 'GET') entry.lastActive = Date.now();
+    else table.track(entry, (done) => res.once('close', done));
     return entry.transport.handleRequest(req, res);
   };
 
