@@ -21,14 +21,27 @@ const INIT = JSON.stringify({
 
 function post(url: URL, body: string | Buffer, headers: Record<string, string> = {}) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => {
-        text += c.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', (error) => (/EPIPE|ECONNRESET/.test(String(error)) ? resolve({ status: 413, body: '' }) : reject(error)));
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...headers,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
+    req.on('error', (error) =>
+      /EPIPE|ECONNRESET/.test(String(error)) ? resolve({ status: 413, body: '' }) : reject(error),
+    );
     req.end(body);
   });
 }
@@ -45,10 +58,18 @@ const alive = (pid: number) => {
 async function serve(options: Record<string, unknown> = {}) {
   const log = await fixtureLog(cleanup);
   const env = await setup(0, { subject: { tenant: 'acme', workflow: 'support' } });
-  await env.ledger.addTemplate({ match: 'tenant:*/workflow:support/run:*', unit: 'RISK_POINTS', allocated: 5 });
+  await env.ledger.addTemplate({
+    match: 'tenant:*/workflow:support/run:*',
+    unit: 'RISK_POINTS',
+    allocated: 5,
+  });
   const governors = new Map<string, ReturnType<typeof createGovernor>>();
   const governorFor = (tenant = 'acme') => {
-    if (!governors.has(tenant)) governors.set(tenant, createGovernor({ authority: env.ledger, subject: { tenant, workflow: 'support' } }));
+    if (!governors.has(tenant))
+      governors.set(
+        tenant,
+        createGovernor({ authority: env.ledger, subject: { tenant, workflow: 'support' } }),
+      );
     return governors.get(tenant) as ReturnType<typeof createGovernor>;
   };
   const closed: string[] = [];
@@ -56,7 +77,12 @@ async function serve(options: Record<string, unknown> = {}) {
     port: 0,
     maxBodyBytes: 64 * 1024,
     ...options,
-    openSession: proxySessions({ governor: governorFor, upstream: { ...FIXTURE, env: log.env }, run: { per: 'session', header: 'X-Governor-Run' }, onSessionClosed: (run) => void closed.push(run) }),
+    openSession: proxySessions({
+      governor: governorFor,
+      upstream: { ...FIXTURE, env: log.env },
+      run: { per: 'session', header: 'X-Governor-Run' },
+      onSessionClosed: (run) => void closed.push(run),
+    }),
   });
   cleanup.push(server.close);
   const started = async () => (await log.events()).filter((e) => e.event === 'ready').length;
@@ -84,7 +110,14 @@ describe('the Streamable HTTP server, hardened', () => {
       post(url, INIT, { host: 'evil.example:80' }),
       post(url, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' })),
     ]);
-    expect(results.map((r) => r.status)).toEqual([...Array(5).fill(406), ...Array(5).fill(415), 413, 403, 403, 400]);
+    expect(results.map((r) => r.status)).toEqual([
+      ...Array(5).fill(406),
+      ...Array(5).fill(415),
+      413,
+      403,
+      403,
+      400,
+    ]);
     expect(server.sessions()).toEqual([]);
     expect(await started()).toBe(0);
     // A valid initialize starts exactly one.
@@ -115,8 +148,15 @@ describe('the Streamable HTTP server, hardened', () => {
     expect(textOf(await a.client.callTool({ name: 'write', arguments: { key: 'x' } }))).toBe('wrote x');
     const b = await connect(server.url, { authorization: 'Bearer token-b' });
     expect(textOf(await b.client.callTool({ name: 'write', arguments: { key: 'y' } }))).toBe('wrote y');
-    expect(await ledger.getBudget({ scope: 'tenant:acme/workflow:support/run:desk-7', unit: 'RISK_POINTS' })).toMatchObject({ spent: 1 });
-    expect(await ledger.getBudget({ scope: `tenant:beta/workflow:support/run:mcp-${b.sessionId}`, unit: 'RISK_POINTS' })).toMatchObject({ spent: 1 });
+    expect(
+      await ledger.getBudget({ scope: 'tenant:acme/workflow:support/run:desk-7', unit: 'RISK_POINTS' }),
+    ).toMatchObject({ spent: 1 });
+    expect(
+      await ledger.getBudget({
+        scope: `tenant:beta/workflow:support/run:mcp-${b.sessionId}`,
+        unit: 'RISK_POINTS',
+      }),
+    ).toMatchObject({ spent: 1 });
     const stolen = await post(server.url, JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'ping' }), {
       authorization: 'Bearer token-b',
       'mcp-session-id': a.sessionId,

@@ -19,7 +19,10 @@ afterEach(async () => {
 const SCOPE = 'tenant:acme/workflow:support/run:s1';
 
 /** A host with sampling, elicitation and roots, connected in memory to a proxy session over `upstream`. */
-async function session(upstream: { command: string; args: string[]; env?: Record<string, string> }, options = {}) {
+async function session(
+  upstream: { command: string; args: string[]; env?: Record<string, string> },
+  options = {},
+) {
   const env = await setup(0, { subject: { tenant: 'acme', workflow: 'support' } });
   await env.ledger.createBudget({ scope: SCOPE, unit: 'RISK_POINTS', allocated: 30 });
   const logs: string[] = [];
@@ -45,19 +48,29 @@ async function session(upstream: { command: string; args: string[]; env?: Record
     content: { type: 'text', text: `echo ${(req.params.messages[0]?.content as { text: string }).text}` },
   }));
   host.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada' } }));
-  host.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///srv/data', name: 'data' }] }));
+  host.setRequestHandler(ListRootsRequestSchema, async () => ({
+    roots: [{ uri: 'file:///srv/data', name: 'data' }],
+  }));
   await host.connect(hostSide);
   cleanup.push(async () => {
     await host.close();
     await opened?.close();
   });
-  return { ...env, host, logs, close: () => opened?.close(), settled: (n: number) => env.settled(n, 'RISK_POINTS', SCOPE) };
+  return {
+    ...env,
+    host,
+    logs,
+    close: () => opened?.close(),
+    settled: (n: number) => env.settled(n, 'RISK_POINTS', SCOPE),
+  };
 }
 
 describe('a proxy session', () => {
   it('relays the upstream’s sampling, elicitation and roots requests to the host and back', async () => {
     const { host, settled } = await session(FIXTURE);
-    expect(textOf(await host.callTool({ name: 'sample', arguments: { prompt: 'hi' } }))).toBe('host said: echo hi');
+    expect(textOf(await host.callTool({ name: 'sample', arguments: { prompt: 'hi' } }))).toBe(
+      'host said: echo hi',
+    );
     expect(textOf(await host.callTool({ name: 'elicit', arguments: {} }))).toBe('accept: {"name":"Ada"}');
     expect(textOf(await host.callTool({ name: 'roots', arguments: {} }))).toBe('file:///srv/data');
     await settled(2);
@@ -74,16 +87,25 @@ describe('a proxy session', () => {
 
   it('a crashed upstream is restarted with backoff: the call in flight is charged, the next ones run on the new process', async () => {
     const log = await fixtureLog(cleanup);
-    const { host, logs, settled, close } = await session({ ...FIXTURE, env: log.env }, { backoff: { initialMs: 50, maxMs: 400 } });
+    const { host, logs, settled, close } = await session(
+      { ...FIXTURE, env: log.env },
+      { backoff: { initialMs: 50, maxMs: 400 } },
+    );
     const before = textOf(await host.callTool({ name: 'pid', arguments: {} }));
-    await expect(host.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({ code: ErrorCode.ConnectionClosed });
+    await expect(host.callTool({ name: 'crash', arguments: {} })).rejects.toMatchObject({
+      code: ErrorCode.ConnectionClosed,
+    });
     await settled(10);
     // While it restarts, calls fail clearly; then the new process answers.
     await expect
-      .poll(async () => textOf(await host.callTool({ name: 'pid', arguments: {} }).catch(() => ({ content: [] }))), {
-        timeout: 5_000,
-        interval: 100,
-      })
+      .poll(
+        async () =>
+          textOf(await host.callTool({ name: 'pid', arguments: {} }).catch(() => ({ content: [] }))),
+        {
+          timeout: 5_000,
+          interval: 100,
+        },
+      )
       .toMatch(/^\d+$/);
     expect(textOf(await host.callTool({ name: 'pid', arguments: {} }))).not.toBe(before);
     expect(textOf(await host.callTool({ name: 'write', arguments: { key: 'after' } }))).toBe('wrote after');

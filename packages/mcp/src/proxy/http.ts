@@ -97,14 +97,21 @@ export async function serveStreamableHttp(options: StreamableHttpOptions): Promi
       ...guard(),
       sessionIdGenerator: () => id,
       onsessioninitialized: async () => {
-        if (!(await table.add(id, { ...entry, transport }))) throw new Error('too many open MCP sessions');
+        const added = { ...entry, transport };
+        if (!(await table.add(id, added))) throw new Error('too many open MCP sessions');
+        table.track(added, (done) => res.once('close', done)); // busy until its initialize is answered
       },
     });
     const tenant = token ? options.tokens?.get(token) : undefined;
     await serveOnInitialize(
       transport,
       async (init) => {
-        session = await options.openSession({ sessionId: id, init, headers: req.headers, tenant });
+        const opened = await options.openSession({ sessionId: id, init, headers: req.headers, tenant });
+        if (closed) {
+          await opened.close(); // closed while its upstream was starting
+          throw new Error('the session was closed');
+        }
+        session = opened;
         session.server.onclose = () => void finish();
         return session.server;
       },
