@@ -1,16 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { RedisAuthority } from '@governor/redis';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { assertLedgerInvariant } from '@governor/core/testing';
+import { RedisAuthority } from '@governor/redis';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { usage } from '../src/index.js';
 import { binCommand, runBin, writeBudgets } from './bin.js';
-import { FIXTURE, fixtureLog } from './fixture.js';
 import { tempDir } from './filesystem.js';
+import { FIXTURE, fixtureLog } from './fixture.js';
 import { textOf } from './support.js';
 
 const require = createRequire(import.meta.url);

@@ -1,8 +1,8 @@
 import { request } from 'node:http';
+import { createGovernor } from '@governor/core';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGovernor } from '@governor/core';
 import { proxySessions, serveStreamableHttp } from '../src/index.js';
 import { FIXTURE, fixtureLog } from './fixture.js';
 import { setup, textOf } from './support.js';

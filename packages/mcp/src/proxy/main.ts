@@ -10,9 +10,9 @@ import {
 } from '@governor/core';
 import { type ProxyConfig, parseProxyArgs, UsageError } from './args.js';
 import { auditLog } from './audit.js';
+import { applyBudgets, type Ledger, openLedger } from './ledger.js';
 import { serveHttp } from './serve-http.js';
 import { serveStdio } from './serve-stdio.js';
-import { applyBudgets, type Ledger, openLedger } from './ledger.js';
 import { usage, VERSION } from './usage.js';
 
 export interface ProxyIo {
