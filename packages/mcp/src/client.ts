@@ -4,6 +4,20 @@ import { allowedTools, currentCaps } from './caps.js';
 import { ToolCatalog } from './catalog.js';
 import type { GovernClientOptions } from './options.js';
 
+/** `listTools` that teaches `catalog` the tools' annotations and hides the tools the current caps deny. */
+export function governedListTools(
+  list: Client['listTools'],
+  catalog: ToolCatalog,
+  options: GovernClientOptions,
+): Client['listTools'] {
+  return async (params, requestOptions) => {
+    const page = await list(params, requestOptions);
+    catalog.learn(page.tools);
+    if (options.hideDeniedTools === false) return page;
+    return { ...page, tools: allowedTools(page.tools, await currentCaps(options)) };
+  };
+}
+
 /**
  * `client` with every `callTool` governed (see `governedCallTool`) and
  * `listTools` hiding the tools the current caps deny. Everything else is the
@@ -14,12 +28,7 @@ export function governClient<C extends Client>(client: C, options: GovernClientO
   const list: Client['listTools'] = (params, requestOptions) => client.listTools(params, requestOptions);
   const catalog = new ToolCatalog(list);
   const callTool = governedCallTool((...args) => client.callTool(...args), catalog, options);
-  const listTools: Client['listTools'] = async (params, requestOptions) => {
-    const page = await list(params, requestOptions);
-    catalog.learn(page.tools);
-    if (options.hideDeniedTools === false) return page;
-    return { ...page, tools: allowedTools(page.tools, await currentCaps(options)) };
-  };
+  const listTools = governedListTools(list, catalog, options);
   return new Proxy(client, {
     get(target, property) {
       if (property === 'callTool') return callTool;

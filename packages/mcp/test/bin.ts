@@ -53,3 +53,24 @@ export async function writeBudgets(allocated: number, cleanup: (() => Promise<vo
   await writeFile(budgets, JSON.stringify({ templates: [template] }));
   return budgets;
 }
+
+/** Run the bin to its end: exit code, stdout and stderr (optionally writing `input` to its stdin). */
+export function runBin(
+  args: string[],
+  input?: string | Buffer,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { command, args: argv, cwd } = binCommand(args);
+  const child = spawn(command, argv, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  child.stdin?.on('error', () => undefined);
+  if (input !== undefined) child.stdin?.write(input);
+  else child.stdin?.end();
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}

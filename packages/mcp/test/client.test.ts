@@ -59,7 +59,7 @@ describe('governClient against server-everything', () => {
     await settled(2);
   });
 
-  it('a call that times out or is aborted is released', async () => {
+  it('a call that times out or is aborted after it was sent is charged (the server may have done the work)', async () => {
     const { governor, settled } = await setup(10);
     const client = governClient(await everything(), {
       governor,
@@ -68,12 +68,22 @@ describe('governClient against server-everything', () => {
     const slow = { name: 'trigger-long-running-operation', arguments: { duration: 30, steps: 30 } };
     const timedOut = client.callTool(slow, undefined, { timeout: 200 });
     await expect(timedOut).rejects.toMatchObject({ code: ErrorCode.RequestTimeout });
-    await settled(0);
+    await settled(5);
     const abort = new AbortController();
     const aborted = client.callTool(slow, undefined, { signal: abort.signal });
     setTimeout(() => abort.abort('user cancelled'), 100);
     await expect(aborted).rejects.toThrow();
-    await settled(0);
+    await settled(10);
+    // Aborted before it could be sent: released.
+    const early = new AbortController();
+    early.abort('never mind');
+    const budget = await setup(5);
+    const fresh = governClient(await everything(), {
+      governor: budget.governor,
+      riskPoints: { 'trigger-long-running-operation': 5 },
+    });
+    await expect(fresh.callTool(slow, undefined, { signal: early.signal })).rejects.toThrow();
+    await budget.settled(0);
   });
 
   it('onDeny: throw raises BudgetDeniedError and the server is not called', async () => {

@@ -54,7 +54,9 @@ describe('governor-mcp-proxy --url (an upstream over Streamable HTTP)', () => {
     await inner.server.close();
     const read = client.callTool({ name: 'read_text_file', arguments: { path: join(inner.dir, 'f0.txt') } });
     await expect(read).rejects.toMatchObject({ message: expect.stringContaining('upstream MCP server') });
-    expect(await client.ping()).toEqual({});
+    await expect(client.ping()).rejects.toMatchObject({
+      message: expect.stringContaining('upstream MCP server'),
+    });
 
     await client.close();
     await expect.poll(() => balancesLogged(stderr).length).toBe(1);

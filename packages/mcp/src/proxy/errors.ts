@@ -1,5 +1,6 @@
 import { GovernorError } from '@governor/core';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { NotSentError } from '../sent.js';
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -16,6 +17,7 @@ export function toMcpError(error: unknown): McpError {
     if (error.code !== ErrorCode.ConnectionClosed) return error;
     return new McpError(ErrorCode.ConnectionClosed, 'upstream MCP server disconnected');
   }
+  if (error instanceof NotSentError) return new McpError(ErrorCode.ConnectionClosed, error.message);
   if (messageOf(error) === 'Not connected') {
     return new McpError(ErrorCode.ConnectionClosed, 'upstream MCP server is not connected');
   }

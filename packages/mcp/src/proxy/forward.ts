@@ -1,19 +1,28 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
+  CancelTaskRequestSchema,
+  CancelTaskResultSchema,
   CompleteRequestSchema,
   CompleteResultSchema,
   EmptyResultSchema,
   GetPromptRequestSchema,
   GetPromptResultSchema,
+  GetTaskPayloadRequestSchema,
+  GetTaskRequestSchema,
+  GetTaskResultSchema,
   ListPromptsRequestSchema,
   ListPromptsResultSchema,
   ListResourcesRequestSchema,
   ListResourcesResultSchema,
   ListResourceTemplatesRequestSchema,
   ListResourceTemplatesResultSchema,
+  ListTasksRequestSchema,
+  ListTasksResultSchema,
+  PingRequestSchema,
   ReadResourceRequestSchema,
   ReadResourceResultSchema,
+  ResultSchema,
   type ServerCapabilities,
   SetLevelRequestSchema,
   SubscribeRequestSchema,
@@ -21,33 +30,41 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { mcpErrors } from './errors.js';
 
-/** Requests passed to the upstream as they are, by the capability they need. */
+type Caps = ServerCapabilities;
+/** Requests passed to the upstream as they are, when its capabilities allow them. */
 const FORWARDED = [
-  ['resources', ListResourcesRequestSchema, ListResourcesResultSchema],
-  ['resources', ListResourceTemplatesRequestSchema, ListResourceTemplatesResultSchema],
-  ['resources', ReadResourceRequestSchema, ReadResourceResultSchema],
-  ['resources', SubscribeRequestSchema, EmptyResultSchema],
-  ['resources', UnsubscribeRequestSchema, EmptyResultSchema],
-  ['prompts', ListPromptsRequestSchema, ListPromptsResultSchema],
-  ['prompts', GetPromptRequestSchema, GetPromptResultSchema],
-  ['completions', CompleteRequestSchema, CompleteResultSchema],
-  ['logging', SetLevelRequestSchema, EmptyResultSchema],
+  [(c: Caps) => c.resources, ListResourcesRequestSchema, ListResourcesResultSchema],
+  [(c: Caps) => c.resources, ListResourceTemplatesRequestSchema, ListResourceTemplatesResultSchema],
+  [(c: Caps) => c.resources, ReadResourceRequestSchema, ReadResourceResultSchema],
+  [(c: Caps) => c.resources?.subscribe, SubscribeRequestSchema, EmptyResultSchema],
+  [(c: Caps) => c.resources?.subscribe, UnsubscribeRequestSchema, EmptyResultSchema],
+  [(c: Caps) => c.prompts, ListPromptsRequestSchema, ListPromptsResultSchema],
+  [(c: Caps) => c.prompts, GetPromptRequestSchema, GetPromptResultSchema],
+  [(c: Caps) => c.completions, CompleteRequestSchema, CompleteResultSchema],
+  [(c: Caps) => c.logging, SetLevelRequestSchema, EmptyResultSchema],
+  [(c: Caps) => c.tasks, GetTaskRequestSchema, GetTaskResultSchema],
+  [(c: Caps) => c.tasks, GetTaskPayloadRequestSchema, ResultSchema],
+  [(c: Caps) => c.tasks?.list, ListTasksRequestSchema, ListTasksResultSchema],
+  [(c: Caps) => c.tasks?.cancel, CancelTaskRequestSchema, CancelTaskResultSchema],
+  // A ping is answered by the upstream: no "connected" over a dead upstream.
+  [() => true, PingRequestSchema, EmptyResultSchema],
 ] as const;
 
-/** Re-expose the upstream's resources, prompts, completions and logging, and relay its notifications. */
-export function forwardToUpstream(server: Server, upstream: Client, caps: ServerCapabilities): void {
-  for (const [capability, request, result] of FORWARDED) {
-    if (!caps[capability]) continue;
-    if (capability === 'resources' && request === SubscribeRequestSchema && !caps.resources?.subscribe)
-      continue;
-    if (capability === 'resources' && request === UnsubscribeRequestSchema && !caps.resources?.subscribe)
-      continue;
+/**
+ * Re-expose the upstream's resources, prompts, completions, logging and tasks
+ * (and its answer to ping): each request goes to the upstream connected now,
+ * with the host's cancellation and the proxy's timeout.
+ */
+export function forwardToUpstream(
+  server: Server,
+  upstream: () => Client,
+  caps: ServerCapabilities,
+  timeoutMs: number,
+): void {
+  for (const [allowed, request, result] of FORWARDED) {
+    if (!allowed(caps)) continue;
     server.setRequestHandler(request, (req, extra) =>
-      mcpErrors(() => upstream.request(req, result, { signal: extra.signal })),
+      mcpErrors(() => upstream().request(req, result, { signal: extra.signal, timeout: timeoutMs })),
     );
   }
-  upstream.fallbackNotificationHandler = async (notification) => {
-    // A notification the downstream cannot take (not connected, no capability) is dropped.
-    await server.notification(notification as Parameters<Server['notification']>[0]).catch(() => undefined);
-  };
 }

@@ -1,82 +1,127 @@
 import { randomUUID } from 'node:crypto';
 import {
-  applyPolicy,
   createGovernor,
   deriveScopes,
   type Governor,
+  type GovernorPolicy,
+  InvalidRequestError,
   loadPolicyFile,
-  MemoryAuthority,
   type Subject,
 } from '@governor/core';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { type ProxyConfig, parseProxyArgs } from './args.js';
-import { serveStreamableHttp } from './http.js';
-import { createGovernorProxy } from './server.js';
-import { proxySessions } from './sessions.js';
-import { connectUpstream } from './upstream.js';
+import { type ProxyConfig, parseProxyArgs, UsageError } from './args.js';
+import { auditLog } from './audit.js';
+import { applyBudgets, type Ledger, openLedger } from './ledger.js';
+import { serveHttp } from './serve-http.js';
+import { serveStdio } from './serve-stdio.js';
+import { usage, VERSION } from './usage.js';
 
-const log = (message: string) => process.stderr.write(`governor-mcp-proxy: ${message}\n`);
+export interface ProxyIo {
+  /** How the command is called, in messages and help; default `governor-mcp-proxy`. */
+  name?: string;
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+}
 
-/** Log a run's balances (its own scope and those above it) on stderr. */
-async function logBalances(ledger: MemoryAuthority, subject: Subject, runId: string): Promise<void> {
-  const scopes = new Set(deriveScopes({ ...subject, run: runId }));
-  const { balances } = await ledger.balances({ tenant: subject.tenant, includeChildren: true, limit: 200 });
-  log(`balances ${JSON.stringify(balances.filter((b) => scopes.has(b.scope)))}`);
+/** What both transports need: the config, a log line writer, a governor per tenant, and how to stop. */
+export interface Running {
+  config: ProxyConfig;
+  ledger: Ledger;
+  log: (message: string) => void;
+  governorFor: (tenant?: string) => Governor;
+  logBalances: (subject: Subject, runId: string) => Promise<void>;
+  /** Flush the audit log and close the ledger. */
+  shutdown: () => Promise<void>;
+}
+
+async function readPolicy(path: string): Promise<GovernorPolicy> {
+  try {
+    return await loadPolicyFile(path);
+  } catch (error) {
+    if (error instanceof InvalidRequestError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UsageError(`--budgets: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+}
+
+async function prepare(config: ProxyConfig, log: (m: string) => void): Promise<Running> {
+  const policy = config.budgets ? await readPolicy(config.budgets) : undefined;
+  const ledger = await openLedger(config);
+  if (policy) await applyBudgets(ledger.authority, policy);
+  else if (!ledger.durable || (await ledger.authority.listTemplates()).length === 0) {
+    log(
+      'warning: no --budgets given and the ledger has no budget templates: tool calls that cost risk points will be denied (no budget applies)',
+    );
+  }
+  const audit = auditLog(ledger.authority, config.auditLog);
+  const governors = new Map<string, Governor>();
+  const governorFor = (tenant = config.subject.tenant) => {
+    let governor = governors.get(tenant);
+    if (!governor) {
+      governor = createGovernor({
+        authority: ledger.authority,
+        admin: ledger.authority,
+        subject: { ...config.subject, tenant },
+        ...(policy?.riskPoints ? { riskPoints: policy.riskPoints } : {}),
+        on: audit.on,
+      });
+      governors.set(tenant, governor);
+    }
+    return governor;
+  };
+  const logBalances = async (subject: Subject, runId: string) => {
+    const scopes = deriveScopes({ ...subject, run: runId });
+    const found = await Promise.all(
+      scopes.map((scope) => ledger.authority.getBudget({ scope, unit: 'RISK_POINTS' })),
+    );
+    const balances = found.flatMap((b) =>
+      b
+        ? [
+            {
+              scope: b.scope,
+              allocated: { unit: b.unit, amount: b.allocated },
+              spent: { unit: b.unit, amount: b.spent },
+              reserved: { unit: b.unit, amount: b.reserved },
+              remaining: { unit: b.unit, amount: b.remaining },
+            },
+          ]
+        : [],
+    );
+    log(`balances ${JSON.stringify(balances)}`);
+  };
+  return {
+    config,
+    ledger,
+    log,
+    governorFor,
+    logBalances,
+    shutdown: async () => (await audit.flush(), await ledger.close()),
+  };
 }
 
 /**
- * The `governor-mcp-proxy` command: an embedded ledger provisioned from the
- * budgets file, and the proxy served over stdio (one session, one run) or,
- * with `--http`, over Streamable HTTP (each session its own upstream
- * connection and its own run). A session's balances are logged when it ends.
+ * The `governor-mcp-proxy` command. Resolves with its exit code once the
+ * proxy has stopped: 0 when the host ends the session (or a signal stops it),
+ * 1 when it fails (or its upstream exits, with `--on-upstream-exit exit`), 2
+ * on wrong usage. `--help` and `--version` print and resolve 0.
  */
-export async function main(argv: string[]): Promise<void> {
-  const config = parseProxyArgs(argv);
-  const ledger = new MemoryAuthority();
-  const policy = config.budgets ? await loadPolicyFile(config.budgets) : {};
-  await applyPolicy(ledger, policy);
-  const governor = createGovernor({
-    authority: ledger,
-    admin: ledger,
-    subject: config.subject,
-    ...(policy.riskPoints ? { riskPoints: policy.riskPoints } : {}),
-  });
-  if (config.http) return serveHttp(config, config.http, ledger, governor);
-  const upstream = await connectUpstream(config.upstream);
-  upstream.onclose = () => log('upstream MCP server disconnected; tool calls now fail until restart');
-  const runId = config.runId ?? `mcp-${randomUUID()}`;
-  const server = createGovernorProxy({ upstream, governor, runId });
-  server.onclose = async () => {
-    await logBalances(ledger, config.subject, runId);
-    await upstream.close().catch(() => undefined);
-    process.exit(0);
-  };
-  await server.connect(new StdioServerTransport());
-  // The host closing our stdin (or a signal) ends the session.
-  const stop = () => void server.close();
-  process.stdin.once('end', stop);
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  log(`serving run ${runId}`);
-}
-
-async function serveHttp(
-  config: ProxyConfig,
-  http: NonNullable<ProxyConfig['http']>,
-  ledger: MemoryAuthority,
-  governor: Governor,
-): Promise<void> {
-  const served = await serveStreamableHttp({
-    ...http,
-    openSession: proxySessions({
-      governor,
-      upstream: config.upstream,
-      runPrefix: config.runId ?? 'mcp',
-      onSessionClosed: (runId) => logBalances(ledger, config.subject, runId),
-    }),
-  });
-  const stop = () => void served.close().then(() => process.exit(0));
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
-  log(`serving MCP over Streamable HTTP at ${served.url}`);
+export async function main(argv: string[], io: ProxyIo = {}): Promise<number> {
+  const name = io.name ?? 'governor-mcp-proxy';
+  const out = io.out ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const err = io.err ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const log = (message: string) => err(`${name}: ${message}`);
+  try {
+    const config = parseProxyArgs(argv);
+    if (config.help) return (out(usage(name)), 0);
+    if (config.version) return (out(VERSION), 0);
+    const running = await prepare(config, log);
+    return await (config.http ? serveHttp(running, config.http) : serveStdio(running, randomUUID()));
+  } catch (error) {
+    log(error instanceof Error ? error.message : String(error));
+    if (error instanceof UsageError) {
+      err(`Run \`${name} --help\` for usage.`);
+      return 2;
+    }
+    return 1;
+  }
 }

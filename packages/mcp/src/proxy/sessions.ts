@@ -1,34 +1,109 @@
-import type { Governor } from '@governor/core';
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type Governor, type LedgerAdmin, NAME_PATTERN } from '@governor/core';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { InitializeRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { GovernClientOptions } from '../options.js';
-import type { HttpSession } from './http.js';
+import type { RunChoice } from './args.js';
+import { type OnUpstreamExit, UpstreamLink } from './link.js';
+import { latest, relayedCapabilities, relayToHost } from './relay.js';
 import { createGovernorProxy } from './server.js';
-import { connectUpstream, type UpstreamSpec } from './upstream.js';
+import type { UpstreamSpec } from './upstream.js';
 
-export interface ProxySessionsOptions extends Omit<GovernClientOptions, 'onDeny' | 'governor'> {
-  governor: Governor;
-  /** Started (a command) or reached (a URL) once per session, so sessions share no upstream state. */
+export interface SessionOptions extends Omit<GovernClientOptions, 'onDeny'> {
   upstream: UpstreamSpec;
-  /** A session's run is `<runPrefix>-<session id>`; default `mcp`. */
-  runPrefix?: string;
-  /** Called with the run once its session is over and its upstream closed. */
-  onSessionClosed?: (runId: string) => void | Promise<void>;
+  runId: string;
+  timeoutMs?: number;
+  onUpstreamExit?: OnUpstreamExit;
+  /** The upstream exited and `onUpstreamExit` is `exit`. */
+  onFatal?: (error: Error) => void;
+  log?: (message: string) => void;
+  ledger?: Pick<LedgerAdmin, 'getBudget'>;
+  /** Restart delays of a crashed upstream (see `UpstreamLink`). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+/** One MCP session's server, and what to do once the session is over. */
+export interface ProxySession {
+  server: Server;
+  close: () => Promise<void>;
 }
 
 /**
- * `openSession` for `serveStreamableHttp`: each MCP session gets its own
- * upstream connection and its own governed proxy server, charged to its own run.
+ * One governed session: its upstream, started with the host's capabilities
+ * (so the upstream's sampling, elicitation and roots requests reach the host)
+ * and kept up, and the proxy server in front of it, charged to `runId`.
  */
-export function proxySessions(options: ProxySessionsOptions): (sessionId: string) => Promise<HttpSession> {
-  const { upstream: spec, runPrefix = 'mcp', onSessionClosed, ...proxyOptions } = options;
-  return async (sessionId) => {
-    const upstream = await connectUpstream(spec);
-    const runId = `${runPrefix}-${sessionId}`;
-    const server = createGovernorProxy({ ...proxyOptions, upstream, runId });
+export async function openProxySession(
+  init: InitializeRequest['params'] | undefined,
+  options: SessionOptions,
+): Promise<ProxySession> {
+  const { upstream: spec, onUpstreamExit, onFatal, log, backoff, ...proxy } = options;
+  let ready: (server: Server) => void = () => undefined;
+  const server = new Promise<Server>((resolve) => {
+    ready = resolve;
+  });
+  const inflight = new Set<RequestId>();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const relay = { host: init?.capabilities, timeoutMs, related: () => latest(inflight) };
+  const link = await UpstreamLink.open({
+    spec,
+    capabilities: relayedCapabilities(init?.capabilities),
+    prepare: (client) => relayToHost(client, server, relay),
+    ...(onUpstreamExit ? { onExit: onUpstreamExit } : {}),
+    ...(onFatal ? { onFatal } : {}),
+    ...(log ? { log } : {}),
+    ...(backoff ? { backoff } : {}),
+  });
+  const proxyServer = createGovernorProxy({ ...proxy, upstream: link, inflight });
+  ready(proxyServer);
+  return { server: proxyServer, close: () => link.close() };
+}
+
+/** What an HTTP session starts from: its id, the host's initialize, its headers, its tenant (from its token). */
+export interface SessionContext {
+  sessionId: string;
+  init: InitializeRequest['params'];
+  headers: IncomingHttpHeaders;
+  tenant?: string | undefined;
+}
+
+/** The process's own run, for `--run-per process`. */
+const PROCESS_RUN = `mcp-${randomUUID()}`;
+
+/** The run a session is charged to: the header the host set, else the fixed run, else per process or per session. */
+export function runFor(choice: RunChoice, sessionId: string, headers: IncomingHttpHeaders = {}): string {
+  const given = choice.header ? headers[choice.header.toLowerCase()] : undefined;
+  if (typeof given === 'string') {
+    if (!NAME_PATTERN.test(given)) throw new Error(`${choice.header}: not a valid run id: "${given}"`);
+    return given;
+  }
+  if (choice.fixed) return choice.fixed;
+  return choice.per === 'process' ? PROCESS_RUN : `mcp-${sessionId}`;
+}
+
+export interface ProxySessionsOptions extends Omit<SessionOptions, 'runId' | 'governor'> {
+  /** The governor, or one per tenant (a token's tenant over HTTP). */
+  governor: Governor | ((tenant: string | undefined) => Governor);
+  run?: RunChoice;
+  /** Called with the run and governor once its session is over and its upstream closed. */
+  onSessionClosed?: (runId: string, governor: Governor) => void | Promise<void>;
+}
+
+/** `openSession` for `serveStreamableHttp`: each session its own upstream and proxy server, charged to its run. */
+export function proxySessions(
+  options: ProxySessionsOptions,
+): (session: SessionContext) => Promise<ProxySession> {
+  const { governor: chosen, run = { per: 'session' }, onSessionClosed, ...session } = options;
+  return async ({ sessionId, init, headers, tenant }) => {
+    const runId = runFor(run, sessionId, headers);
+    const governor = typeof chosen === 'function' ? chosen(tenant) : chosen;
+    const opened = await openProxySession(init, { ...session, governor, runId });
     return {
-      server,
+      server: opened.server,
       close: async () => {
-        await upstream.close().catch(() => undefined);
-        await onSessionClosed?.(runId);
+        await opened.close();
+        await onSessionClosed?.(runId, governor);
       },
     };
   };

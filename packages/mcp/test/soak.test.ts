@@ -1,0 +1,76 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHttpBin } from './bin.js';
+
+const TINY = join(dirname(fileURLToPath(import.meta.url)), 'fixtures/tiny-server.sh');
+const SESSIONS = 1_000;
+const PARALLEL = 16;
+
+/** The upstream processes (the tiny server) whose parent is `pid`, from /proc. */
+function children(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== pid) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(TINY)) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'soak', version: '0' } },
+});
+
+const stop: (() => void)[] = [];
+afterEach(() => {
+  for (const s of stop.splice(0)) s();
+});
+
+describe('soak: sessions opened and abandoned over HTTP', () => {
+  it(`${SESSIONS} sessions leave no upstream process and flat RSS after the idle timeout`, async () => {
+    const bin = await startHttpBin([
+      '--http',
+      '0',
+      '--idle-timeout-ms',
+      '500',
+      '--max-sessions',
+      '2000',
+      '--',
+      'sh',
+      TINY,
+    ]);
+    stop.push(() => bin.child.kill('SIGTERM'));
+    const pid = bin.child.pid as number;
+    const open = async () => {
+      const res = await fetch(bin.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: INIT,
+      });
+      await res.text();
+      expect(res.status).toBe(200);
+    };
+    const wave = async (n: number) => {
+      for (let i = 0; i < n; i += PARALLEL)
+        await Promise.all(Array.from({ length: Math.min(PARALLEL, n - i) }, open));
+      await expect.poll(() => children(pid).length, { timeout: 15_000, interval: 100 }).toBe(0);
+    };
+    await wave(500); // warm-up: the heap grows to its working size
+    const baseline = rssMb(pid);
+    await wave(SESSIONS);
+    expect(children(pid)).toEqual([]);
+    expect(rssMb(pid) - baseline).toBeLessThan(40);
+  }, 60_000);
+});
