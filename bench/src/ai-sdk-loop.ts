@@ -5,12 +5,14 @@
  * through `governModel`. The two figures should be equal within noise (the
  * estimate counts only a step's new messages).
  */
-import type { LanguageModelV4, LanguageModelV4Prompt } from '@ai-sdk/provider';
 import { governModel } from '@governor/ai-sdk';
 import { createGovernor, MemoryAuthority } from '@governor/core';
 import { MockLanguageModelV4 } from 'ai/test';
 import type { OverheadResult } from './governor.js';
 import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
+
+type LanguageModelV4 = Parameters<typeof governModel>[0];
+type LanguageModelV4Prompt = Parameters<LanguageModelV4['doGenerate']>[0]['prompt'];
 
 const usage = {
   inputTokens: { total: 12, noCache: 12, cacheRead: 0, cacheWrite: 0 },
@@ -70,7 +72,7 @@ async function overheadAt(step: number, options: RunOptions): Promise<OverheadRe
   const governed = governModel(mockModel(), { governor });
   const call = (model: LanguageModelV4) => () =>
     model.doGenerate({ prompt: promptAt(step), maxOutputTokens: 16 });
-  const time = async (n: number, fn: () => Promise<unknown>) => {
+  const time = async (n: number, fn: () => PromiseLike<unknown>) => {
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) await fn();
     return Number(process.hrtime.bigint() - start) / 1_000 / n;

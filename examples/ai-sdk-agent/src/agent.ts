@@ -7,7 +7,7 @@
 import type { LanguageModelV4 } from '@ai-sdk/provider';
 import { budgetExhausted, governModel, governTools } from '@governor/ai-sdk';
 import { createGovernor, type GovernorEvent, MemoryAuthority } from '@governor/core';
-import { generateText, jsonSchema, isStepCount, tool } from 'ai';
+import { generateText, isStepCount, jsonSchema, tool } from 'ai';
 
 export const RUN = 'tenant:acme/workflow:support/run:4821';
 

@@ -1,7 +1,6 @@
 import type { LanguageModelV4, LanguageModelV4Middleware } from '@ai-sdk/provider';
 import { modelCallCost, modelRefOf } from '@governor/core';
 import { wrapLanguageModel } from 'ai';
-import { applyCaps } from './caps.js';
 import {
   assertPriceable,
   identityOf,
@@ -10,6 +9,7 @@ import {
   tokenUsageOf,
   withGovernorMetadata,
 } from './call.js';
+import { applyCaps } from './caps.js';
 import { circuitOpenFor, stoppedResult, stoppedStream } from './circuit.js';
 import type { GovernModelOptions, GovernorModelOptions } from './options.js';
 import { governStream } from './stream.js';

@@ -1,5 +1,6 @@
-import type { EmbeddingModelV4, LanguageModelV4, LanguageModelV4Middleware } from '@ai-sdk/provider';
+import type { EmbeddingModelV4, LanguageModelV4 } from '@ai-sdk/provider';
 import type { AppliedCaps, Governor, ModelPricingOptions, Subject } from '@governor/core';
+import type { wrapLanguageModel } from 'ai';
 
 export type { AppliedCaps } from '@governor/core';
 
@@ -27,7 +28,7 @@ export interface GovernModelOptions extends GovernorModelOptions {
    * Middleware that runs inside the Governor, for whichever model the call
    * goes to — the requested one or the downgrade (e.g. `defaultSettingsMiddleware`).
    */
-  middleware?: LanguageModelV4Middleware | LanguageModelV4Middleware[];
+  middleware?: Parameters<typeof wrapLanguageModel>[0]['middleware'];
 }
 
 export type GovernorEmbeddingOptions = GovernorModelOptionsBase;

@@ -1,6 +1,6 @@
 import {
-  budgetDenialOf,
   type BudgetDeniedError,
+  budgetDenialOf,
   deniedToolMessage,
   type Governor,
   governToolCall,

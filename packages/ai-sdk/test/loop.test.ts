@@ -1,5 +1,5 @@
 import { BudgetDeniedError } from '@governor/core';
-import { generateText, jsonSchema, type PrepareStepFunction, isStepCount, tool } from 'ai';
+import { generateText, isStepCount, jsonSchema, type PrepareStepFunction, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { budgetExhausted, governModel, governPrepareStep } from '../src/index.js';

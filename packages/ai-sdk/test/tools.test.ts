@@ -1,6 +1,6 @@
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
 import { BudgetDeniedError } from '@governor/core';
-import { generateText, jsonSchema, isStepCount, tool } from 'ai';
+import { generateText, isStepCount, jsonSchema, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
 import { governModel, governTools } from '../src/index.js';

@@ -5,6 +5,7 @@ export { isEmptyCaps, isToolAllowed, mergeCaps } from './caps.js';
 export { type Clock, flushMicrotasks, ManualClock, type Scheduler, systemClock } from './clock.js';
 export * from './errors.js';
 export { extendSubject, type GovernorContext } from './governor/context.js';
+export { type AuthorityOperation, DEFAULT_TIMEOUTS, type Timeouts } from './governor/deadline.js';
 export {
   assertToolAllowed,
   circuitOpenMessage,
@@ -14,12 +15,6 @@ export {
   TOOL_DENIED_BY_CAPS,
   toolDeniedByCaps,
 } from './governor/denial-text.js';
-export {
-  CircuitBreaker,
-  type CircuitBreakerOptions,
-  DEFAULT_MAX_CONSECUTIVE_DENIALS,
-} from './governor/run-state.js';
-export { type AuthorityOperation, DEFAULT_TIMEOUTS, type Timeouts } from './governor/deadline.js';
 export {
   AuthorityUnavailableError,
   BudgetDeniedError,
@@ -47,6 +42,11 @@ export {
   isTransportFailure,
   type RetryPolicy,
 } from './governor/retry.js';
+export {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  DEFAULT_MAX_CONSECUTIVE_DENIALS,
+} from './governor/run-state.js';
 export type { SettlementJournal, SettlementOutcome } from './governor/settle.js';
 export {
   BUDGET_CHANGES,

@@ -32,8 +32,8 @@ import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { checkCallerKey, derivedKey, newAttemptKey } from './keys.js';
 import { DEFAULT_HANDLE_LIMITS, type HandleLimits } from './limits.js';
 import { reserveFor } from './reserve.js';
-import { CapsInForce, CircuitBreaker, type CircuitBreakerOptions } from './run-state.js';
 import { DEFAULT_RETRY, isTransportFailure, type RetryPolicy } from './retry.js';
+import { CapsInForce, CircuitBreaker, type CircuitBreakerOptions } from './run-state.js';
 import { noJournal, type Runtime, type SettlementJournal, withRetries } from './settle.js';
 import { type CallSpec, checkSpec } from './spec.js';
 

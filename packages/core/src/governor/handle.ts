@@ -1,7 +1,7 @@
 import type { Amount, Caps, Decision, Metadata, OveragePolicy, StandardMetrics } from '../protocol/types.js';
 import { InvalidActualError, MissingActualError, SettlementError } from './errors.js';
 import type { Heartbeat } from './heartbeat.js';
-import { ExpiryWatch, type ExpiryReason, type HandleLimits } from './limits.js';
+import { type ExpiryReason, ExpiryWatch, type HandleLimits } from './limits.js';
 import { type Attempt, type Runtime, type SettlementOutcome, settleCommit, settleRelease } from './settle.js';
 
 /** What the authority granted a call: adapters read the decision and apply the caps. */

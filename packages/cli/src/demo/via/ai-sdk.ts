@@ -7,7 +7,7 @@
  */
 import { budgetExhausted, governModel, governTools } from '@governor/ai-sdk';
 import { BudgetDeniedError, createPricing, deniedToolMessage, stoppedMessage } from '@governor/core';
-import { generateText, jsonSchema, type ModelMessage, isStepCount, type ToolSet, tool } from 'ai';
+import { generateText, isStepCount, jsonSchema, type ModelMessage, type ToolSet, tool } from 'ai';
 import { scriptedModel } from '../model.js';
 import {
   ALLOWLIST,
