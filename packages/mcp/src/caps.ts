@@ -1,25 +1,15 @@
-import { type Caps, GovernorError, isToolAllowed } from '@governor/core';
+import { type Caps, currentCaps as capsNow, isToolAllowed, mergeCaps } from '@governor/core';
 import type { GovernClientOptions } from './options.js';
-
-/** Budget states in which there are no caps to ask about (no budget in the unit). */
-const NO_CAPS = new Set(['NOT_FOUND', 'UNIT_MISMATCH']);
 
 /**
  * The caps in force for the current subject now: a dry decision for a
- * zero-point tool call, so nothing is reserved.
+ * zero-point tool call (nothing is reserved), with the caps of the loop's
+ * latest grants.
  */
 export async function currentCaps(options: GovernClientOptions): Promise<Caps | undefined> {
-  try {
-    const decision = await options.governor.decide({
-      action: { kind: options.kind ?? 'tool.call', name: 'tools/list' },
-      estimate: { unit: options.capsUnit ?? 'RISK_POINTS', amount: 0 },
-      ...(options.subject ? { subject: options.subject } : {}),
-    });
-    return decision.caps;
-  } catch (error) {
-    if (error instanceof GovernorError && NO_CAPS.has(error.code)) return undefined;
-    throw error;
-  }
+  const action = { kind: options.kind ?? 'tool.call', name: 'tools/list' };
+  const caps = await capsNow(options, action, options.capsUnit ?? 'RISK_POINTS');
+  return mergeCaps(caps, options.governor.capsInForce());
 }
 
 /** `tools` without the ones `caps` deny. */

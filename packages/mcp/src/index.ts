@@ -8,7 +8,7 @@ export {
   type ToolInfo,
   type ToolPoints,
 } from './options.js';
-export { annotationPointsFor, pointsForCall } from './points.js';
+export { annotationPointsFor } from './points.js';
 export {
   type HttpConfig,
   type ProxyConfig,

@@ -1,8 +1,8 @@
-import type { BudgetDeniedError, Governor, Subject, Unit } from '@governor/core';
+import type { BudgetDeniedError, Governor, RiskPoints, Subject, Unit } from '@governor/core';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 
 /** A tool's RISK_POINTS: a number, or a function of the call's arguments (undefined: fall through). */
-export type ToolPoints = number | ((args: Record<string, unknown> | undefined) => number | undefined);
+export type ToolPoints = RiskPoints;
 
 /**
  * RISK_POINTS derived from a tool's MCP annotations, when neither the options

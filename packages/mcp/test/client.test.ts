@@ -42,7 +42,10 @@ describe('governClient against server-everything', () => {
     const { governor, settled } = await setup(10);
     const client = governClient(await everything(), {
       governor,
-      riskPoints: { 'get-sum': (args) => (Number(args?.a) > 100 ? 4 : undefined), [TOGGLE.name]: 3 },
+      riskPoints: {
+        'get-sum': (args) => (Number((args as { a?: unknown })?.a) > 100 ? 4 : undefined),
+        [TOGGLE.name]: 3,
+      },
     });
     expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } }))).toMatch(/is 3\.$/);
     expect(textOf(await client.callTool({ name: 'get-sum', arguments: { a: 500, b: 1 } }))).toMatch(

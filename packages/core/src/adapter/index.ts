@@ -27,7 +27,6 @@ export {
   resolveRiskPoints,
 } from './risk-points.js';
 export {
-  CIRCUIT_OPEN,
   currentCaps,
   governToolCall,
   INVALID_RISK_POINTS,

@@ -14,8 +14,6 @@ import { InvalidRiskPoints, type RiskPointSources, resolveRiskPoints } from './r
 
 /** Client-side reason: the call's risk points are not a safe integer ≥ 0. */
 export const INVALID_RISK_POINTS = 'INVALID_RISK_POINTS';
-/** Client-side reason: the run's circuit breaker is open (too many consecutive denials). */
-export const CIRCUIT_OPEN = 'CIRCUIT_OPEN';
 
 export interface ToolGuardOptions extends RiskPointSources {
   /** Levels added to the current subject for the call (e.g. `{ toolset: 'email' }`). */
@@ -61,11 +59,18 @@ export async function governToolCall<T>(
   if (points instanceof InvalidRiskPoints) deny(invalidPoints(subject, action, points));
   const amount = points as number;
   const estimate: Amount = { unit: 'RISK_POINTS', amount };
+  const paceDenial = (caps: Caps | undefined) => {
+    const slow = governor.admitToolCall(subject, caps);
+    return slow ? new BudgetDeniedError({ ...slow, subject, action, estimate }) : undefined;
+  };
   if (!isToolAllowed(governor.capsInForce(subject), call.name))
     deny(toolDeniedByCaps({ subject, action, estimate }));
   if (amount === 0) {
-    const caps = await currentCaps(options, action, options.capsUnit ?? 'RISK_POINTS');
+    const unit = options.capsUnit ?? 'RISK_POINTS';
+    const caps = mergeCaps(await currentCaps(options, action, unit), governor.capsInForce(subject));
     if (!isToolAllowed(caps, call.name)) deny(toolDeniedByCaps({ subject, action, estimate }));
+    const slow = paceDenial(caps);
+    if (slow) deny(slow);
     const value = await execute();
     governor.recordToolOutcome(subject, action, false);
     return value;
@@ -75,12 +80,10 @@ export async function governToolCall<T>(
     const value = await governor.run(
       { action, estimate, ...(options.subject ? { subject: options.subject } : {}) },
       async (grant) => {
-        if (
-          grant.enforced &&
-          !isToolAllowed(mergeCaps(grant.caps, governor.capsInForce(subject)), call.name)
-        ) {
-          throw toolDeniedByCaps(grant);
-        }
+        const caps = mergeCaps(grant.caps, governor.capsInForce(subject));
+        if (grant.enforced && !isToolAllowed(caps, call.name)) throw toolDeniedByCaps(grant);
+        const slow = grant.enforced ? paceDenial(caps) : undefined;
+        if (slow) throw slow; // released; counted below
         try {
           return { value: await execute(), actual: amount };
         } catch (error) {

@@ -33,7 +33,13 @@ import { checkCallerKey, derivedKey, newAttemptKey } from './keys.js';
 import { DEFAULT_HANDLE_LIMITS, type HandleLimits } from './limits.js';
 import { reserveFor } from './reserve.js';
 import { DEFAULT_RETRY, isTransportFailure, type RetryPolicy } from './retry.js';
-import { CapsInForce, CircuitBreaker, type CircuitBreakerOptions } from './run-state.js';
+import {
+  CapsInForce,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type PaceDenial,
+  ToolPace,
+} from './run-state.js';
 import { noJournal, type Runtime, type SettlementJournal, withRetries } from './settle.js';
 import { type CallSpec, checkSpec } from './spec.js';
 
@@ -104,6 +110,7 @@ export class Governor {
   readonly #limits: Required<HandleLimits>;
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #capsInForce = new CapsInForce();
+  readonly #pace = new ToolPace();
 
   constructor(options: GovernorOptions) {
     this.#options = options;
@@ -300,6 +307,15 @@ export class Governor {
    */
   capsInForce(subject: Subject = this.subject): Caps | undefined {
     return this.#capsInForce.of(subject);
+  }
+
+  /**
+   * Whether the loop's pace lets a tool call start now under `caps`
+   * (`cooldown_ms`, `max_steps_remaining`); an admitted call is counted.
+   */
+  admitToolCall(subject: Subject, caps: Caps | undefined): PaceDenial | undefined {
+    if (this.mode === 'observe') return undefined;
+    return this.#pace.admit(subject, caps, this.#rt.clock.now());
   }
 
   /**

@@ -101,3 +101,46 @@ export class CircuitBreaker {
     this.#denials.delete(loopOf(subject));
   }
 }
+
+/** Why the pace of a loop's tool calls denies one, and when to try again. */
+export interface PaceDenial {
+  reasonCode: 'COOLDOWN' | 'MAX_STEPS_REACHED';
+  retryAfterMs?: number;
+  detail: string;
+}
+
+/**
+ * The caps that pace a loop's tool calls, kept client-side per loop:
+ * `cooldown_ms` (at least that long between two calls) and
+ * `max_steps_remaining` (from when a grant first says so, at most that many
+ * more calls; forgotten once the caps in force stop saying it).
+ */
+export class ToolPace {
+  readonly #last = new Recent<number>();
+  readonly #steps = new Recent<number>();
+
+  /** Whether a call now may start under `caps`; if so, it is counted. */
+  admit(subject: Subject, caps: Caps | undefined, now: number): PaceDenial | undefined {
+    const loop = loopOf(subject);
+    const cooldown = caps?.cooldownMs ?? 0;
+    const last = this.#last.get(loop);
+    if (cooldown > 0 && last !== undefined && now - last < cooldown) {
+      const retryAfterMs = cooldown - (now - last);
+      return {
+        reasonCode: 'COOLDOWN',
+        retryAfterMs,
+        detail: `the caps ask for ${cooldown} ms between tool calls`,
+      };
+    }
+    const max = caps?.maxStepsRemaining;
+    if (max === undefined) this.#steps.delete(loop);
+    else {
+      const left = this.#steps.get(loop) ?? max;
+      if (left <= 0)
+        return { reasonCode: 'MAX_STEPS_REACHED', detail: 'the caps allow no more steps in this run' };
+      this.#steps.set(loop, left - 1);
+    }
+    this.#last.set(loop, now);
+    return undefined;
+  }
+}
