@@ -72,7 +72,7 @@ import {
   validate,
 } from '@governor/core';
 import { Redis, type RedisOptions } from 'ioredis';
-import { RedisUnavailableError } from './errors.js';
+import { classifyRedisError } from './errors.js';
 import { type IdempotentOperation, KeySpace } from './keys.js';
 import { registerScripts, type ScriptCall, type ScriptName } from './scripts.js';
 
@@ -204,6 +204,9 @@ export class RedisAuthority implements Authority, LedgerAdmin {
       new Redis(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
         maxRetriesPerRequest: 2,
         enableAutoPipelining: true,
+        // A Redis that stops answering (kill -STOP, a partition) fails calls instead of hanging them.
+        connectTimeout: 5_000,
+        commandTimeout: 5_000,
         ...options.redisOptions,
       });
     if (this.#own) this.client.on('error', () => {}); // surfaced per call as RedisUnavailableError
@@ -456,7 +459,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
       const rows = await this.#redis(() => pipeline.exec());
       const gone: string[] = [];
       rows?.forEach(([error, raw], i) => {
-        if (error) throw new RedisUnavailableError(error.message, error);
+        if (error) throw classifyRedisError(error);
         const hash = raw as Record<string, string>;
         if (hash.detail) details.push(detailOf(hash));
         else gone.push(ids[i] as string);
@@ -512,7 +515,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     const wanted = new Set((include ?? []).map((t) => t.trim()));
     const reservations: ReservationDetail[] = [];
     for (const [error, raw] of hashes ?? []) {
-      if (error) throw new RedisUnavailableError(error.message, error);
+      if (error) throw classifyRedisError(error);
       const hash = raw as Record<string, string>;
       if (!hash.detail) continue;
       const { metadata, committedMetadata, ...row } = detailOf(hash);
@@ -648,14 +651,13 @@ export class RedisAuthority implements Authority, LedgerAdmin {
 
   // --------------------------------------------------------------- internals
 
-  /** Every Redis call goes through here: transport failures become RedisUnavailableError. */
+  /** Every Redis call goes through here: connection failures become RedisUnavailableError (see classifyRedisError). */
   async #redis<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof GovernorError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw new RedisUnavailableError(message, error);
+      if (GovernorError.isInstance(error)) throw error;
+      throw classifyRedisError(error);
     }
   }
 
