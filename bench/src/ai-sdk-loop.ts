@@ -7,7 +7,6 @@
  */
 import { governModel } from '@governor/ai-sdk';
 import { createGovernor, MemoryAuthority } from '@governor/core';
-import { MockLanguageModelV4 } from 'ai/test';
 import type { OverheadResult } from './governor.js';
 import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
 
@@ -18,17 +17,22 @@ const usage = {
   inputTokens: { total: 12, noCache: 12, cacheRead: 0, cacheWrite: 0 },
   outputTokens: { total: 3, text: 3, reasoning: 0 },
 };
-const mockModel = () =>
-  new MockLanguageModelV4({
-    provider: 'openai.chat',
-    modelId: 'gpt-4o-mini',
-    doGenerate: async () => ({
-      content: [{ type: 'text', text: 'ok' }],
-      finishReason: { unified: 'stop', raw: 'stop' },
-      usage,
-      warnings: [],
-    }),
-  });
+/** A model that answers at once and keeps nothing (MockLanguageModelV4 keeps every call, which a long run would measure instead). */
+const mockModel = (): LanguageModelV4 => ({
+  specificationVersion: 'v4',
+  provider: 'openai.chat',
+  modelId: 'gpt-4o-mini',
+  supportedUrls: {},
+  doGenerate: async () => ({
+    content: [{ type: 'text', text: 'ok' }],
+    finishReason: { unified: 'stop', raw: 'stop' },
+    usage,
+    warnings: [],
+  }),
+  doStream: async () => {
+    throw new Error('not used');
+  },
+});
 
 const SYSTEM = 'You are a support agent. Look orders up before you answer.';
 const results = Array.from(
@@ -68,7 +72,7 @@ async function overheadAt(step: number, options: RunOptions): Promise<OverheadRe
     await ledger.createBudget({ scope, unit: 'USD_MICROCENTS', allocated: 1_000_000_000_000_000 });
   }
   const governor = createGovernor({ authority: ledger, subject: BENCH_SUBJECT });
-  const plain: LanguageModelV4 = mockModel();
+  const plain = mockModel();
   const governed = governModel(mockModel(), { governor });
   const call = (model: LanguageModelV4) => () =>
     model.doGenerate({ prompt: promptAt(step), maxOutputTokens: 16 });
