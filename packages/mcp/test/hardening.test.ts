@@ -126,14 +126,15 @@ describe('the Streamable HTTP server, hardened', () => {
   });
 
   it('idle sessions are closed with their upstream; at the session limit the longest idle makes room', async () => {
-    const { server, closed } = await serve({ idleTimeoutMs: 400, maxSessions: 2 });
+    // Long enough that connecting three sessions on a loaded machine never outlasts it.
+    const { server, closed } = await serve({ idleTimeoutMs: 2_000, maxSessions: 2 });
     const a = await connect(server.url);
     const b = await connect(server.url);
     const c = await connect(server.url);
     expect(server.sessions().sort()).toEqual([b.sessionId, c.sessionId].sort());
-    await expect.poll(() => alive(a.pid)).toBe(false);
-    await expect.poll(() => server.sessions(), { timeout: 3_000 }).toEqual([]);
-    await expect.poll(() => [alive(b.pid), alive(c.pid)], { timeout: 3_000 }).toEqual([false, false]);
+    await expect.poll(() => alive(a.pid), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => server.sessions(), { timeout: 10_000 }).toEqual([]);
+    await expect.poll(() => [alive(b.pid), alive(c.pid)], { timeout: 10_000 }).toEqual([false, false]);
     expect(closed).toHaveLength(3);
   });
 

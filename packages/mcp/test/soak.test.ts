@@ -72,5 +72,5 @@ describe('soak: sessions opened and abandoned over HTTP', () => {
     await wave(SESSIONS);
     expect(children(pid)).toEqual([]);
     expect(rssMb(pid) - baseline).toBeLessThan(40);
-  }, 60_000);
+  }, 180_000); // ~40 s alone; bounded in count (1,000) and time either way
 });
