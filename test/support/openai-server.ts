@@ -19,6 +19,8 @@ export interface ScriptedReply {
   text?: string;
   toolCalls?: { id?: string; name: string; arguments: unknown }[];
   usage?: ScriptedUsage;
+  /** Stream the text, then neither finish nor close: a provider stuck mid-answer (until the client goes). */
+  hangAfterText?: boolean;
 }
 
 export interface RecordedRequest {
@@ -72,6 +74,10 @@ export async function startOpenAiServer(defaultReply: ScriptedReply = DEFAULT_RE
     if (!stream) return completion(id, model, reply);
     response.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     for (const chunk of chunks(id, model, reply, includeUsage === true)) {
+      if (reply.hangAfterText && chunk.choices[0]?.finish_reason) {
+        await new Promise((resolve) => response.raw.once('close', resolve));
+        return response;
+      }
       response.raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
     }
     response.raw.end('data: [DONE]\n\n');
@@ -128,7 +134,12 @@ function completion(id: string, model: string, reply: ScriptedReply) {
   };
 }
 
-function* chunks(id: string, model: string, reply: ScriptedReply, includeUsage: boolean) {
+function* chunks(
+  id: string,
+  model: string,
+  reply: ScriptedReply,
+  includeUsage: boolean,
+): Generator<{ choices: { finish_reason?: string | null }[] }> {
   const base = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model };
   const choice = (delta: unknown, finish: string | null = null) => ({
     ...base,

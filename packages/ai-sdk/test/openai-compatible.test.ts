@@ -1,9 +1,10 @@
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { estimateTokens } from '@governor/core';
 import { APICallError, generateText, streamText } from 'ai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type OpenAiServer, startOpenAiServer } from '../../../test/support/openai-server.js';
 import { governModel } from '../src/index.js';
-import { CHEAP, costOf, MODEL, setup } from './support.js';
+import { CHEAP, costOf, MODEL, PROMPT_X_TOKENS, setup } from './support.js';
 
 let server: OpenAiServer;
 beforeAll(async () => {
@@ -42,6 +43,34 @@ describe('@ai-sdk/openai-compatible against a local server', () => {
     expect(await result.text).toBe('A streamed answer, in pieces.');
     expect(server.requests[0]?.body.stream_options).toEqual({ include_usage: true });
     await settled({ USD_MICROCENTS: costOf(MODEL, 300, 12, 0, 4) });
+  });
+
+  it('a stream aborted mid-answer: the prompt and the streamed output are charged, the rest released', async () => {
+    const { governor, events, settled } = await setup();
+    server.reply({ text: 'a partial answer that never finishes', hangAfterText: true });
+    const abort = new AbortController();
+    const result = streamText({
+      model: governModel(provider()('gpt-4o-mini'), { governor }),
+      prompt: 'x',
+      abortSignal: abort.signal,
+      onError: () => {},
+    });
+    let seen = '';
+    for await (const delta of result.textStream) {
+      seen += delta;
+      if (seen.length >= 16) break;
+    }
+    abort.abort();
+    await expect.poll(() => events.some((e) => e.type === 'commit')).toBe(true);
+    const abandoned = events.find((e) => e.type === 'abandoned');
+    expect(abandoned).toMatchObject({ reason: 'aborted' });
+    const delivered = abandoned?.type === 'abandoned' ? (abandoned.delivered?.amount as number) : 0;
+    expect(delivered).toBeGreaterThan(costOf(MODEL, PROMPT_X_TOKENS, 0));
+    // The server sends the text in pieces of 8 characters; each delta is counted on its own.
+    const pieces = 'a partial answer that never finishes'.match(/.{1,8}/g) ?? [];
+    const most = pieces.reduce((n, piece) => n + estimateTokens(piece), 0);
+    expect(delivered).toBeLessThanOrEqual(costOf(MODEL, PROMPT_X_TOKENS, most));
+    await settled({ USD_MICROCENTS: delivered });
   });
 
   it('a 500 from the provider: the error surfaces, the reservation is released', async () => {
