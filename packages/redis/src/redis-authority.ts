@@ -71,18 +71,22 @@ import {
   UnitMismatchError,
   validate,
 } from '@governor/core';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { classifyRedisError } from './errors.js';
 import { type IdempotentOperation, KeySpace } from './keys.js';
 import { registerScripts, type ScriptCall, type ScriptName } from './scripts.js';
 
 export interface RedisAuthorityOptions {
-  /** An ioredis client to use (not closed by `close()`), or … */
-  client?: Redis;
-  /** … a URL for a client of our own; default REDIS_URL or redis://127.0.0.1:6379. */
+  /** An ioredis client to use, a `Redis` or a `Cluster` (not closed by `quit()`), or … */
+  client?: Redis | Cluster;
+  /** … a URL for a client of our own; default REDIS_URL or redis://127.0.0.1:6379, or … */
   url?: string;
-  /** Extra ioredis options for our own client. */
+  /** … the startup nodes of a Redis Cluster, e.g. `[{ host: '127.0.0.1', port: 7001 }]`, for a Cluster client of our own. */
+  cluster?: ClusterNode[];
+  /** Extra ioredis options for our own (single-node) client. */
   redisOptions?: RedisOptions;
+  /** Extra ioredis options for our own Cluster client. */
+  clusterOptions?: ClusterOptions;
   /** Prefix of every key; default `governor`. Must not contain `{` or `}`. */
   keyPrefix?: string;
   /** Extensions allowed per reservation; default unlimited. */
@@ -141,6 +145,27 @@ function stateOf(s: Snapshot): BudgetState {
   return b;
 }
 
+/** Our own client: a Cluster client for `cluster`, else one connection to `url`. */
+/** A Redis that stops answering (kill -STOP, a partition) fails calls instead of hanging them. */
+const TIMEOUTS = { connectTimeout: 5_000, commandTimeout: 5_000 };
+
+function ownClient(options: RedisAuthorityOptions): Redis | Cluster {
+  if (options.cluster) {
+    if (options.url !== undefined) throw new RangeError('RedisAuthority: give `url` or `cluster`, not both');
+    return new Cluster(options.cluster, {
+      enableAutoPipelining: true,
+      ...options.clusterOptions,
+      redisOptions: { maxRetriesPerRequest: 2, ...TIMEOUTS, ...options.clusterOptions?.redisOptions },
+    });
+  }
+  return new Redis(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
+    maxRetriesPerRequest: 2,
+    enableAutoPipelining: true,
+    ...TIMEOUTS,
+    ...options.redisOptions,
+  });
+}
+
 function infoOf(b: BudgetState): BudgetInfo {
   const info: BudgetInfo = {
     scope: b.scope,
@@ -178,7 +203,7 @@ interface Config {
 
 /** The Authority and LedgerAdmin on Redis. */
 export class RedisAuthority implements Authority, LedgerAdmin {
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   readonly keys: KeySpace;
   readonly #own: boolean;
   readonly #call: ScriptCall;
@@ -199,16 +224,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
 
   constructor(options: RedisAuthorityOptions = {}) {
     this.#own = !options.client;
-    this.client =
-      options.client ??
-      new Redis(options.url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
-        maxRetriesPerRequest: 2,
-        enableAutoPipelining: true,
-        // A Redis that stops answering (kill -STOP, a partition) fails calls instead of hanging them.
-        connectTimeout: 5_000,
-        commandTimeout: 5_000,
-        ...options.redisOptions,
-      });
+    this.client = options.client ?? ownClient(options);
     if (this.#own) this.client.on('error', () => {}); // surfaced per call as RedisUnavailableError
     this.keys = new KeySpace(options.keyPrefix ?? 'governor');
     this.#configCacheMs = options.configCacheMs ?? 1_000;
@@ -509,14 +525,12 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     );
     const { cursor: _c, limit: _l, include: _i, ...filter } = query;
     const page = paginate(rows, filter, cursor, limit);
-    const pipeline = this.client.pipeline();
-    for (const r of page.items) pipeline.hgetall(this.keys.reservation(r.tenant, r.id));
-    const hashes = page.items.length > 0 ? await this.#redis(() => pipeline.exec()) : [];
+    const hashes = await this.#hashesOf(
+      page.items.map((r) => [r.tenant, this.keys.reservation(r.tenant, r.id)]),
+    );
     const wanted = new Set((include ?? []).map((t) => t.trim()));
     const reservations: ReservationDetail[] = [];
-    for (const [error, raw] of hashes ?? []) {
-      if (error) throw classifyRedisError(error);
-      const hash = raw as Record<string, string>;
+    for (const hash of hashes) {
       if (!hash.detail) continue;
       const { metadata, committedMetadata, ...row } = detailOf(hash);
       reservations.push({
@@ -527,6 +541,28 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     }
     const tail = page.nextCursor ? { nextCursor: page.nextCursor, hasMore: true } : {};
     return { reservations, ...tail };
+  }
+
+  /**
+   * HGETALL of `keys` (each with its tenant), in order: one pipeline per
+   * tenant, since a pipeline on Redis Cluster must stay in one hash slot.
+   */
+  async #hashesOf(keys: [tenant: string, key: string][]): Promise<Record<string, string>[]> {
+    const byTenant = new Map<string, number[]>();
+    keys.forEach(([tenant], i) => byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), i]));
+    const out: Record<string, string>[] = new Array(keys.length);
+    await Promise.all(
+      [...byTenant.values()].map(async (indexes) => {
+        const pipeline = this.client.pipeline();
+        for (const i of indexes) pipeline.hgetall((keys[i] as [string, string])[1]);
+        const rows = (await this.#redis(() => pipeline.exec())) ?? [];
+        rows.forEach(([error, raw], j) => {
+          if (error) throw classifyRedisError(error);
+          out[indexes[j] as number] = raw as Record<string, string>;
+        });
+      }),
+    );
+    return out;
   }
 
   // ------------------------------------------------------------ admin plane

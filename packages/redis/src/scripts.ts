@@ -5,7 +5,7 @@
  * reload on NOSCRIPT).
  */
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export const SCRIPT_NAMES = [
   'reserve',
@@ -41,7 +41,7 @@ export function scriptSources(): Record<ScriptName, string> {
 export type ScriptCall = (name: ScriptName, keys: string[], args: (string | number)[]) => Promise<unknown>;
 
 /** Define every script on `client` (idempotent per client) and return a caller. */
-export function registerScripts(client: Redis): ScriptCall {
+export function registerScripts(client: Redis | Cluster): ScriptCall {
   const c = client as unknown as Record<string, unknown>;
   for (const [name, lua] of Object.entries(scriptSources())) {
     const command = `governor_${name}`;

@@ -178,7 +178,7 @@ const cleanup = testLedger(uniquePrefix('cleanup'));
 afterAll(async () => {
   for (const p of prefixes) await dropPrefix(cleanup, p);
   await cleanup.quit();
-});
+}, 60_000); // ~120 prefixes to scan away; slow on a loaded machine
 
 it.each([true, false])(
   'RedisAuthority answers exactly as MemoryAuthority over random operation sequences (includeBalances %s)',
