@@ -139,7 +139,7 @@ function* chunks(
   model: string,
   reply: ScriptedReply,
   includeUsage: boolean,
-): Generator<{ choices: { finish_reason?: string | null }[] }> {
+): Generator<{ choices: { finish_reason?: string | null }[]; usage?: unknown }> {
   const base = { id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model };
   const choice = (delta: unknown, finish: string | null = null) => ({
     ...base,
