@@ -1,58 +1,110 @@
-import { randomUUID } from 'node:crypto';
-import type { Subject } from '@governor/core';
-import { ToolMessage } from '@langchain/core/messages';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  checkAdapterOptions,
+  circuitOpenMessage,
+  deniedToolResult,
+  toolGuardFor,
+  extendSubject,
+  governToolCall,
+  InvalidRequestError,
+  NAME_PATTERN,
+  type Subject,
+} from '@governor/core';
+import type { CallbackManager } from '@langchain/core/callbacks/manager';
+import { AIMessage, ToolMessage } from '@langchain/core/messages';
+import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
 import { createMiddleware } from 'langchain';
 import { z } from 'zod';
-import { deniedMessage, isDenialOf } from './denied.js';
+import { GovernorCallbackHandler } from './handler.js';
+import { governedCall } from './model.js';
 import { governModelCall } from './model-call.js';
-import type { GovernorMiddlewareOptions } from './options.js';
-import { guardTool, toolSpec } from './tool-guard.js';
-
-export interface GovernorAgentOptions extends GovernorMiddlewareOptions {
-  /** A denied tool call: `message` (default) a ToolMessage the model can read; `throw` rejects. */
-  onToolDeny?: 'message' | 'throw';
-}
+import { type GovernorMiddlewareOptions, optionFields } from './options.js';
 
 const state = z.object({
-  /** The Governor `run` of the current agent invocation, set when it starts. */
+  /** The Governor `run` of the current agent invocation (or thread), set when it starts. */
   governorRunId: z.string().optional(),
 });
 
 /**
- * createAgent middleware: `wrapModelCall` reserves, applies caps (cheaper
- * model, max tokens, denied tools dropped), commits the reported usage;
- * `wrapToolCall` reserves a tool's RISK_POINTS and answers a denied call with
- * a ToolMessage instead of running it. Each invocation is one Governor `run`
- * (the graph's `runId` when given, else a fresh id) unless the subject
- * already has one.
+ * createAgent middleware: every model call reserved, capped (fewer tools,
+ * cheaper model, lower max tokens), committed at the price of the model that
+ * answered; every tool call guarded by core's `governToolCall` (caps first,
+ * risk points, charged once started), a denial answered with a ToolMessage;
+ * after `circuitBreaker` consecutive denials the agent ends with a final
+ * message. With `GovernorCallbackHandler` in the invocation's callbacks, model
+ * calls made outside `wrapModelCall` (summarization, other middleware) are
+ * charged to the same run, and no call is charged twice.
  */
-export function governorMiddleware(options: GovernorAgentOptions) {
+export function governorMiddleware(options: GovernorMiddlewareOptions) {
+  checkAdapterOptions(options, 'governorMiddleware', optionFields.middleware);
+  const { governor } = options;
   const subjectOf = (runId: string | undefined): Partial<Subject> => {
     const base = options.subject ?? {};
-    if (base.run !== undefined || options.governor.subject.run !== undefined || !runId) return base;
+    if (base.run !== undefined || governor.subject.run !== undefined || !runId) return base;
     return { ...base, run: runId };
   };
   return createMiddleware({
     name: 'GovernorMiddleware',
     stateSchema: state,
-    beforeAgent: (_state, runtime) => ({ governorRunId: runtime.executionInfo?.runId ?? randomUUID() }),
+    beforeAgent: (_state, runtime) => {
+      const runId = runIdOf(options, runtime.configurable);
+      const callbacks = AsyncLocalStorageProviderSingleton.getRunnableConfig()?.callbacks as
+        | CallbackManager
+        | undefined;
+      const at = callbacks?.getParentRunId?.();
+      for (const handler of callbacks?.handlers ?? []) {
+        if (handler instanceof GovernorCallbackHandler && at) handler.adoptRun(at, runId);
+      }
+      governor.breaker?.reset(extendSubject(governor.subject, subjectOf(runId)));
+      return { governorRunId: runId };
+    },
+    beforeModel: {
+      canJumpTo: ['end'],
+      hook: (agentState) => {
+        const denials = governor.breaker?.openFor(
+          extendSubject(governor.subject, subjectOf(agentState.governorRunId)),
+        );
+        if (denials === undefined) return undefined;
+        return { jumpTo: 'end', messages: [new AIMessage(circuitOpenMessage(denials))] };
+      },
+    },
     wrapModelCall: (request, handler) =>
       governModelCall(options, request, subjectOf(request.state.governorRunId), handler),
     wrapToolCall: async (request, handler) => {
       const { name, args, id } = request.toolCall;
-      const spec = toolSpec(options, name, args, subjectOf(request.state.governorRunId));
-      if (!spec) return handler(request);
+      const call = { name, args };
+      const guard = toolGuardFor(options, name, subjectOf(request.state.governorRunId));
       try {
-        return await guardTool(options, spec, async () => handler(request));
+        return await governedCall.run({ kind: 'tool', name, claimed: false }, () =>
+          governToolCall(guard, call, () => handler(request)),
+        );
       } catch (error) {
-        if (options.onToolDeny === 'throw' || !isDenialOf(error, spec.action)) throw error;
-        return new ToolMessage({
-          content: deniedMessage(error, name),
-          tool_call_id: id ?? '',
-          name,
-          status: 'error',
-        });
+        const content = deniedToolResult(options, error, name);
+        if (content === undefined) throw error;
+        return new ToolMessage({ content, tool_call_id: id ?? '', name, status: 'error' });
       }
     },
   });
+}
+
+/** This invocation's run: a fresh id, or with `runPer: 'thread'` the conversation's `thread_id`. */
+function runIdOf(
+  options: GovernorMiddlewareOptions,
+  configurable: Record<string, unknown> | undefined,
+): string {
+  if ((options.runPer ?? 'invoke') === 'invoke') return randomUUID();
+  const thread = configurable?.thread_id;
+  if (typeof thread !== 'string' && typeof thread !== 'number') {
+    throw new InvalidRequestError([
+      {
+        path: 'configurable.thread_id',
+        message: "is required with runPer: 'thread' (pass it to agent.invoke)",
+      },
+    ]);
+  }
+  const id = String(thread);
+  // A run level must be a scope name: other thread ids are hashed to one.
+  return NAME_PATTERN.test(id) && id.length <= 128
+    ? id
+    : `thread-${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
 }

@@ -3,6 +3,16 @@
  * request changes, risk points, the tool-call guard, denial detection. Each
  * adapter only maps its framework's hooks onto these.
  */
+export {
+  adapterOptionFields,
+  anyFunction,
+  checkAdapterOptions,
+  deniedToolResult,
+  type ModelAdapterOptions,
+  type ToolAdapterOptions,
+  toolGuardFor,
+  withMethods,
+} from './adapter-options.js';
 export { type AppliedCaps, type CappableCall, type CapsPlan, planCaps } from './caps-plan.js';
 export { budgetDenialOf, isBudgetDenied } from './denial.js';
 export {
