@@ -93,7 +93,7 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
     _tags?: string[],
     metadata?: Meta,
   ): Promise<void> {
-    return this.#modelStart(promptOf(messages[0] ?? []), runId, parentRunId, extra, metadata);
+    return this.#modelStart('chat model', promptOf(messages[0] ?? []), runId, parentRunId, extra, metadata);
   }
 
   override handleLLMStart(
@@ -105,7 +105,7 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
     _tags?: string[],
     metadata?: Meta,
   ): Promise<void> {
-    return this.#modelStart(prompts, runId, parentRunId, extra, metadata);
+    return this.#modelStart('text LLM', prompts, runId, parentRunId, extra, metadata);
   }
 
   override handleLLMNewToken(token: string, _idx: unknown, runId: string): void {
@@ -179,6 +179,7 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
   }
 
   async #modelStart(
+    type: string,
     prompt: unknown[],
     runId: string,
     parentRunId: string | undefined,
@@ -199,7 +200,6 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
     }
     if (!modelId && !this.#options.priceAs) {
       this.#parents.delete(runId);
-      const type = String(params._type ?? metadata?.ls_model_type ?? 'model');
       throw new TypeError(
         `GovernorCallbackHandler: cannot price this ${type} run — it reports no model name ` +
           '(ls_model_name or invocation params); pass priceAs to name the model it is priced as',
