@@ -1,14 +1,14 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   checkAdapterOptions,
   circuitOpenMessage,
   deniedToolResult,
-  toolGuardFor,
   extendSubject,
   governToolCall,
   InvalidRequestError,
-  NAME_PATTERN,
+  runLevelOf,
   type Subject,
+  toolGuardFor,
 } from '@governor/core';
 import type { CallbackManager } from '@langchain/core/callbacks/manager';
 import { AIMessage, ToolMessage } from '@langchain/core/messages';
@@ -20,50 +20,44 @@ import { governedCall } from './model.js';
 import { governModelCall } from './model-call.js';
 import { type GovernorMiddlewareOptions, optionFields } from './options.js';
 
-const state = z.object({
-  /** The Governor `run` of the current agent invocation (or thread), set when it starts. */
-  governorRunId: z.string().optional(),
-});
+/** The Governor `run` of the agent invocation (or conversation), set when it starts. */
+const state = z.object({ governorRunId: z.string().optional() });
 
 /**
- * createAgent middleware: every model call reserved, capped (fewer tools,
- * cheaper model, lower max tokens), committed at the price of the model that
- * answered; every tool call guarded by core's `governToolCall` (caps first,
- * risk points, charged once started), a denial answered with a ToolMessage;
- * after `circuitBreaker` consecutive denials the agent ends with a final
- * message. With `GovernorCallbackHandler` in the invocation's callbacks, model
- * calls made outside `wrapModelCall` (summarization, other middleware) are
- * charged to the same run, and no call is charged twice.
+ * createAgent middleware: model calls reserved, capped and committed at the
+ * price of the model that answered; tool calls through core's tool guard
+ * (caps first, risk points, charged once started), a denial answered with a
+ * ToolMessage; when the circuit breaker opens (consecutive denials) the agent
+ * ends with a final message. With `GovernorCallbackHandler` in the
+ * invocation's callbacks, model calls made outside `wrapModelCall`
+ * (summarization, other middleware) are charged to the same run, none twice.
  */
 export function governorMiddleware(options: GovernorMiddlewareOptions) {
   checkAdapterOptions(options, 'governorMiddleware', optionFields.middleware);
   const { governor } = options;
-  const subjectOf = (runId: string | undefined): Partial<Subject> => {
+  const subjectOf = (run: string | undefined): Partial<Subject> => {
     const base = options.subject ?? {};
-    if (base.run !== undefined || governor.subject.run !== undefined || !runId) return base;
-    return { ...base, run: runId };
+    return base.run !== undefined || governor.subject.run !== undefined || !run ? base : { ...base, run };
   };
+  const loopOf = (run: string | undefined) => extendSubject(governor.subject, subjectOf(run));
   return createMiddleware({
     name: 'GovernorMiddleware',
     stateSchema: state,
     beforeAgent: (_state, runtime) => {
-      const runId = runIdOf(options, runtime.configurable);
-      const callbacks = AsyncLocalStorageProviderSingleton.getRunnableConfig()?.callbacks as
-        | CallbackManager
-        | undefined;
+      const run = runIdOf(options, runtime.configurable?.thread_id);
+      // The handler in this invocation charges what it sees outside wrapModelCall to the same run.
+      const callbacks = AsyncLocalStorageProviderSingleton.getRunnableConfig()?.callbacks as CallbackManager;
       const at = callbacks?.getParentRunId?.();
       for (const handler of callbacks?.handlers ?? []) {
-        if (handler instanceof GovernorCallbackHandler && at) handler.adoptRun(at, runId);
+        if (handler instanceof GovernorCallbackHandler && at) handler.adoptRun(at, run);
       }
-      governor.breaker?.reset(extendSubject(governor.subject, subjectOf(runId)));
-      return { governorRunId: runId };
+      governor.breaker?.reset(loopOf(run)); // a new turn is a new attempt
+      return { governorRunId: run };
     },
     beforeModel: {
       canJumpTo: ['end'],
-      hook: (agentState) => {
-        const denials = governor.breaker?.openFor(
-          extendSubject(governor.subject, subjectOf(agentState.governorRunId)),
-        );
+      hook: ({ governorRunId }) => {
+        const denials = governor.breaker?.openFor(loopOf(governorRunId));
         if (denials === undefined) return undefined;
         return { jumpTo: 'end', messages: [new AIMessage(circuitOpenMessage(denials))] };
       },
@@ -72,11 +66,10 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
       governModelCall(options, request, subjectOf(request.state.governorRunId), handler),
     wrapToolCall: async (request, handler) => {
       const { name, args, id } = request.toolCall;
-      const call = { name, args };
       const guard = toolGuardFor(options, name, subjectOf(request.state.governorRunId));
       try {
         return await governedCall.run({ kind: 'tool', name, claimed: false }, () =>
-          governToolCall(guard, call, () => handler(request)),
+          governToolCall(guard, { name, args }, () => handler(request)),
         );
       } catch (error) {
         const content = deniedToolResult(options, error, name);
@@ -88,23 +81,9 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
 }
 
 /** This invocation's run: a fresh id, or with `runPer: 'thread'` the conversation's `thread_id`. */
-function runIdOf(
-  options: GovernorMiddlewareOptions,
-  configurable: Record<string, unknown> | undefined,
-): string {
+function runIdOf(options: GovernorMiddlewareOptions, thread: unknown): string {
   if ((options.runPer ?? 'invoke') === 'invoke') return randomUUID();
-  const thread = configurable?.thread_id;
-  if (typeof thread !== 'string' && typeof thread !== 'number') {
-    throw new InvalidRequestError([
-      {
-        path: 'configurable.thread_id',
-        message: "is required with runPer: 'thread' (pass it to agent.invoke)",
-      },
-    ]);
-  }
-  const id = String(thread);
-  // A run level must be a scope name: other thread ids are hashed to one.
-  return NAME_PATTERN.test(id) && id.length <= 128
-    ? id
-    : `thread-${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+  if (typeof thread === 'string' || typeof thread === 'number') return runLevelOf(String(thread));
+  const message = "is required with runPer: 'thread' (pass it to agent.invoke)";
+  throw new InvalidRequestError([{ path: 'configurable.thread_id', message }]);
 }

@@ -1,12 +1,10 @@
 import {
-  type AppliedCaps,
+  answeredCost,
   budgetDenialOf,
   type Grant,
-  type ModelIdentity,
-  modelCallCost,
-  modelRefOf,
   planCaps,
   planModelCall,
+  runsCost,
   type Subject,
   stoppedMessage,
 } from '@governor/core';
@@ -37,10 +35,10 @@ const nameOf = (tool: unknown) => String((tool as { name?: unknown }).name ?? ''
 
 /**
  * createAgent's `wrapModelCall`: reserve (caps-aware: a call that fits once
- * downgraded is not denied), apply the caps, call, commit the priced usage at
- * the price of the model that answered (a fallback's, not the primary's) —
- * release when the call fails. A DENY ends the agent with a final AI message,
- * or throws with `onModelDeny: 'throw'`.
+ * downgraded and capped is not denied), apply the caps, call, commit the usage
+ * at the price of the model that answered (a fallback's, not the primary's);
+ * release when the call fails. A DENY ends the agent with a final AI message
+ * that says why (or throws, `onModelDeny: 'throw'`).
  */
 export async function governModelCall<R extends ModelCallRequest>(
   options: GovernorMiddlewareOptions,
@@ -50,79 +48,44 @@ export async function governModelCall<R extends ModelCallRequest>(
 ): Promise<AIMessage> {
   const model = identityOf(request.model);
   const cheaper = typeof options.downgrade === 'function' ? options.downgrade(model) : options.downgrade;
+  const { messages, systemMessage: system, tools } = request;
+  const prompt = promptOf(
+    system?.text ? [system, ...messages] : messages,
+    tools.map((t) => ({ name: nameOf(t), schema: (t as { schema?: unknown }).schema })),
+  );
+  const downgrade = cheaper ? identityOf(cheaper) : undefined;
   const { spec } = planModelCall(options, {
     model,
-    prompt: promptOf(
-      request.systemMessage?.text ? [request.systemMessage, ...request.messages] : request.messages,
-      request.tools.map((t) => ({ name: nameOf(t), schema: (t as { schema?: unknown }).schema })),
-    ),
+    prompt,
     maxOutputTokens: model.maxTokens,
     subject,
-    downgrade: cheaper ? identityOf(cheaper) : undefined,
+    downgrade,
   });
   try {
     return await options.governor.run(spec, async (grant) => {
       const { next, applied } = applyCaps(options, grant, request, cheaper);
-      const ran = identityOf(next.model);
-      try {
-        options.onApplied?.(applied, { modelId: ran.modelId });
-      } catch {
-        // A listener's failure never changes the call.
-      }
+      const asked = identityOf(next.model);
       const scope: GovernedCall = { kind: 'model', finished: [] };
       const response = await governedCall.run(scope, () => handler(next));
-      const { actual, modelId } = costOf(options, response, scope, ran);
       const usage = tokenUsageOf(response.usage_metadata);
-      response.response_metadata = {
-        ...response.response_metadata,
-        governor: { ...applied, reservationId: grant.reservationId, estimate: grant.estimate },
-      };
+      const answer = answeredCost(options, usage, asked, answeredBy(response));
+      response.response_metadata.governor = { ...applied, reservationId: grant.reservationId };
       return {
         value: response,
-        actual,
+        // With the handler in the invocation: every model run inside (a fallback, an inner middleware's call).
+        actual: (scope.kind === 'model' ? runsCost(options, scope.finished) : undefined) ?? answer.actual,
         metrics: {
           ...(usage ? { tokensInput: usage.inputTokens, tokensOutput: usage.outputTokens } : {}),
-          modelVersion: modelId,
+          modelVersion: answer.modelId,
         },
       };
     });
   } catch (error) {
     const denial = budgetDenialOf(error, spec.action);
     if (!denial || (options.onModelDeny ?? 'end') === 'throw') throw error;
-    return new AIMessage({
-      content: stoppedMessage(denial),
-      response_metadata: {
-        governor: { denied: denial.reasonCode, scope: denial.scope, action: spec.action.name },
-      },
-    });
+    const governor = { denied: denial.reasonCode, scope: denial.scope, action: spec.action.name };
+    return new AIMessage({ content: stoppedMessage(denial), response_metadata: { governor } });
   }
-}
-
-/**
- * What the call cost: with the callback handler in the invocation, every model
- * run inside the call at its own model's price (a fallback after a failure, an
- * inner middleware's own call); else the response's usage at the price of the
- * model that answered (its response metadata), else of the model asked.
- */
-function costOf(
-  options: GovernorMiddlewareOptions,
-  response: AIMessage,
-  scope: GovernedCall,
-  asked: ModelIdentity,
-): { actual: number | 'estimate'; modelId: string } {
-  const runs = scope.kind === 'model' ? scope.finished : [];
-  const costs = runs.map((run) => modelCallCost(options, modelRefOf(options, run.model), run.usage));
-  if (costs.length && costs.every((c) => c !== 'estimate')) {
-    return {
-      actual: (costs as number[]).reduce((a, b) => a + b, 0),
-      modelId: runs.at(-1)?.model.modelId ?? asked.modelId,
-    };
-  }
-  const usage = tokenUsageOf(response.usage_metadata);
-  const answered = answeredBy(response);
-  const actual = answered ? modelCallCost(options, modelRefOf(options, answered), usage) : 'estimate';
-  if (answered && actual !== 'estimate') return { actual, modelId: answered.modelId };
-  return { actual: modelCallCost(options, modelRefOf(options, asked), usage), modelId: asked.modelId };
 }
 
 /** The request as the enforced caps allow it: fewer tools, the cheaper model, a lower max tokens. */
@@ -131,24 +94,19 @@ function applyCaps<R extends ModelCallRequest>(
   grant: Grant,
   request: R,
   cheaper: BaseChatModel | undefined,
-): { next: R; applied: AppliedCaps } {
+) {
   const asked = identityOf(request.model);
-  const forced = typeof request.toolChoice === 'object' ? request.toolChoice.function?.name : undefined;
-  const plan = planCaps(
-    grant,
-    {
-      maxOutputTokens: asked.maxTokens,
-      tools: request.tools.map(nameOf),
-      forcedTool: forced,
-      canDowngrade: cheaper !== undefined && identityOf(cheaper).modelId !== asked.modelId,
-    },
-    options.governor.capsInForce(grant.subject),
-  );
-  const { applied } = plan;
+  const call = {
+    maxOutputTokens: asked.maxTokens,
+    tools: request.tools.map(nameOf),
+    forcedTool: typeof request.toolChoice === 'object' ? request.toolChoice.function?.name : undefined,
+    canDowngrade: cheaper !== undefined && identityOf(cheaper).modelId !== asked.modelId,
+  };
+  const plan = planCaps(grant, call, options.governor.capsInForce(grant.subject));
+  const { applied, keptTools } = plan;
   const next = { ...request };
-  const kept = plan.keptTools;
-  if (kept) {
-    next.tools = request.tools.filter((tool) => kept.includes(nameOf(tool)));
+  if (keptTools) {
+    next.tools = request.tools.filter((tool) => keptTools.includes(nameOf(tool)));
     if (!next.tools.length) delete next.toolChoice;
   }
   if (plan.downgrade && cheaper) {
@@ -157,11 +115,15 @@ function applyCaps<R extends ModelCallRequest>(
   }
   const max = applied.maxOutputTokens;
   const current = identityOf(next.model).maxTokens;
-  if (max !== undefined && (current === undefined || current > max)) {
-    const target = chatModelOf(next.model);
-    const capped = target && (options.capMaxTokens ?? withMaxTokens)(target, max);
-    if (capped) next.model = capped;
-    else delete applied.maxOutputTokens;
-  } else delete applied.maxOutputTokens;
+  const target = chatModelOf(next.model);
+  const capped = max !== undefined && (current === undefined || current > max) && target;
+  const lowered = capped ? (options.capMaxTokens ?? withMaxTokens)(capped, max) : undefined;
+  if (lowered) next.model = lowered;
+  else delete applied.maxOutputTokens;
+  try {
+    options.onApplied?.(applied, { modelId: identityOf(next.model).modelId });
+  } catch {
+    // A listener's failure never changes the call.
+  }
   return { next, applied };
 }

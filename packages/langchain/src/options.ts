@@ -1,7 +1,7 @@
 import {
-  adapterOptionFields as shared,
   anyFunction,
   type ModelAdapterOptions,
+  adapterOptionFields as shared,
   type ToolAdapterOptions,
   withMethods,
 } from '@governor/core';

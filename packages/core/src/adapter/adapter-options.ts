@@ -3,10 +3,12 @@
  * MCP), validated the same way: a typo or a wrong value is an
  * InvalidRequestError naming the field, when the adapter is built.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { BudgetDeniedError } from '../governor/errors.js';
 import { deniedToolMessage } from '../governor/denial-text.js';
+import type { BudgetDeniedError } from '../governor/errors.js';
 import type { Governor } from '../governor/governor.js';
+import { NAME_PATTERN } from '../protocol/schemas.js';
 import type { Subject } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
 import type { AppliedCaps } from './caps-plan.js';
@@ -104,4 +106,13 @@ export function deniedToolResult(options: ToolAdapterOptions, error: unknown, to
   const denial = budgetDenialOf(error, { kind: options.kind ?? 'tool.call', name: toolName });
   if (!denial || options.onDeny === 'throw') return undefined;
   return (options.deniedResult ?? deniedToolMessage)(denial, toolName);
+}
+
+/**
+ * A conversation's id (a thread, a session) as a `run` level: itself when it
+ * is a valid level name, else a stable hash of it (`thread-…`).
+ */
+export function runLevelOf(id: string): string {
+  if (id.length <= 128 && NAME_PATTERN.test(id)) return id;
+  return `thread-${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
 }

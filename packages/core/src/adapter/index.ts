@@ -9,12 +9,14 @@ export {
   checkAdapterOptions,
   deniedToolResult,
   type ModelAdapterOptions,
+  runLevelOf,
   type ToolAdapterOptions,
   toolGuardFor,
   withMethods,
 } from './adapter-options.js';
 export { type AppliedCaps, type CappableCall, type CapsPlan, planCaps } from './caps-plan.js';
 export { budgetDenialOf, isBudgetDenied } from './denial.js';
+export { answeredCost, runsCost } from './model-answer.js';
 export {
   actionNameOf,
   DEFAULT_MAX_OUTPUT_TOKENS,
@@ -44,3 +46,4 @@ export {
   type ToolCall,
   type ToolGuardOptions,
 } from './tool-call.js';
+export { startToolCall } from './tool-events.js';
