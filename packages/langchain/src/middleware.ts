@@ -54,16 +54,14 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
       governor.breaker?.reset(loopOf(run)); // a new turn is a new attempt
       return { governorRunId: run };
     },
-    beforeModel: {
-      canJumpTo: ['end'],
-      hook: ({ governorRunId }) => {
-        const denials = governor.breaker?.openFor(loopOf(governorRunId));
-        if (denials === undefined) return undefined;
-        return { jumpTo: 'end', messages: [new AIMessage(circuitOpenMessage(denials))] };
-      },
+    // An open circuit ends the loop here: a final message, no model call (and no extra graph step).
+    wrapModelCall: (request, handler) => {
+      const run = request.state.governorRunId;
+      const denials = governor.breaker?.openFor(loopOf(run));
+      if (denials === undefined) return governModelCall(options, request, subjectOf(run), handler);
+      const metadata = { governor: { circuitOpen: denials } };
+      return new AIMessage({ content: circuitOpenMessage(denials), response_metadata: metadata });
     },
-    wrapModelCall: (request, handler) =>
-      governModelCall(options, request, subjectOf(request.state.governorRunId), handler),
     wrapToolCall: async (request, handler) => {
       const { name, args, id } = request.toolCall;
       const guard = toolGuardFor(options, name, subjectOf(request.state.governorRunId));
