@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { aiSdkOverhead } from './src/ai-sdk.js';
 import { governorOverhead, printOverhead } from './src/governor.js';
 import type { RunOptions } from './src/harness.js';
+import { langchainOverhead } from './src/langchain.js';
 import { memoryScenarios } from './src/memory.js';
 import {
   evalshaCeiling,
@@ -61,6 +62,8 @@ process.stdout.write('running governor.run overhead …\n');
 const overhead = [await governorOverhead(options)];
 process.stdout.write('running AI SDK middleware overhead …\n');
 overhead.push(await aiSdkOverhead(options));
+process.stdout.write('running LangChain middleware overhead …\n');
+overhead.push(await langchainOverhead(options));
 log('');
 printResults(results, log);
 log('');
