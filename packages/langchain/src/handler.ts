@@ -228,17 +228,11 @@ function parseArgs(input: unknown): unknown {
   }
 }
 
-/**
- * Whether the model run starting now is `model.stream()`. LangChain's callbacks
- * do not say, and a consumer that stops pulling (a `break`) triggers none, so a
- * stream's idle limit is armed from its start.
- */
+/** Whether the run starting now is `model.stream()` (callbacks do not say; a `break` triggers none). */
 function isStream(): boolean {
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 40;
-  try {
-    return /\b_streamIterator\b/.test(new Error().stack ?? '');
-  } finally {
-    Error.stackTraceLimit = limit;
-  }
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  return /\b_streamIterator\b/.test(stack);
 }

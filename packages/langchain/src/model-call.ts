@@ -9,7 +9,8 @@ import {
   stoppedMessage,
 } from '@governor/core';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import { AIMessage, type BaseMessage } from '@langchain/core/messages';
+import { AIMessage } from '@langchain/core/messages';
+import type { ModelRequest } from 'langchain';
 import {
   answeredBy,
   chatModelOf,
@@ -22,15 +23,6 @@ import {
 } from './model.js';
 import type { GovernorMiddlewareOptions } from './options.js';
 
-/** The part of createAgent's `ModelRequest` Governor reads and the caps change. */
-export interface ModelCallRequest {
-  model: unknown;
-  tools: unknown[];
-  toolChoice?: 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } } | undefined;
-  messages: BaseMessage[];
-  systemMessage?: BaseMessage;
-}
-
 const nameOf = (tool: unknown) => String((tool as { name?: unknown }).name ?? '');
 
 /**
@@ -40,7 +32,7 @@ const nameOf = (tool: unknown) => String((tool as { name?: unknown }).name ?? ''
  * release when the call fails. A DENY ends the agent with a final AI message
  * that says why (or throws, `onModelDeny: 'throw'`).
  */
-export async function governModelCall<R extends ModelCallRequest>(
+export async function governModelCall<R extends ModelRequest>(
   options: GovernorMiddlewareOptions,
   request: R,
   subject: Partial<Subject>,
@@ -89,7 +81,7 @@ export async function governModelCall<R extends ModelCallRequest>(
 }
 
 /** The request as the enforced caps allow it: fewer tools, the cheaper model, a lower max tokens. */
-function applyCaps<R extends ModelCallRequest>(
+function applyCaps<R extends ModelRequest>(
   options: GovernorMiddlewareOptions,
   grant: Grant,
   request: R,
