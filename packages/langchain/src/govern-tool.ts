@@ -8,7 +8,7 @@ import {
 import { ToolMessage } from '@langchain/core/messages';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import { governedCall } from './model.js';
-import { type GovernorLangChainOptions, optionFields } from './options.js';
+import { type GovernorLangChainOptions, optionSchemas } from './options.js';
 
 export interface GovernToolOptions extends Omit<GovernorLangChainOptions, 'riskPoints'> {
   /** This tool's RISK_POINTS per call: a number, or a function of the arguments; default the governor's table. */
@@ -31,7 +31,7 @@ export function governTool<T extends StructuredToolInterface>(tool: T, options: 
   const shared = checkAdapterOptions<GovernorLangChainOptions>(
     { ...rest, ...(riskPoints !== undefined ? { riskPoints: { [tool.name]: riskPoints } } : {}) },
     'governTool',
-    optionFields.common,
+    optionSchemas.common,
   );
   const { name } = tool;
   const guarded = Object.create(tool) as T;

@@ -15,7 +15,7 @@ import {
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
 import { governedCall, promptOf, tokenUsageOf } from './model.js';
-import { type GovernorLangChainOptions, optionFields } from './options.js';
+import { type GovernorLangChainOptions, optionSchemas } from './options.js';
 
 type Meta = Record<string, unknown> | undefined;
 type Hook<K extends keyof BaseCallbackHandler> = BaseCallbackHandler[K] extends
@@ -49,7 +49,7 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
 
   constructor(options: GovernorHandlerOptions) {
     super();
-    this.#options = checkAdapterOptions(options, 'GovernorCallbackHandler', optionFields.common);
+    this.#options = checkAdapterOptions(options, 'GovernorCallbackHandler', optionSchemas.common);
   }
 
   /** Calls in flight (reserved, not yet settled). */

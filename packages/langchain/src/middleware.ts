@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { GovernorCallbackHandler } from './handler.js';
 import { governedCall } from './model.js';
 import { governModelCall } from './model-call.js';
-import { type GovernorMiddlewareOptions, optionFields } from './options.js';
+import { type GovernorMiddlewareOptions, optionSchemas } from './options.js';
 
 /** The Governor `run` of the agent invocation (or conversation), set when it starts. */
 const state = z.object({ governorRunId: z.string().optional() });
@@ -33,7 +33,7 @@ const state = z.object({ governorRunId: z.string().optional() });
  * (summarization, other middleware) are charged to the same run, none twice.
  */
 export function governorMiddleware(options: GovernorMiddlewareOptions) {
-  checkAdapterOptions(options, 'governorMiddleware', optionFields.middleware);
+  checkAdapterOptions(options, 'governorMiddleware', optionSchemas.middleware);
   const { governor } = options;
   const subjectOf = (run: string | undefined): Partial<Subject> => {
     const base = options.subject ?? {};

@@ -25,12 +25,13 @@ export interface GovernorMiddlewareOptions
 }
 
 const { onModelDeny, onApplied, ...common } = shared;
-export const optionFields = {
-  common,
-  middleware: {
+/** The options each piece takes, checked when it is built. */
+export const optionSchemas = {
+  common: z.strictObject(common),
+  middleware: z.strictObject({
     ...shared,
     downgrade: z.union([anyFunction, withMethods('a chat model', 'invoke')]).optional(),
     capMaxTokens: anyFunction.optional(),
     runPer: z.enum(['invoke', 'thread']).optional(),
-  },
+  }),
 };

@@ -78,16 +78,12 @@ export const adapterOptionFields = {
 };
 
 /**
- * `options` checked against `fields` (unknown names included: an old or
- * misspelt option is an error, not ignored). Throws InvalidRequestError, e.g.
- * `governorMiddleware.onDeny: must be one of result, throw`.
+ * `options` checked against `schema` — a `z.strictObject` of the adapter's
+ * fields, built once, so an old or misspelt option is an error, not ignored.
+ * Throws InvalidRequestError, e.g. `governorMiddleware.onDeny: must be one of result, throw`.
  */
-export function checkAdapterOptions<T extends object>(
-  options: T,
-  where: string,
-  fields: Record<string, z.ZodType>,
-): T {
-  validate(z.strictObject(fields), options, [where]);
+export function checkAdapterOptions<T extends object>(options: T, where: string, schema: z.ZodType): T {
+  validate(schema, options, [where]);
   return options;
 }
 
