@@ -49,7 +49,7 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
 
   constructor(options: GovernorHandlerOptions) {
     super();
-    this.#options = checkAdapterOptions(options, 'GovernorCallbackHandler', optionSchemas.common);
+    this.#options = checkAdapterOptions(options, 'GovernorCallbackHandler', optionSchemas.handler);
   }
 
   /** Calls in flight (reserved, not yet settled). */

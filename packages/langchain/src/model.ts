@@ -63,13 +63,19 @@ export function tokenUsageOf(usage: UsageMetadata | undefined): TokenUsage | und
   };
 }
 
+const capped = new WeakMap<object, Map<number, BaseChatModel>>();
+
 /**
- * The same chat model with `maxTokens` lowered: re-created from the fields it
- * was constructed with (`lc_kwargs`); undefined for models without `maxTokens`.
+ * The same chat model with `maxTokens` lowered: re-created (once per limit)
+ * from the fields it was constructed with; undefined for models without `maxTokens`.
  */
 export function withMaxTokens(model: BaseChatModel, maxTokens: number): BaseChatModel | undefined {
   const fields = (model as unknown as { lc_kwargs?: Record<string, unknown> }).lc_kwargs;
   if (!fields || !('maxTokens' in model)) return undefined;
+  const byLimit = capped.get(model) ?? new Map<number, BaseChatModel>();
+  capped.set(model, byLimit);
   const Model = model.constructor as new (fields: Record<string, unknown>) => BaseChatModel;
-  return new Model({ ...fields, maxTokens });
+  const lowered = byLimit.get(maxTokens) ?? new Model({ ...fields, maxTokens });
+  byLimit.set(maxTokens, lowered);
+  return lowered;
 }

@@ -25,9 +25,11 @@ export interface GovernorMiddlewareOptions
 }
 
 const { onModelDeny, onApplied, ...common } = shared;
+const { onDeny, deniedResult, ...handler } = common;
 /** The options each piece takes, checked when it is built. */
 export const optionSchemas = {
   common: z.strictObject(common),
+  handler: z.strictObject(handler),
   middleware: z.strictObject({
     ...shared,
     downgrade: z.union([anyFunction, withMethods('a chat model', 'invoke')]).optional(),

@@ -290,6 +290,10 @@ describe('8. options are validated; denials are recognisable', () => {
     expect(
       () => new GovernorCallbackHandler({ governor, riskPoints: { send_email: 'one' } } as never),
     ).toThrow(/^GovernorCallbackHandler\.riskPoints\.send_email: /);
+    // A callback can only raise: the handler takes no onDeny.
+    expect(() => new GovernorCallbackHandler({ governor, onDeny: 'result' } as never)).toThrow(
+      'GovernorCallbackHandler.onDeny: is not a known field',
+    );
     expect(() => governTool(emailTool().send_email, { governor, kind: '' })).toThrow(
       'governTool.kind: must not be empty',
     );
