@@ -3,8 +3,20 @@
  * request changes, risk points, the tool-call guard, denial detection. Each
  * adapter only maps its framework's hooks onto these.
  */
+export {
+  adapterOptionFields,
+  anyFunction,
+  checkAdapterOptions,
+  deniedToolResult,
+  type ModelAdapterOptions,
+  runLevelOf,
+  type ToolAdapterOptions,
+  toolGuardFor,
+  withMethods,
+} from './adapter-options.js';
 export { type AppliedCaps, type CappableCall, type CapsPlan, planCaps } from './caps-plan.js';
 export { budgetDenialOf, isBudgetDenied } from './denial.js';
+export { answeredCost, runsCost } from './model-answer.js';
 export {
   actionNameOf,
   DEFAULT_MAX_OUTPUT_TOKENS,
@@ -33,3 +45,4 @@ export {
   type ToolCall,
   type ToolGuardOptions,
 } from './tool-call.js';
+export { startToolCall } from './tool-events.js';
