@@ -19,6 +19,7 @@ export { budgetDenialOf, isBudgetDenied } from './denial.js';
 export { answeredCost, runsCost } from './model-answer.js';
 export {
   actionNameOf,
+  assertPriceable,
   DEFAULT_MAX_OUTPUT_TOKENS,
   deliveredCost,
   downgradesUnder,
@@ -31,6 +32,13 @@ export {
   planModelCall,
   pricingOf,
 } from './model-call.js';
+export {
+  circuitOpenFor,
+  decideNextModelStep,
+  noToolAffordable,
+  type StepRequest,
+  type ToolAffordability,
+} from './next-step.js';
 export {
   InvalidRiskPoints,
   type RiskPointSources,
