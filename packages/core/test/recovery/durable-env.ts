@@ -11,10 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   type Authority,
+  type CommitResponse,
   createGovernor,
   decodeJournalRecord,
   FileJournal,
   type FileJournalOptions,
+  type Governor,
   type GovernorEvent,
   type GovernorOptions,
   type JournalEvent,
@@ -67,15 +69,29 @@ export interface ProcessOptions extends Omit<FaultyAuthorityOptions, 'clock'> {
   wrapLedger?: (ledger: Authority) => Authority;
 }
 
+export interface ClientProcess {
+  governor: Governor;
+  journal: FileJournal;
+  faulty: FaultyAuthority;
+  events: GovernorEvent[];
+  journalEvents: JournalEvent[];
+  /** Resolves once `n` commits have reached the authority from this process. */
+  commitsArrived(n?: number): Promise<void>;
+  /** kill -9: nothing of this process runs again; its journal file stays as it is on disk. */
+  crash(): void;
+  /** A clean stop. */
+  stop(): void;
+}
+
 export async function durableWorld() {
   const dir = mkdtempSync(join(tmpdir(), 'governor-journal-'));
   const clock = new ManualClock();
   const ledger = new MemoryAuthority({ clock });
   for (const scope of SCOPES) await ledger.createBudget({ scope, unit: UNIT, allocated: USD });
   const journalPath = join(dir, 'settlements.journal');
-  const processes: ReturnType<typeof start>[] = [];
+  const processes: ClientProcess[] = [];
 
-  function start(options: ProcessOptions = {}) {
+  function start(options: ProcessOptions = {}): ClientProcess {
     const {
       journalPath: path = journalPath,
       journal: journalOptions,
@@ -112,7 +128,10 @@ export async function durableWorld() {
           if (hang === 'before-ledger') {
             // recorded as received, never forwarded, never answered
             faulty.script('commit', 'transport');
-            return faulty.commit(id, request).then(never, never);
+            return faulty.commit(id, request).then(
+              () => never<CommitResponse>(),
+              () => never<CommitResponse>(),
+            );
           }
           const response = await faulty.commit(id, request);
           return hang === 'after-ledger' || dead ? never() : response;
@@ -146,13 +165,12 @@ export async function durableWorld() {
       journal,
       ...(retry ? { retry } : {}),
     });
-    const proc = {
+    const proc: ClientProcess = {
       governor,
       journal,
       faulty,
       events,
       journalEvents,
-      /** Resolves once `n` commits have reached the authority from this process. */
       commitsArrived(n = 1): Promise<void> {
         if (commitsArrived >= n) return Promise.resolve();
         return new Promise<void>((resolve) => {
@@ -160,13 +178,11 @@ export async function durableWorld() {
           arrivals.push(check);
         });
       },
-      /** kill -9: nothing of this process runs again; its journal file stays as it is on disk. */
       crash(): void {
         dead = true;
         processClock.dead = true;
         journal.close();
       },
-      /** A clean stop. */
       stop(): void {
         journal.close();
       },
