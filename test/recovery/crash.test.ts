@@ -101,8 +101,8 @@ async function ledgerState(reservationId: string) {
   }
 }
 
-const spentOnce = (budgets: { spent: number; reserved: number; debt: number }[]) =>
-  expect(budgets.map(({ spent, reserved, debt }) => ({ spent, reserved, debt }))).toEqual(
+const spentOnce = (budgets: ({ spent: number; reserved: number; debt: number } | undefined)[]) =>
+  expect(budgets.map((b) => ({ spent: b?.spent, reserved: b?.reserved, debt: b?.debt }))).toEqual(
     SCOPES.map(() => ({ spent: ACTUAL, reserved: 0, debt: 0 })),
   );
 
