@@ -5,6 +5,7 @@ import { balancesCommand } from './commands/balances.js';
 import { budgetsCommand } from './commands/budgets.js';
 import { demoCommand } from './commands/demo.js';
 import { mcpProxyCommand } from './commands/mcp-proxy.js';
+import { recoveryAdapterCommand } from './commands/recovery-adapter.js';
 import type { Io } from './io.js';
 
 export const HELP = `Usage: governor <command> [options]
@@ -17,6 +18,8 @@ Commands:
   balances    a table of budgets: from a budgets file, a Redis ledger or a SQLite ledger file
   budgets     create, fund, freeze or unfreeze budgets on a Redis or SQLite ledger, or apply a file
   mcp-proxy   an enforcing MCP proxy (when @governor/mcp provides it)
+  recovery-adapter
+              run the native tests bound to a client-recovery scenario (JSON on stdin), print a verdict
 
 Run \`governor <command> --help\` for a command's options.
 Exit codes: 0 ok, 1 the command failed, 2 wrong usage.
@@ -28,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   balances: balancesCommand,
   budgets: budgetsCommand,
   'mcp-proxy': mcpProxyCommand,
+  'recovery-adapter': recoveryAdapterCommand,
 };
 
 /** Run the CLI with `argv` (without node and the script); resolves with the exit code. */
