@@ -106,12 +106,15 @@ export function registerAdmin(app: FastifyInstance, ctx: ServerContext) {
         // The cascade: flip the tenant first (mutations are refused from now on), then revoke
         // every key and close every budget.
         await store.setTenantStatus(tenant.tenantId, 'CLOSED', at);
+        ctx.tenants.forget(tenant.tenantId);
         for (const key of await store.listKeys(tenant.tenantId)) await store.revokeKey(key.keyId, at);
         for (const budget of await call('listBudgets', ledger.listBudgets({ tenant: tenant.tenantId }))) {
           if (budget.status !== 'CLOSED') await call('close', ledger.close(budget));
         }
       }
-      return toWire(await store.setTenantStatus(tenant.tenantId, to, at));
+      const next = await store.setTenantStatus(tenant.tenantId, to, at);
+      ctx.tenants.forget(tenant.tenantId);
+      return toWire(next);
     });
   transition('suspend', 'SUSPENDED');
   transition('reactivate', 'ACTIVE');

@@ -22,7 +22,7 @@ import { registerAdmin } from './admin.js';
 import { keyFingerprint, parseApiKey, sameSecret, verifySecret } from './keys.js';
 import { ServerMetrics } from './metrics.js';
 import { registerRuntime } from './runtime.js';
-import { type IdentityStore, MemoryIdentityStore, type TenantStatus } from './store.js';
+import { type IdentityStore, MemoryIdentityStore, type TenantRecord, type TenantStatus } from './store.js';
 import { startRequestSpan, type TraceInfo, traceOf, traceparentOf } from './tracing.js';
 import { errorBody } from './wire.js';
 
@@ -61,6 +61,13 @@ export interface ServerOptions {
   ownerOfReservation?: (reservationId: string) => string | undefined;
   /** Readiness probe (e.g. a Redis PING); default always ready. */
   ready?: () => Promise<boolean>;
+  /**
+   * How long this instance reuses a tenant record it read, in ms; default 1,000
+   * (0: read it on every request). Keys are read on every request, so a
+   * revocation applies at once everywhere; a suspension made through another
+   * instance applies within this time (through this instance, at once).
+   */
+  tenantCacheMs?: number;
   /** Wall clock of the identity store (tenant/key timestamps); default Date.now. */
   now?: () => number;
   /** fastify's logger; default off. */
@@ -93,6 +100,7 @@ export interface ServerContext {
   /** Run a ledger call under the operation deadline. */
   call<T>(operation: string, work: Promise<T>): Promise<T>;
   ownerOfReservation: ServerOptions['ownerOfReservation'];
+  tenants: TenantCache;
 }
 
 export interface GovernorServer {
@@ -113,6 +121,7 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
   const now = options.now ?? Date.now;
   const operationTimeoutMs = options.operationTimeoutMs ?? 10_000;
   const adminKey = options.adminKey;
+  const tenants = new TenantCache(store, options.tenantCacheMs ?? 1_000);
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -156,6 +165,7 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
     now,
     call,
     ownerOfReservation: options.ownerOfReservation,
+    tenants,
   };
 
   // Correlation first: every response, 2xx to 5xx, carries X-Request-Id and X-Cycles-Trace-Id.
@@ -178,7 +188,7 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
     .addHook('onRequest', async (request, reply) => {
       const plane = request.routeOptions.config?.plane;
       if (plane === 'runtime') {
-        request.principal = await authenticate(request, store);
+        request.principal = await authenticate(request, store, tenants);
         reply.header('X-Cycles-Tenant', request.principal.tenantId);
         request.span?.setAttribute('governor.tenant', request.principal.tenantId);
       } else if (plane === 'admin') {
@@ -299,7 +309,34 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
   };
 }
 
-async function authenticate(request: FastifyRequest, store: IdentityStore): Promise<Principal> {
+/** Tenant records, reused for a short while (keys never are). */
+export class TenantCache {
+  readonly #entries = new Map<string, { record: TenantRecord | undefined; until: number }>();
+  constructor(
+    readonly store: IdentityStore,
+    readonly ttlMs: number,
+  ) {}
+  async get(tenantId: string): Promise<TenantRecord | undefined> {
+    const now = Date.now();
+    const hit = this.#entries.get(tenantId);
+    if (hit && hit.until > now) return hit.record;
+    const record = await this.store.getTenant(tenantId);
+    if (this.ttlMs > 0) {
+      if (this.#entries.size > 10_000) this.#entries.clear();
+      this.#entries.set(tenantId, { record, until: now + this.ttlMs });
+    }
+    return record;
+  }
+  forget(tenantId: string) {
+    this.#entries.delete(tenantId);
+  }
+}
+
+async function authenticate(
+  request: FastifyRequest,
+  store: IdentityStore,
+  tenants: TenantCache,
+): Promise<Principal> {
   const presented = request.headers['x-cycles-api-key'];
   if (typeof presented !== 'string' || presented === '') {
     throw new UnauthorizedError('X-Cycles-API-Key is required');
@@ -309,7 +346,7 @@ async function authenticate(request: FastifyRequest, store: IdentityStore): Prom
   if (!parsed || !record || record.status !== 'ACTIVE' || !verifySecret(record, parsed.secret)) {
     throw new UnauthorizedError('the API key is not valid');
   }
-  const tenant = await store.getTenant(record.tenantId);
+  const tenant = await tenants.get(record.tenantId);
   if (!tenant) throw new UnauthorizedError('the API key is not valid');
   if (tenant.status === 'SUSPENDED') throw new ForbiddenError(`tenant ${tenant.tenantId} is suspended`);
   return { tenantId: record.tenantId, keyId: record.keyId, tenantStatus: tenant.status };
