@@ -109,7 +109,9 @@ export function registerAdmin(app: FastifyInstance, ctx: ServerContext) {
         ctx.tenants.forget(tenant.tenantId);
         for (const key of await store.listKeys(tenant.tenantId)) await store.revokeKey(key.keyId, at);
         for (const budget of await call('listBudgets', ledger.listBudgets({ tenant: tenant.tenantId }))) {
-          if (budget.status !== 'CLOSED') await call('close', ledger.close(budget));
+          if (budget.status !== 'CLOSED') {
+            await call('close', ledger.close({ scope: budget.scope, unit: budget.unit }));
+          }
         }
       }
       const next = await store.setTenantStatus(tenant.tenantId, to, at);

@@ -47,7 +47,7 @@ export function bodyFromWire<T>(body: unknown): T {
   if (!isObject(body)) throw new InvalidRequestError('the request body must be a JSON object');
   const issues: ValidationIssue[] = [];
   collectCamelKeys(body, '', issues);
-  if (issues.length) throw new InvalidRequestError(issues);
+  if (issues.length) throw new InvalidRequestError(issues, { [WIRE_PATHS]: true });
   return fromWire<T>(body);
 }
 
@@ -83,20 +83,26 @@ export interface ErrorBody {
 }
 
 const KNOWN = new Set<string>(ERROR_CODES);
+/** Marks issues whose paths are already the wire's (not to be converted). */
+const WIRE_PATHS = 'wirePaths';
 
 /** The envelope for a GovernorError: issue paths and the message spelled as on the wire. */
 export function errorBody(error: GovernorError, requestId: string, traceId: string): ErrorBody {
   let message = error.message;
   let details = error.details ? { ...error.details } : undefined;
-  if (error instanceof InvalidRequestError || InvalidRequestError.isInstance(error)) {
+  if (InvalidRequestError.isInstance(error)) {
+    const asIs = error.details?.[WIRE_PATHS] === true;
     const issues = (error as InvalidRequestError).issues.map((i) => ({
-      path: wirePath(i.path),
+      path: asIs ? i.path : wirePath(i.path),
       message: i.message,
     }));
     message = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
     details = { ...details, issues };
   }
-  if (details) delete details.retryable;
+  if (details) {
+    delete details.retryable;
+    delete details[WIRE_PATHS];
+  }
   const code = KNOWN.has(error.code) ? error.code : 'INTERNAL_ERROR';
   return {
     error: code,
