@@ -95,7 +95,7 @@ describe('cross-tenant: refused, nothing changes', () => {
 
   it.each(ADMIN)('%s with a tenant key is 401', async (_name, method, path, body) => {
     const before = [await t.ledger.listBudgets(), await t.server.store.listTenants()];
-    for (const headers of [{}, { 'x-admin-api-key': t.keys.acme as string }]) {
+    for (const headers of [{}, { 'x-admin-api-key': t.keys.acme as string }] as Record<string, string>[]) {
       const r = await t.req(method, path, { key: 'acme', headers, ...(body !== undefined ? { body } : {}) });
       expect(r.status).toBe(401);
     }
