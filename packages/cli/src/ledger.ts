@@ -31,7 +31,9 @@ export interface LedgerFlags {
 /** UsageError unless at most one of --server / --redis / --ledger is given (and --prefix only with --redis). */
 export function checkLedgerFlags(flags: LedgerFlags, context: string): void {
   if ([flags.server, flags.redis, flags.ledger].filter((f) => f !== undefined).length > 1) {
-    throw new UsageError(`${context}: give one of --server <url>, --redis <url> or --ledger <file>`);
+    throw new UsageError(
+      `${context}: give one of --server <url>, --redis <url> or --ledger <file>, not both`,
+    );
   }
   if (flags.prefix !== undefined && flags.redis === undefined) throw new UsageError('--prefix needs --redis');
 }

@@ -62,7 +62,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`--redis: expected a redis:// or rediss:// URL, got "${values.redis}"`);
   }
   if ([values.redis, values.ledger, values.server].filter((v) => v !== undefined).length > 1) {
-    throw new UsageError('give one of --redis <url>, --ledger <file> or --server <url>');
+    throw new UsageError('give one of --redis <url>, --ledger <file> or --server <url>, not both');
   }
   if (values.server !== undefined && !/^https?:\/\//.test(values.server)) {
     throw new UsageError(`--server: expected an http:// or https:// URL, got "${values.server}"`);
