@@ -6,6 +6,13 @@ export interface Io {
   progress?: ((text: string) => void) | undefined;
   /** Clear the live status line before the final output. */
   clearProgress?: (() => void) | undefined;
+  /** Colour DENY and capped rows: stdout is a terminal and NO_COLOR is not set. */
+  color?: boolean | undefined;
+}
+
+/** Colour is for terminals, and off whenever NO_COLOR is set to anything but "" (https://no-color.org). */
+export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !env.NO_COLOR;
 }
 
 /** The process's stdout and stderr; the live line only when stdout is a TTY. */
@@ -16,6 +23,7 @@ export function processIo(): Io {
     err: (line) => process.stderr.write(`${line}\n`),
     progress: tty ? (text) => process.stdout.write(`\r\x1b[2K${text}`) : undefined,
     clearProgress: tty ? () => process.stdout.write('\r\x1b[2K') : undefined,
+    color: wantsColor(process.stdout),
   };
 }
 

@@ -1,8 +1,8 @@
-import { intFlag, parseFlags, UsageError, usdFlag } from '../args.js';
-import { runDemo } from '../demo/demo.js';
-import { DEFAULT_SCENARIO, VIAS, type Via } from '../demo/scenario.js';
+import { intFlag, parseFlags, UsageError } from '../args.js';
+import { DEFAULT_SCENARIO, VIAS, type Via } from '../demo/defaults.js';
 import { dollars } from '../format.js';
 import type { Io } from '../io.js';
+import { checkRedisUrl } from '../redis-url.js';
 
 const d = DEFAULT_SCENARIO;
 export const DEMO_HELP = `Usage: governor demo [options]
@@ -54,9 +54,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   const capAtPercent = intFlag('cap-at', values['cap-at'], d.capAtPercent, 1);
   if (capAtPercent > 100)
     throw new UsageError(`--cap-at: expected a percent from 1 to 100, got "${values['cap-at']}"`);
-  if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) {
-    throw new UsageError(`--redis: expected a redis:// or rediss:// URL, got "${values.redis}"`);
-  }
+  if (values.redis !== undefined) checkRedisUrl(values.redis);
   if (values.redis !== undefined && values.ledger !== undefined) {
     throw new UsageError('give --redis <url> or --ledger <file>, not both');
   }
@@ -64,6 +62,8 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   if (!(VIAS as readonly string[]).includes(via)) {
     throw new UsageError(`--via: expected one of ${VIAS.join(', ')}, got "${via}"`);
   }
+  io.progress?.(`loading the ${via} agent …`);
+  const [{ runDemo }, { usdFlag }] = await Promise.all([import('../demo/demo.js'), import('../policy.js')]);
   await runDemo(
     {
       via: via as Via,

@@ -6,18 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type BudgetInfo, type Ledger, MemoryAuthority } from '@governor/core';
-import {
-  BUDGET_ALIGN,
-  BUDGET_HEADERS,
-  budgetRows,
-  dollars,
-  quantity,
-  sortBudgets,
-  table,
-} from '../format.js';
+import { budgetTable, dollars, quantity, sortBudgets, type Tone, table, toneRows } from '../format.js';
 import type { Io } from '../io.js';
 import { type OpenLedger, openLedgerFile } from '../ledger.js';
-import { openRedis, type RedisLedger } from '../redis.js';
+import type { RedisLedger } from '../redis.js';
 import {
   ALLOWLIST,
   DEFAULT_SCENARIO,
@@ -134,13 +126,14 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
   let redis: RedisLedger | undefined;
   let file: OpenLedger | undefined;
   if (options.redis !== undefined) {
+    const { openRedis } = await import('../redis.js');
     redis = await openRedis(options.redis, options.redisKeyPrefix ?? `governor-demo-${randomUUID()}`);
     ledger = redis.authority;
   } else if (options.ledger !== undefined) {
     if (existsSync(options.ledger)) {
       throw new Error(`${options.ledger} exists; the demo provisions a new ledger file, give a new path`);
     }
-    file = openLedgerFile(options.ledger, true);
+    file = await openLedgerFile(options.ledger, true);
     ledger = file.authority;
   } else {
     ledger = new MemoryAuthority();
@@ -171,7 +164,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
     durationMs: Math.round(performance.now() - started),
   };
   if (options.json) io.out(JSON.stringify(report, null, 2));
-  else for (const line of renderReport(report)) io.out(line);
+  else for (const line of renderReport(report, { color: io.color === true })) io.out(line);
   return report;
 }
 
@@ -185,8 +178,16 @@ function definedOnly(options: DemoOptions): Partial<Scenario> {
 const plural = (n: number, one: string, many = `${one}s`) =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-/** The report as lines a person reads at a glance. */
-export function renderReport(r: DemoReport): string[] {
+/** The tone of an outcome row: denials red, capped calls yellow. */
+const OUTCOME_TONE: Record<OutcomeCount['outcome'], Tone> = {
+  'gateway DENY': 'deny',
+  'authority DENY': 'deny',
+  ALLOW_WITH_CAPS: 'capped',
+  ALLOW: undefined,
+};
+
+/** The report as lines a person reads at a glance; `color` tints DENY and capped rows (a terminal). */
+export function renderReport(r: DemoReport, { color = false }: { color?: boolean } = {}): string[] {
   const s = r.scenario;
   const g = r.governed;
   const u = r.ungoverned;
@@ -236,14 +237,18 @@ export function renderReport(r: DemoReport): string[] {
     ALLOW: `${names(byOutcome.ALLOW)}: committed at actual usage`,
   };
   lines.push(
-    ...table(
-      ['governed outcome', 'model calls', 'tool calls', 'what'],
-      g.outcomes.map((o) => [o.outcome, String(o.modelCalls), String(o.toolCalls), what[o.outcome]]),
-      ['left', 'right', 'right', 'left'],
+    ...toneRows(
+      table(
+        ['governed outcome', 'model calls', 'tool calls', 'what'],
+        g.outcomes.map((o) => [o.outcome, String(o.modelCalls), String(o.toolCalls), what[o.outcome]]),
+        ['left', 'right', 'right', 'left'],
+      ),
+      g.outcomes.map((o) => (o.total > 0 ? OUTCOME_TONE[o.outcome] : undefined)),
+      color,
     ),
     '',
     `The ledger after the governed run (${r.authority}):`,
-    ...table(BUDGET_HEADERS, budgetRows(g.ledger), BUDGET_ALIGN),
+    ...budgetTable(g.ledger, color),
     '',
   );
   const d = g.lastDenial;
