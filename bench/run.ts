@@ -8,34 +8,61 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { aiSdkOverhead } from './src/ai-sdk.js';
-import { aiSdkLoopOverhead } from './src/ai-sdk-loop.js';
-import { governorOverhead, printOverhead } from './src/governor.js';
 import type { RunOptions } from './src/harness.js';
-import { langchainOverhead } from './src/langchain.js';
-import { memoryScenarios } from './src/memory.js';
-import {
-  evalshaCeiling,
-  REDIS_TARGET_PAIRS_PER_SECOND,
-  REDIS_URL,
-  redisAnswers,
-  redisScenarios,
-} from './src/redis.js';
-import {
-  type BenchReport,
-  environment,
-  printEnvironment,
-  printResults,
-  TARGET_PAIRS_PER_SECOND,
-} from './src/report.js';
+import type { BenchReport } from './src/report.js';
 
 const FULL: RunOptions = { warmupPairs: 20_000, rounds: 5, pairsPerRound: 50_000 };
 const QUICK: RunOptions = { warmupPairs: 2_000, rounds: 5, pairsPerRound: 5_000 };
 const RESULTS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), 'results');
 
-const { values: args } = parseArgs({
-  options: { out: { type: 'string' }, quick: { type: 'boolean', default: false } },
-});
+const HELP = `Usage: pnpm bench [--quick] [--out <file>]
+
+Throughput and latency of the ledgers (memory; Redis when one answers at REDIS_URL,
+default redis://127.0.0.1:6379) and the overhead of governor.run, the AI SDK middleware
+and the LangChain middleware. Figures are printed and written as JSON; timings never fail.
+
+  --quick        fewer pairs per round, for a smoke check (seconds instead of minutes)
+  --out <file>   write the JSON to this file only (default bench/results/bench-<time>.json
+                 and bench/results/latest.json)
+  -h, --help     show this help
+`;
+
+let args: { out?: string | undefined; quick?: boolean | undefined; help?: boolean | undefined };
+try {
+  args = parseArgs({
+    options: {
+      out: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+} catch (error) {
+  process.stderr.write(`bench: ${(error as Error).message}\nRun \`pnpm bench --help\` for usage.\n`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+// Loaded after the flags, so `--help` and a wrong flag answer at once.
+const [
+  { aiSdkOverhead },
+  { aiSdkLoopOverhead },
+  { governorOverhead, printOverhead },
+  { langchainOverhead },
+  { memoryScenarios },
+  { evalshaCeiling, REDIS_TARGET_PAIRS_PER_SECOND, REDIS_URL, redisAnswers, redisScenarios },
+  { environment, printEnvironment, printResults, TARGET_PAIRS_PER_SECOND },
+] = await Promise.all([
+  import('./src/ai-sdk.js'),
+  import('./src/ai-sdk-loop.js'),
+  import('./src/governor.js'),
+  import('./src/langchain.js'),
+  import('./src/memory.js'),
+  import('./src/redis.js'),
+  import('./src/report.js'),
+]);
+
 const options = args.quick ? QUICK : FULL;
 const log = (line: string) => console.log(line);
 

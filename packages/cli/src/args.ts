@@ -1,5 +1,5 @@
+/** Flags and exit codes. Imports nothing heavy: `--help` of every command goes through here. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { parseUsd } from '@governor/core';
 
 /** A mistake in how the command was called: exit code 2, with the message and a hint to `--help`. */
 export class UsageError extends Error {
@@ -40,17 +40,4 @@ export function intFlag(flag: string, text: string | undefined, fallback: number
     throw new UsageError(`--${flag}: expected a whole number ≥ ${min}, got "${text}"`);
   }
   return n;
-}
-
-/** Dollars ("2", "2.50", "$2.50") as USD_MICROCENTS. */
-export function usdFlag(flag: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const normalized = text.startsWith('$') ? text : `$${text}`;
-  try {
-    const amount = parseUsd(normalized);
-    if (amount <= 0) throw new Error('not positive');
-    return amount;
-  } catch {
-    throw new UsageError(`--${flag}: expected a dollar amount such as 2 or 2.50, got "${text}"`);
-  }
 }

@@ -1,5 +1,8 @@
 /** Text formatting for the CLI: exact amounts and tables sized to their content. */
-import { type BudgetInfo, type Unit, USD } from '@governor/core';
+import type { BudgetInfo, Unit } from '@governor/core';
+
+/** 1 USD in USD_MICROCENTS (`USD` of @governor/core; kept here so help texts load no core). */
+const USD = 100_000_000;
 
 /** USD_MICROCENTS as dollars, exactly: at least two decimals, more only when needed. */
 export function dollars(microcents: number): string {
@@ -52,4 +55,28 @@ export const BUDGET_ALIGN: Align[] = ['left', 'left', 'right', 'right', 'right',
 export function sortBudgets(budgets: BudgetInfo[]): BudgetInfo[] {
   const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
   return [...budgets].sort((a, b) => cmp(a.scope, b.scope) || cmp(a.unit, b.unit));
+}
+
+/** How a row reads at a glance: denied / exhausted (red) or capped (yellow). */
+export type Tone = 'deny' | 'capped' | undefined;
+const TONE_CODES = { deny: '\x1b[31m', capped: '\x1b[33m' } as const;
+
+/** Colour the data rows of a `table()` (after the header and rule) by their tone; unchanged when `color` is off. */
+export function toneRows(lines: string[], tones: Tone[], color: boolean): string[] {
+  if (!color) return lines;
+  return lines.map((line, i) => {
+    const tone = i >= 2 ? tones[i - 2] : undefined;
+    return tone ? `${TONE_CODES[tone]}${line}\x1b[0m` : line;
+  });
+}
+
+/** A budget that denies (spent out, frozen, closed, over its limit) or caps (static caps) what reaches it. */
+export function budgetTone(b: BudgetInfo): Tone {
+  if (b.status !== 'ACTIVE' || b.remaining <= 0 || b.isOverLimit || b.debt > 0) return 'deny';
+  return b.caps ? 'capped' : undefined;
+}
+
+/** The balances table, its rows coloured when `color` is on. */
+export function budgetTable(budgets: BudgetInfo[], color = false): string[] {
+  return toneRows(table(BUDGET_HEADERS, budgetRows(budgets), BUDGET_ALIGN), budgets.map(budgetTone), color);
 }

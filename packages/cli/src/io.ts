@@ -8,6 +8,13 @@ export interface Io {
   clearProgress?: (() => void) | undefined;
   /** All of stdin, for commands that read it ('' when stdin is a terminal). */
   readStdin?: (() => Promise<string>) | undefined;
+  /** Colour DENY and capped rows: stdout is a terminal and NO_COLOR is not set. */
+  color?: boolean | undefined;
+}
+
+/** Colour is for terminals, and off whenever NO_COLOR is set to anything but "" (https://no-color.org). */
+export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  return stream.isTTY === true && !env.NO_COLOR;
 }
 
 /** The process's stdout and stderr; the live line only when stdout is a TTY. */
@@ -24,6 +31,7 @@ export function processIo(): Io {
       for await (const chunk of process.stdin) text += chunk;
       return text;
     },
+    color: wantsColor(process.stdout),
   };
 }
 

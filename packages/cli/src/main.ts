@@ -1,14 +1,5 @@
 /** The `governor` command line: dispatch to a command, map failures to exit codes. */
-import { GovernorError } from '@governor/core';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './args.js';
-import { balancesCommand } from './commands/balances.js';
-import { budgetsCommand } from './commands/budgets.js';
-import { demoCommand } from './commands/demo.js';
-import { keysCommand } from './commands/keys.js';
-import { mcpProxyCommand } from './commands/mcp-proxy.js';
-import { recoveryAdapterCommand } from './commands/recovery-adapter.js';
-import { serveCommand } from './commands/serve.js';
-import { tenantsCommand } from './commands/tenants.js';
 import type { Io } from './io.js';
 
 export const HELP = `Usage: governor <command> [options]
@@ -23,7 +14,7 @@ Commands:
   keys        create, list or revoke a tenant's API keys on a server
   balances    a table of budgets: from a budgets file, a server, a Redis ledger or a SQLite ledger file
   budgets     create, fund, freeze or unfreeze budgets on a server, Redis or a SQLite ledger, or apply a file
-  mcp-proxy   an enforcing MCP proxy (when @governor/mcp provides it)
+  mcp-proxy   the enforcing MCP proxy of @governor/mcp (governor-mcp-proxy)
   recovery-adapter
               run the native tests bound to a client-recovery scenario (JSON on stdin), print a verdict
 
@@ -32,15 +23,16 @@ Exit codes: 0 ok, 1 the command failed, 2 wrong usage.
 `;
 
 type Command = (argv: string[], io: Io) => Promise<number>;
-const COMMANDS: Record<string, Command> = {
-  demo: demoCommand,
-  balances: balancesCommand,
-  budgets: budgetsCommand,
-  serve: serveCommand,
-  tenants: tenantsCommand,
-  keys: keysCommand,
-  'mcp-proxy': mcpProxyCommand,
-  'recovery-adapter': recoveryAdapterCommand,
+/** Loaded on demand, so `--help` and each command load only what they use (no MCP SDK, LangChain or ioredis up front). */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  balances: async () => (await import('./commands/balances.js')).balancesCommand,
+  budgets: async () => (await import('./commands/budgets.js')).budgetsCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  tenants: async () => (await import('./commands/tenants.js')).tenantsCommand,
+  keys: async () => (await import('./commands/keys.js')).keysCommand,
+  'mcp-proxy': async () => (await import('./commands/mcp-proxy.js')).mcpProxyCommand,
+  'recovery-adapter': async () => (await import('./commands/recovery-adapter.js')).recoveryAdapterCommand,
 };
 
 /** Run the CLI with `argv` (without node and the script); resolves with the exit code. */
@@ -50,13 +42,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     (name === undefined ? io.err : io.out)(HELP);
     return name === undefined ? EXIT_USAGE : EXIT_OK;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     io.err(`governor: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.`);
     io.err('Run `governor --help` for usage.');
     return EXIT_USAGE;
   }
   try {
+    const command = await load();
     return await command(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -64,12 +57,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.err(`Run \`governor ${name} --help\` for usage.`);
       return EXIT_USAGE;
     }
-    io.err(`governor ${name}: ${describeError(error)}`);
+    io.err(`governor ${name}: ${await describeError(error)}`);
     return EXIT_FAILURE;
   }
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof GovernorError) return `${error.message} (${error.code})`;
+async function describeError(error: unknown): Promise<string> {
+  const { GovernorError } = await import('@governor/core');
+  if (GovernorError.isInstance(error)) return `${error.message} (${error.code})`;
   return error instanceof Error ? error.message : String(error);
 }

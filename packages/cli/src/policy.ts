@@ -1,10 +1,12 @@
 import { access, constants } from 'node:fs/promises';
 import {
+  expectedAmount,
   type GovernorPolicy,
   InvalidRequestError,
   loadPolicyFile,
   parseScope,
   parseUsd,
+  readAmount,
   UNITS,
   type Unit,
 } from '@governor/core';
@@ -45,23 +47,23 @@ export function scopeFlag(text: string | undefined): string {
   return text;
 }
 
-/** An amount in `unit`: a whole number, or dollars ("$2.50") for USD_MICROCENTS. */
+/** An amount in `unit`: a whole number, or dollars ("$2.50") for USD_MICROCENTS only. */
 export function amountFlag(flag: string, text: string | undefined, unit: Unit): number {
-  if (text === undefined) throw new UsageError(`--${flag} is required`);
-  if (/^\$|USD$/i.test(text.trim())) {
-    if (unit !== 'USD_MICROCENTS')
-      throw new UsageError(`--${flag}: dollars only for USD_MICROCENTS, not ${unit}`);
-    try {
-      return parseUsd(text.trim());
-    } catch {
-      throw new UsageError(`--${flag}: expected a dollar amount such as "$2.50", got "${text}"`);
-    }
+  if (text === undefined) throw new UsageError(`--${flag} is required (${expectedAmount(unit)})`);
+  const read = readAmount(text, unit);
+  if ('problem' in read) throw new UsageError(`--${flag}: ${read.problem}`);
+  return read.amount;
+}
+
+/** Dollars ("2", "2.50", "$2.50") as USD_MICROCENTS. */
+export function usdFlag(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const normalized = text.startsWith('$') ? text : `$${text}`;
+  try {
+    const amount = parseUsd(normalized);
+    if (amount <= 0) throw new Error('not positive');
+    return amount;
+  } catch {
+    throw new UsageError(`--${flag}: expected a dollar amount such as 2 or 2.50, got "${text}"`);
   }
-  const n = /^\d[\d_]*$/.test(text) ? Number(text.replaceAll('_', '')) : Number.NaN;
-  if (!Number.isSafeInteger(n)) {
-    throw new UsageError(
-      `--${flag}: expected a whole number${unit === 'USD_MICROCENTS' ? ' of USD_MICROCENTS or dollars like "$2.50"' : ''}, got "${text}"`,
-    );
-  }
-  return n;
 }

@@ -17,7 +17,12 @@ describe('governor CLI usage', () => {
     [['demo', '--emails', '0'], /--emails: expected a whole number ≥ 1/],
     [['demo', '--budget', 'lots'], /--budget: expected a dollar amount/],
     [['demo', '--cap-at', '150'], /--cap-at: expected a percent from 1 to 100/],
-    [['demo', '--redis', 'localhost'], /--redis: expected a redis:\/\/ or rediss:\/\/ URL/],
+    [['demo', '--redis', 'localhost'], /--redis: "localhost" is not a Redis URL; expected redis:\/\/host/],
+    [['balances', '--redis', 'notaurl'], /--redis: "notaurl" is not a Redis URL; expected redis:\/\/host/],
+    [
+      ['budgets', 'freeze', '--redis', 'http://x', '--scope', 'tenant:a', '--unit', 'TOKENS'],
+      /"http:\/\/x" is not a Redis URL/,
+    ],
     [['demo', '--emails'], /--emails/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['balances'], /give either a budgets file or --redis <url>/],
@@ -47,7 +52,7 @@ describe('governor CLI usage', () => {
         '--amount',
         '$2',
       ],
-      /dollars only for USD_MICROCENTS/,
+      /--amount: "\$2" is a dollar amount, but RISK_POINTS are not dollars \(dollars only for USD_MICROCENTS\)/,
     ],
     [
       [
@@ -62,7 +67,7 @@ describe('governor CLI usage', () => {
         '--allocated',
         '1.5',
       ],
-      /--allocated: expected a whole number/,
+      /--allocated: "1\.5" is not an amount: expected a whole number of TOKENS from 0 to 9007199254740991/,
     ],
   ])('%j → exit 2 with a message', async (argv, message) => {
     const { code, err, out } = await run(argv);

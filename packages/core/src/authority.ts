@@ -1,7 +1,8 @@
 /**
  * The Authority port: the decision point every adapter talks to, and the
  * LedgerAdmin plane that provisions its budgets. Implementations:
- * MemoryAuthority (here), RedisAuthority, HttpAuthority.
+ * MemoryAuthority (here), RedisAuthority (@governor/redis), SqliteAuthority
+ * (@governor/sqlite), HttpAuthority (@governor/http).
  *
  * Conventions every implementation keeps:
  * - Every input is validated; an invalid one throws InvalidRequestError and

@@ -143,7 +143,14 @@ export {
 } from './ledger/settle.js';
 export { budgetFromTemplates, type CompiledTemplate, compileTemplate } from './ledger/templates.js';
 export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';
-export { applyPolicy, type GovernorPolicy, loadPolicyFile, parsePolicy } from './policy/policy-file.js';
+export { expectedAmount, parseAmount, readAmount } from './policy/amount.js';
+export {
+  applyPolicy,
+  type GovernorPolicy,
+  loadPolicyFile,
+  type PolicyApplied,
+  parsePolicy,
+} from './policy/policy-file.js';
 export { type RiskPointRule, type RiskPointTable, riskPointsFor } from './policy/risk-points.js';
 export * as policySchemas from './policy/schemas.js';
 export { parseUsd } from './policy/schemas.js';

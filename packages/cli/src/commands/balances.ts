@@ -1,9 +1,8 @@
-import { type BudgetInfo, MemoryAuthority } from '@governor/core';
+import type { BudgetInfo } from '@governor/core';
 import { parseFlags, UsageError } from '../args.js';
-import { BUDGET_ALIGN, BUDGET_HEADERS, budgetRows, quantity, sortBudgets, table } from '../format.js';
+import { budgetTable, quantity, sortBudgets } from '../format.js';
 import type { Io } from '../io.js';
-import { checkLedgerFlags, openLedger } from '../ledger.js';
-import { readPolicy } from '../policy.js';
+import { checkLedgerFlags } from '../ledger-flags.js';
 
 export const BALANCES_HELP = `Usage: governor balances (<file> | --file <file> | --server <url> | --redis <url> | --ledger <file>) [options]
 
@@ -56,12 +55,17 @@ export async function balancesCommand(argv: string[], io: Io): Promise<number> {
   let budgets: BudgetInfo[];
   let templates: Array<{ match: string; unit: BudgetInfo['unit']; allocated: number }> = [];
   if (file !== undefined) {
+    const [{ readPolicy }, { MemoryAuthority }] = await Promise.all([
+      import('../policy.js'),
+      import('@governor/core'),
+    ]);
     const policy = await readPolicy(file);
     const ledger = new MemoryAuthority();
     for (const budget of policy.budgets ?? []) await ledger.createBudget(budget);
     budgets = await ledger.listBudgets(filter);
     templates = policy.templates ?? [];
   } else {
+    const { openLedger } = await import('../ledger.js');
     const ledger = await openLedger(values);
     try {
       budgets = await ledger.authority.listBudgets(filter);
@@ -76,7 +80,7 @@ export async function balancesCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   if (budgets.length === 0) io.out('No budgets.');
-  else for (const line of table(BUDGET_HEADERS, budgetRows(budgets), BUDGET_ALIGN)) io.out(line);
+  else for (const line of budgetTable(budgets, io.color)) io.out(line);
   if (templates.length) {
     io.out('');
     io.out('Templates (a budget per matching scope, on first use):');

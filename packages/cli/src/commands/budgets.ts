@@ -1,10 +1,9 @@
-import type { BudgetInfo, LedgerAdmin } from '@governor/core';
-import { applyPolicy } from '@governor/core';
+import type { BudgetInfo, LedgerAdmin, PolicyApplied } from '@governor/core';
 import { parseFlags, UsageError } from '../args.js';
-import { BUDGET_ALIGN, BUDGET_HEADERS, budgetRows, sortBudgets, table } from '../format.js';
+import { budgetTable, sortBudgets } from '../format.js';
 import type { Io } from '../io.js';
-import { checkLedgerFlags, type OpenLedger, openLedger } from '../ledger.js';
-import { amountFlag, readPolicy, scopeFlag, unitFlag } from '../policy.js';
+import type { OpenLedger } from '../ledger.js';
+import { checkLedgerFlags } from '../ledger-flags.js';
 
 export const BUDGETS_HELP = `Usage: governor budgets <action> (--server <url> | --redis <url> | --ledger <file>) [options]
 
@@ -15,9 +14,11 @@ Actions:
   fund     --scope <scope> --unit <unit> --amount <amount>     (repays debt first)
   freeze   --scope <scope> --unit <unit>                       (new reservations are denied)
   unfreeze --scope <scope> --unit <unit>
-  apply    <file>   create the budgets of a JSON/YAML policy file that do not exist yet,
-                    add its templates, set its degradation tiers (and, on a server,
-                    its risk points), over HTTP with --server
+  apply    <file>   create the budgets of a JSON/YAML policy file that do not exist yet
+                    (existing ones are left as they are, never re-funded), add the templates
+                    the ledger does not have yet, set its degradation tiers: applying the
+                    same file twice changes nothing the second time (on a server, over
+                    HTTP with --server, its risk points too)
 
 Options:
   --server <url>      a Governor server (governor serve): its admin plane, with the
@@ -73,7 +74,9 @@ export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
   checkLedgerFlags(values, action as Action);
 
   // Check everything the user typed before connecting.
-  const run = await plan(action as Action, rest, values);
+  const notes: string[] = [];
+  const run = await plan(action as Action, rest, values, notes);
+  const { openLedger } = await import('../ledger.js');
   const ledger = await openLedger(values, { create: action === 'create' || action === 'apply' });
   let budgets: BudgetInfo[];
   try {
@@ -82,7 +85,8 @@ export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
     await ledger.close();
   }
   if (values.json) io.out(JSON.stringify(budgets, null, 2));
-  else for (const line of table(BUDGET_HEADERS, budgetRows(budgets), BUDGET_ALIGN)) io.out(line);
+  else for (const note of notes) io.out(note);
+  if (!values.json) for (const line of budgetTable(budgets, io.color)) io.out(line);
   return 0;
 }
 
@@ -92,14 +96,19 @@ async function plan(
   action: Action,
   rest: string[],
   values: Values,
+  notes: string[],
 ): Promise<(open: OpenLedger) => Promise<BudgetInfo[]>> {
   const str = (name: string) => values[name] as string | undefined;
+  const [{ applyPolicy }, { amountFlag, readPolicy, scopeFlag, unitFlag }] = await Promise.all([
+    import('@governor/core'),
+    import('../policy.js'),
+  ]);
   if (action === 'apply') {
     if (rest.length !== 1) throw new UsageError('apply: exactly one file is required');
     const policy = await readPolicy(rest[0] as string);
     return async ({ authority: ledger, server }) => {
       if (server) return (await server.applyPolicy(policy)).budgets;
-      await applyPolicy(ledger, policy);
+      notes.push(...appliedNotes(await applyPolicy(ledger, policy)));
       const mine = new Set((policy.budgets ?? []).map((b) => `${b.scope}\n${b.unit}`));
       return (await ledger.listBudgets()).filter((b) => mine.has(`${b.scope}\n${b.unit}`));
     };
@@ -112,7 +121,7 @@ async function plan(
       const allocated = amountFlag('allocated', str('allocated'), unit);
       const limit = str('overdraft-limit');
       const overdraftLimit = limit === undefined ? undefined : amountFlag('overdraft-limit', limit, unit);
-      return async ({ authority: ledger }) => [
+      return async ({ authority: ledger }: { authority: LedgerAdmin }) => [
         await ledger.createBudget({
           ...key,
           allocated,
@@ -122,11 +131,32 @@ async function plan(
     }
     case 'fund': {
       const amount = amountFlag('amount', str('amount'), unit);
-      return async ({ authority: ledger }) => [await ledger.fund({ ...key, amount })];
+      return async ({ authority: ledger }: { authority: LedgerAdmin }) => [
+        await ledger.fund({ ...key, amount }),
+      ];
     }
     case 'freeze':
       return async ({ authority: ledger }: { authority: LedgerAdmin }) => [await ledger.freeze(key)];
     case 'unfreeze':
       return async ({ authority: ledger }: { authority: LedgerAdmin }) => [await ledger.unfreeze(key)];
   }
+}
+
+/** What `apply` did, in a few lines: applying the same file again creates and adds nothing. */
+function appliedNotes(a: PolicyApplied): string[] {
+  const lines = [
+    `budgets: ${`${a.created.length} created`}` +
+      (a.existing.length ? `, ${a.existing.length} already there (left as they are, not re-funded)` : ''),
+    `templates: ${a.templatesAdded.length} added` +
+      (a.templatesExisting.length ? `, ${a.templatesExisting.length} already there` : ''),
+  ];
+  if (a.degradation !== 'none') lines.push(`degradation tiers: ${a.degradation}`);
+  for (const e of a.existing) {
+    if (e.allocated !== e.policyAllocated) {
+      lines.push(
+        `note: ${e.scope} ${e.unit} is allocated ${e.allocated} on the ledger, ${e.policyAllocated} in the file; use budgets fund to change it`,
+      );
+    }
+  }
+  return [...lines, ''];
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { intFlag, parseFlags, UsageError, usdFlag } from '../args.js';
-import { runDemo } from '../demo/demo.js';
-import { DEFAULT_SCENARIO, VIAS, type Via } from '../demo/scenario.js';
+import { intFlag, parseFlags, UsageError } from '../args.js';
+import { DEFAULT_SCENARIO, VIAS, type Via } from '../demo/defaults.js';
 import { dollars } from '../format.js';
 import type { Io } from '../io.js';
+import { checkRedisUrl } from '../redis-url.js';
 
 const d = DEFAULT_SCENARIO;
 export const DEMO_HELP = `Usage: governor demo [options]
@@ -44,9 +44,9 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     'refund-every': { type: 'string' },
     'cap-at': { type: 'string' },
     'max-tokens': { type: 'string' },
+    server: { type: 'string' },
     redis: { type: 'string' },
     ledger: { type: 'string' },
-    server: { type: 'string' },
     via: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -58,9 +58,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   const capAtPercent = intFlag('cap-at', values['cap-at'], d.capAtPercent, 1);
   if (capAtPercent > 100)
     throw new UsageError(`--cap-at: expected a percent from 1 to 100, got "${values['cap-at']}"`);
-  if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) {
-    throw new UsageError(`--redis: expected a redis:// or rediss:// URL, got "${values.redis}"`);
-  }
+  if (values.redis !== undefined) checkRedisUrl(values.redis);
   if ([values.redis, values.ledger, values.server].filter((v) => v !== undefined).length > 1) {
     throw new UsageError('give one of --redis <url>, --ledger <file> or --server <url>, not both');
   }
@@ -71,6 +69,8 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   if (!(VIAS as readonly string[]).includes(via)) {
     throw new UsageError(`--via: expected one of ${VIAS.join(', ')}, got "${via}"`);
   }
+  io.progress?.(`loading the ${via} agent …`);
+  const [{ runDemo }, { usdFlag }] = await Promise.all([import('../demo/demo.js'), import('../policy.js')]);
   await runDemo(
     {
       via: via as Via,

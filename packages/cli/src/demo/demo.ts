@@ -6,19 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type BudgetInfo, type Ledger, MemoryAuthority } from '@governor/core';
-import { HttpLedgerAdmin, httpLedger } from '@governor/http';
-import {
-  BUDGET_ALIGN,
-  BUDGET_HEADERS,
-  budgetRows,
-  dollars,
-  quantity,
-  sortBudgets,
-  table,
-} from '../format.js';
+import { budgetTable, dollars, quantity, sortBudgets, type Tone, table, toneRows } from '../format.js';
 import type { Io } from '../io.js';
 import { type OpenLedger, openLedgerFile } from '../ledger.js';
-import { openRedis, type RedisLedger } from '../redis.js';
+import type { RedisLedger } from '../redis.js';
 import {
   ALLOWLIST,
   DEFAULT_SCENARIO,
@@ -65,6 +56,8 @@ export interface DemoOptions extends Partial<Scenario> {
   redis?: string | undefined;
   /** The key prefix on Redis; default a unique `governor-demo-<uuid>`. Its keys are deleted afterwards. */
   redisKeyPrefix?: string | undefined;
+  /** Run the governed half on SqliteAuthority in this new file (refused if it exists), kept afterwards. */
+  ledger?: string | undefined;
   /**
    * Run the governed half against a Governor server (governor serve) at this URL, over
    * HttpAuthority: a tenant and an API key are created with `adminKey` for the run.
@@ -72,8 +65,6 @@ export interface DemoOptions extends Partial<Scenario> {
   server?: string | undefined;
   /** The server's admin key (default GOVERNOR_ADMIN_KEY). */
   adminKey?: string | undefined;
-  /** Run the governed half on SqliteAuthority in this new file (refused if it exists), kept afterwards. */
-  ledger?: string | undefined;
   json?: boolean;
   /** How the agent is built: AI SDK (default), LangChain createAgent, or AI SDK calling MCP tools. */
   via?: Via | undefined;
@@ -146,6 +137,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
   if (options.server !== undefined) {
     const adminKey = options.adminKey ?? process.env.GOVERNOR_ADMIN_KEY;
     if (!adminKey) throw new Error('demo --server needs the admin key: set GOVERNOR_ADMIN_KEY');
+    const { HttpLedgerAdmin, httpLedger } = await import('@governor/http');
     const admin = new HttpLedgerAdmin({ baseUrl: options.server, adminKey });
     try {
       await admin.createTenant(scenario.tenant, 'governor demo');
@@ -162,13 +154,14 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
       await admin.dispose();
     }
   } else if (options.redis !== undefined) {
+    const { openRedis } = await import('../redis.js');
     redis = await openRedis(options.redis, options.redisKeyPrefix ?? `governor-demo-${randomUUID()}`);
     ledger = redis.authority;
   } else if (options.ledger !== undefined) {
     if (existsSync(options.ledger)) {
       throw new Error(`${options.ledger} exists; the demo provisions a new ledger file, give a new path`);
     }
-    file = openLedgerFile(options.ledger, true);
+    file = await openLedgerFile(options.ledger, true);
     ledger = file.authority;
   } else {
     ledger = new MemoryAuthority();
@@ -200,26 +193,30 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
     durationMs: Math.round(performance.now() - started),
   };
   if (options.json) io.out(JSON.stringify(report, null, 2));
-  else for (const line of renderReport(report)) io.out(line);
+  else for (const line of renderReport(report, { color: io.color === true })) io.out(line);
   return report;
 }
 
 function definedOnly(options: DemoOptions): Partial<Scenario> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(options))
-    if (
-      v !== undefined &&
-      !['redis', 'redisKeyPrefix', 'ledger', 'json', 'via', 'server', 'adminKey'].includes(k)
-    )
-      out[k] = v;
+  const own = ['redis', 'redisKeyPrefix', 'ledger', 'json', 'via', 'server', 'adminKey'];
+  for (const [k, v] of Object.entries(options)) if (v !== undefined && !own.includes(k)) out[k] = v;
   return out as Partial<Scenario>;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) =>
   `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 
-/** The report as lines a person reads at a glance. */
-export function renderReport(r: DemoReport): string[] {
+/** The tone of an outcome row: denials red, capped calls yellow. */
+const OUTCOME_TONE: Record<OutcomeCount['outcome'], Tone> = {
+  'gateway DENY': 'deny',
+  'authority DENY': 'deny',
+  ALLOW_WITH_CAPS: 'capped',
+  ALLOW: undefined,
+};
+
+/** The report as lines a person reads at a glance; `color` tints DENY and capped rows (a terminal). */
+export function renderReport(r: DemoReport, { color = false }: { color?: boolean } = {}): string[] {
   const s = r.scenario;
   const g = r.governed;
   const u = r.ungoverned;
@@ -269,14 +266,18 @@ export function renderReport(r: DemoReport): string[] {
     ALLOW: `${names(byOutcome.ALLOW)}: committed at actual usage`,
   };
   lines.push(
-    ...table(
-      ['governed outcome', 'model calls', 'tool calls', 'what'],
-      g.outcomes.map((o) => [o.outcome, String(o.modelCalls), String(o.toolCalls), what[o.outcome]]),
-      ['left', 'right', 'right', 'left'],
+    ...toneRows(
+      table(
+        ['governed outcome', 'model calls', 'tool calls', 'what'],
+        g.outcomes.map((o) => [o.outcome, String(o.modelCalls), String(o.toolCalls), what[o.outcome]]),
+        ['left', 'right', 'right', 'left'],
+      ),
+      g.outcomes.map((o) => (o.total > 0 ? OUTCOME_TONE[o.outcome] : undefined)),
+      color,
     ),
     '',
     `The ledger after the governed run (${r.authority}):`,
-    ...table(BUDGET_HEADERS, budgetRows(g.ledger), BUDGET_ALIGN),
+    ...budgetTable(g.ledger, color),
     '',
   );
   const d = g.lastDenial;

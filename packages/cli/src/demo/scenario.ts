@@ -21,53 +21,11 @@ import {
   stoppedMessage,
   USD,
 } from '@governor/core';
+import type { Scenario } from './defaults.js';
 import type { ScriptOptions } from './model.js';
 import { RecordingAuthority } from './recording.js';
 
-/** How the agent is built: the framework its users would build it with. */
-export const VIAS = ['ai-sdk', 'langchain', 'mcp'] as const;
-export type Via = (typeof VIAS)[number];
-
-export interface Scenario {
-  /** Emails the stuck agent tries to send (the ungoverned run sends them all). */
-  emails: number;
-  /** The run's dollar budget, in USD_MICROCENTS. */
-  runBudget: number;
-  /** The tenant's dollar budget, in USD_MICROCENTS. */
-  tenantBudget: number;
-  /** The run's RISK_POINTS for the email toolset (send_email costs 1). */
-  riskPoints: number;
-  /** The run's RISK_POINTS for the billing toolset (refund.issue costs 25). */
-  refundPoints: number;
-  /** A refund every this many emails (0: none). */
-  refundEvery: number;
-  /** Percent of a dollar budget at which model calls are capped and downgraded. */
-  capAtPercent: number;
-  /** The output-token cap from then on. */
-  capMaxTokens: number;
-  tenant: string;
-  workflow: string;
-  run: string;
-  /** The model the agent asks for, and the cheaper one it is switched to under caps. */
-  model: string;
-  cheaperModel: string;
-}
-
-export const DEFAULT_SCENARIO: Scenario = {
-  emails: 400,
-  runBudget: 1 * USD,
-  tenantBudget: 50 * USD,
-  riskPoints: 200,
-  refundPoints: 100,
-  refundEvery: 50,
-  capAtPercent: 80,
-  capMaxTokens: 256,
-  tenant: 'acme',
-  workflow: 'support',
-  run: '4821',
-  model: 'gpt-4o',
-  cheaperModel: 'gpt-4o-mini',
-};
+export { DEFAULT_SCENARIO, type Scenario, VIAS, type Via } from './defaults.js';
 
 /** The output tokens the agent asks for on each step. */
 export const MAX_OUTPUT_TOKENS = 1_024;

@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import type { BudgetDefinition, BudgetTemplate, DegradationPolicy, LedgerAdmin } from '../authority.js';
+import type {
+  BudgetDefinition,
+  BudgetKey,
+  BudgetTemplate,
+  DegradationPolicy,
+  LedgerAdmin,
+} from '../authority.js';
 import { InvalidRequestError } from '../errors.js';
 import { validate } from '../protocol/validate.js';
 import type { RiskPointTable } from './risk-points.js';
@@ -42,16 +48,73 @@ export async function loadPolicyFile(path: string): Promise<GovernorPolicy> {
   }
 }
 
+/** What `applyPolicy` did: the same policy applied twice does nothing the second time. */
+export interface PolicyApplied {
+  /** Budgets the ledger did not have, now created. */
+  created: BudgetKey[];
+  /** Budgets the ledger already had: left as they are (never re-funded), whatever they have spent. */
+  existing: Array<BudgetKey & { allocated: number; policyAllocated: number }>;
+  /** Templates added, and templates the ledger already had (compared by value), not added again. */
+  templatesAdded: BudgetTemplate[];
+  templatesExisting: BudgetTemplate[];
+  degradation: 'set' | 'unchanged' | 'none';
+}
+
 /**
- * Provision a ledger from a policy: creates every budget that does not exist
- * yet (existing budgets are left as they are), adds the templates, sets the
- * degradation policy. Risk points are for adapters and are not stored.
+ * Provision a ledger from a policy, idempotently: creates every budget that
+ * does not exist yet (existing budgets are left as they are, spent or not),
+ * adds the templates the ledger does not already have (by value), sets the
+ * degradation policy when it differs. Risk points are for adapters and are
+ * not stored. Applying the same policy twice leaves the ledger as once.
  */
-export async function applyPolicy(admin: LedgerAdmin, policy: GovernorPolicy): Promise<void> {
+export async function applyPolicy(admin: LedgerAdmin, policy: GovernorPolicy): Promise<PolicyApplied> {
+  const applied: PolicyApplied = {
+    created: [],
+    existing: [],
+    templatesAdded: [],
+    templatesExisting: [],
+    degradation: 'none',
+  };
   for (const budget of policy.budgets ?? []) {
-    if (!(await admin.getBudget({ scope: budget.scope, unit: budget.unit })))
+    const key = { scope: budget.scope, unit: budget.unit };
+    const found = await admin.getBudget(key);
+    if (found) {
+      applied.existing.push({ ...key, allocated: found.allocated, policyAllocated: budget.allocated });
+    } else {
       await admin.createBudget(budget);
+      applied.created.push(key);
+    }
   }
-  for (const template of policy.templates ?? []) await admin.addTemplate(template);
-  if (policy.degradation) await admin.setDegradationPolicy(policy.degradation);
+  const known = (await admin.listTemplates()).map(canonical);
+  for (const template of policy.templates ?? []) {
+    const value = canonical(template);
+    if (known.includes(value)) {
+      applied.templatesExisting.push(template);
+    } else {
+      await admin.addTemplate(template);
+      known.push(value);
+      applied.templatesAdded.push(template);
+    }
+  }
+  if (policy.degradation) {
+    const current = await admin.getDegradationPolicy();
+    if (current !== undefined && canonical(current) === canonical(policy.degradation)) {
+      applied.degradation = 'unchanged';
+    } else {
+      await admin.setDegradationPolicy(policy.degradation);
+      applied.degradation = 'set';
+    }
+  }
+  return applied;
+}
+
+/** JSON with sorted keys and without undefined fields or zero overdraft limits: equal values, equal text. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([k, x]) => x !== undefined && !(k === 'overdraftLimit' && x === 0))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries);
+  });
 }

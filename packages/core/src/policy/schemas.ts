@@ -1,8 +1,10 @@
 /** zod schemas for the provisioning plane and the policy file. */
 import { z } from 'zod';
-import { InvalidRequestError } from '../errors.js';
 import { amountValue, caps, unit } from '../protocol/schemas.js';
-import { MAX_AMOUNT, USD } from '../protocol/types.js';
+import { MAX_AMOUNT, type Unit } from '../protocol/types.js';
+import { parseAmount, readAmount } from './amount.js';
+
+export { parseUsd } from './amount.js';
 
 const scope = z.string().min(1).max(1024);
 const key = { scope, unit };
@@ -54,37 +56,50 @@ export const degradationPolicy = z.strictObject({
 });
 
 /**
- * An amount in a policy file: an integer in the budget's unit, or for
- * USD_MICROCENTS a dollar string such as "$2" or "0.25 USD" (converted exactly,
- * at most 8 decimals).
+ * A budget or template in a policy file: its amounts are read in its unit
+ * (`readAmount`: whole numbers, or dollars only for USD_MICROCENTS), each
+ * mistake named with the field, the value and what was expected.
  */
-const USD_TEXT = /^\s*\$?\s*(\d+)(?:\.(\d{1,8}))?\s*(?:USD)?\s*$/i;
-
-export const fileAmount = z.union([
-  amountValue,
-  z
-    .string()
-    .regex(USD_TEXT, { error: 'must be an integer or a dollar amount like "$2.50"' })
-    .transform((s) => parseUsd(s))
-    .refine((n) => n <= MAX_AMOUNT, { error: `must be at most ${MAX_AMOUNT} USD_MICROCENTS` }),
-]);
-
-/** "$2", "2.50 USD", "0.00000001" → USD_MICROCENTS, exactly. Throws on anything else. */
-export function parseUsd(text: string): number {
-  const match = USD_TEXT.exec(text);
-  if (!match)
-    throw new InvalidRequestError(`"${text}" is not a dollar amount like "$2.50" (at most 8 decimals)`);
-  const [, whole = '0', frac = ''] = match;
-  return Number(whole) * USD + Number(frac.padEnd(8, '0'));
+interface RawAmounts {
+  unit: Unit;
+  allocated?: unknown;
+  overdraftLimit?: unknown;
 }
 
-const fileBudget = z.strictObject({
-  scope,
-  unit,
-  allocated: fileAmount,
-  overdraftLimit: fileAmount.optional(),
-  caps: caps.optional(),
-});
+function checkAmounts(entry: RawAmounts, ctx: z.RefinementCtx): void {
+  for (const field of ['allocated', 'overdraftLimit'] as const) {
+    const value = entry[field];
+    if (value === undefined) {
+      if (field === 'allocated') ctx.addIssue({ code: 'custom', path: [field], message: 'is required' });
+      continue;
+    }
+    const read = readAmount(value, entry.unit);
+    if ('problem' in read) ctx.addIssue({ code: 'custom', path: [field], message: read.problem });
+  }
+}
+
+function withAmounts<T extends RawAmounts>(entry: T): Omit<T, 'allocated' | 'overdraftLimit'> & FileAmounts {
+  const { allocated, overdraftLimit, ...rest } = entry;
+  const amounts: FileAmounts = { allocated: parseAmount(allocated, entry.unit, 'allocated') };
+  if (overdraftLimit !== undefined)
+    amounts.overdraftLimit = parseAmount(overdraftLimit, entry.unit, 'overdraftLimit');
+  return { ...rest, ...amounts };
+}
+
+interface FileAmounts {
+  allocated: number;
+  overdraftLimit?: number;
+}
+
+const rawAmounts = { unit, allocated: z.unknown(), overdraftLimit: z.unknown().optional() };
+const fileBudget = z
+  .strictObject({ scope, ...rawAmounts, caps: caps.optional() })
+  .superRefine(checkAmounts)
+  .transform(withAmounts);
+const fileTemplate = z
+  .strictObject({ match: z.string().min(1), ...rawAmounts, caps: caps.optional() })
+  .superRefine(checkAmounts)
+  .transform(withAmounts);
 
 const riskPointRule = z.strictObject({
   name: z.string().min(1).max(256).optional(),
@@ -99,17 +114,7 @@ export const riskPointTable = z.strictObject({
 
 export const policyFile = z.strictObject({
   budgets: z.array(fileBudget).default([]),
-  templates: z
-    .array(
-      z.strictObject({
-        match: z.string().min(1),
-        unit,
-        allocated: fileAmount,
-        overdraftLimit: fileAmount.optional(),
-        caps: caps.optional(),
-      }),
-    )
-    .default([]),
+  templates: z.array(fileTemplate).default([]),
   degradation: degradationPolicy.optional(),
   riskPoints: riskPointTable.optional(),
 });
