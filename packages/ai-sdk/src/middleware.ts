@@ -106,8 +106,10 @@ export function governModel(model: LanguageModelV4, options: GovernModelOptions)
   const wrapped = new WeakMap<LanguageModelV4, LanguageModelV4>();
   const chained = (m: LanguageModelV4 | undefined) => {
     if (!m) return undefined;
-    let chain = wrapped.get(m);
-    if (!chain) wrapped.set(m, (chain = inner(m)));
+    const known = wrapped.get(m);
+    if (known) return known;
+    const chain = inner(m);
+    wrapped.set(m, chain);
     return chain;
   };
   const { downgrade } = rest;

@@ -33,7 +33,7 @@ describe('governEmbeddingModel', () => {
     await embedMany({ model: governEmbeddingModel(mock, { governor }), values: ['a', 'b'] });
     const estimates = events.flatMap((e) => (e.type === 'decision' ? [e.estimate.amount] : []));
     expect(estimates).toHaveLength(2);
-    await settled({ USD_MICROCENTS: estimates[0]! + estimates[1]! });
+    await settled({ USD_MICROCENTS: (estimates[0] ?? 0) + (estimates[1] ?? 0) });
   });
 
   it('DENY: the provider is never called', async () => {

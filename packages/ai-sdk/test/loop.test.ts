@@ -20,7 +20,7 @@ describe('budgetExhausted (stopWhen)', () => {
   const BIG = usage(100, 9_000); // ≈ $0.0054 a step, with 10,000 output tokens reserved (≈ $0.006)
 
   it('stops the loop when the run can no longer afford a step, before any DENY', async () => {
-    const { governor, ledger, settled } = await setup({ usd: 2_000_000 });
+    const { governor, settled } = await setup({ usd: 2_000_000 });
     const result = await generateText({
       model: governModel(looping(BIG), { governor }),
       tools: { lookup },
@@ -69,13 +69,13 @@ describe('governPrepareStep', () => {
   const stepOptions = { steps: [], stepNumber: 0 } as unknown as Parameters<PrepareStepFunction<never>>[0];
 
   it('turns the caps’ tool denylist into activeTools', async () => {
-    const { governor, ledger } = await atPercent(60);
+    const { governor } = await atPercent(60);
     const prepare = governPrepareStep({ governor, tools: { lookup, send_email } });
     expect(await prepare(stepOptions)).toEqual({ activeTools: ['lookup'] });
   });
 
   it('keeps the caller’s own prepareStep result and narrows it', async () => {
-    const { governor, ledger } = await atPercent(60);
+    const { governor } = await atPercent(60);
     const prepare = governPrepareStep({
       governor,
       tools: { lookup, send_email },
@@ -85,13 +85,13 @@ describe('governPrepareStep', () => {
   });
 
   it('returns nothing to change below every tier', async () => {
-    const { governor, ledger } = await atPercent(10);
+    const { governor } = await atPercent(10);
     const prepare = governPrepareStep({ governor, tools: { lookup, send_email } });
     expect(await prepare(stepOptions)).toBeUndefined();
   });
 
   it('max_steps_remaining 1: the step runs without tools, so the loop ends with an answer', async () => {
-    const { governor, ledger, settled, prior } = await atPercent(85);
+    const { governor, settled, prior } = await atPercent(85);
     const model = looping();
     const result = await generateText({
       model: governModel(model, { governor }),

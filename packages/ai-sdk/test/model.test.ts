@@ -97,7 +97,12 @@ describe('generateText through governModel', () => {
       model: mock,
       middleware: [
         governorMiddleware({ governor }),
-        { transformParams: async ({ params }) => (seen.push(params.maxOutputTokens), params) },
+        {
+          transformParams: async ({ params }) => {
+            seen.push(params.maxOutputTokens);
+            return params;
+          },
+        },
       ],
     });
     await generateText({ model, prompt: 'x', maxOutputTokens: 50 });

@@ -106,7 +106,12 @@ describe('3. every authority call has a deadline', () => {
       commit: (...args: Parameters<Authority['commit']>) =>
         new Promise((resolve, reject) => gates.push(() => void ledger.commit(...args).then(resolve, reject))),
     } as unknown as Authority;
-    return { authority, answer: () => gates.splice(0).forEach((open) => open()) };
+    return {
+      authority,
+      answer: () => {
+        for (const open of gates.splice(0)) open();
+      },
+    };
   };
 
   it('a commit that never answers does not hold back generateText; it lands later with its key', async () => {

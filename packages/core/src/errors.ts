@@ -66,6 +66,8 @@ export class GovernorError extends Error {
   ): error is InstanceType<T> {
     if (error === null || typeof error !== 'object') return false;
     const marks = (error as { [MARK]?: unknown })[MARK];
+    // `this` is the class isInstance is called on (BudgetDeniedError.isInstance): its own marker.
+    // biome-ignore lint/complexity/noThisInStatic: each subclass is checked by its own marker
     return Array.isArray(marks) && marks.includes(this.marker);
   }
 }

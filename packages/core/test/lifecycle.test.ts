@@ -40,7 +40,9 @@ function hanging(ledger: MemoryAuthority, ops: (keyof Authority)[]) {
   }) as Authority;
   return {
     authority,
-    answerAll: () => gates.splice(0).forEach((open) => open()),
+    answerAll: () => {
+      for (const open of gates.splice(0)) open();
+    },
     waiting: () => gates.length,
   };
 }
@@ -138,10 +140,10 @@ describe('handle limits (begin)', () => {
 describe('deadlines', () => {
   it('a reserve that never answers: fails closed after the retries, each within its deadline', async () => {
     let gate: ReturnType<typeof hanging> | undefined;
-    const { clock, governor } = await setup(
-      { timeouts: { reserve: 1_000 } },
-      (l) => (gate = hanging(l, ['reserve'])).authority,
-    );
+    const { clock, governor } = await setup({ timeouts: { reserve: 1_000 } }, (l) => {
+      gate = hanging(l, ['reserve']);
+      return gate.authority;
+    });
     const error = await clock.runUntilSettled(
       governor
         .run({ action: llm, estimate: cost(1) }, async () => ({ value: 1, actual: 1 }))
@@ -154,7 +156,10 @@ describe('deadlines', () => {
 
   it("the call's signal aborts a hung reserve; a reservation that lands afterwards is released", async () => {
     let gate: ReturnType<typeof hanging> | undefined;
-    const { governor, events, settled } = await setup({}, (l) => (gate = hanging(l, ['reserve'])).authority);
+    const { governor, events, settled } = await setup({}, (l) => {
+      gate = hanging(l, ['reserve']);
+      return gate.authority;
+    });
     const abort = new AbortController();
     const ran: string[] = [];
     const call = governor.run({ action: llm, estimate: cost(100), signal: abort.signal }, async () => {
@@ -174,7 +179,10 @@ describe('deadlines', () => {
     let gate: ReturnType<typeof hanging> | undefined;
     const { clock, governor, events, settled } = await setup(
       { settleWaitMs: 2_000, timeouts: { commit: 60_000 } },
-      (l) => (gate = hanging(l, ['commit'])).authority,
+      (l) => {
+        gate = hanging(l, ['commit']);
+        return gate.authority;
+      },
     );
     const value = governor.run({ action: llm, estimate: cost(100) }, async () => ({
       value: 'answer',

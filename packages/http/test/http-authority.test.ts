@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import {
   AuthorityTimeoutError,
-  GovernorError,
+  type GovernorError,
   isRetryable,
   isTransportFailure,
   LimitExceededError,
@@ -22,7 +22,7 @@ type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void
 let handler: Handler = (_req, _body, res) => res.end();
 let server: Server;
 let url: string;
-const bodies: { path: string; headers: IncomingMessage['headers']; body: any }[] = [];
+const bodies: { path: string; headers: IncomingMessage['headers']; body: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {

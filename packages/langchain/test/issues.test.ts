@@ -245,11 +245,17 @@ describe('7. per-tool subjects', () => {
     await ledger.createBudget({ scope: `${RUN}/toolset:payments`, unit: 'RISK_POINTS', allocated: 100 });
     const { sent, send_email } = emailTool();
     const refunds: number[] = [];
-    const refund = tool(async ({ amount }) => (refunds.push(amount), `refunded ${amount}`), {
-      name: 'refund',
-      description: 'Refund',
-      schema: z.object({ amount: z.number() }),
-    });
+    const refund = tool(
+      async ({ amount }) => {
+        refunds.push(amount);
+        return `refunded ${amount}`;
+      },
+      {
+        name: 'refund',
+        description: 'Refund',
+        schema: z.object({ amount: z.number() }),
+      },
+    );
     const model = new ScriptedChatModel({
       script: (messages) => {
         const done = toolResults(messages).length;
@@ -347,11 +353,17 @@ describe('caps and risk points through core', () => {
   it('caps that only restrict tools do not downgrade; a dropped 0-point tool is still denied when called', async () => {
     const { governor, settled } = await spentRun({ toolDenylist: ['lookup'] });
     const looked: string[] = [];
-    const lookup = tool(async () => (looked.push('x'), 'found'), {
-      name: 'lookup',
-      description: 'Look up',
-      schema: z.object({}),
-    });
+    const lookup = tool(
+      async () => {
+        looked.push('x');
+        return 'found';
+      },
+      {
+        name: 'lookup',
+        description: 'Look up',
+        schema: z.object({}),
+      },
+    );
     const cheap = new ScriptedChatModel({ model: 'gpt-4.1-nano', script: () => text('cheap') });
     const applied: unknown[] = [];
     const model = new ScriptedChatModel({

@@ -45,7 +45,10 @@ async function session(
   host.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
     role: 'assistant',
     model: 'test-model',
-    content: { type: 'text', text: `echo ${(req.params.messages[0]?.content as { text: string }).text}` },
+    content: {
+      type: 'text',
+      text: `echo ${(req.params.messages[0]?.content as { text: string } | undefined)?.text}`,
+    },
   }));
   host.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { name: 'Ada' } }));
   host.setRequestHandler(ListRootsRequestSchema, async () => ({

@@ -5,7 +5,7 @@
  * succeed. Only this test's own connections are killed (by client name).
  */
 import { randomUUID } from 'node:crypto';
-import { GovernorError } from '@governor/core';
+import type { GovernorError } from '@governor/core';
 import { assertLedgerInvariant } from '@governor/core/testing';
 import { afterAll, expect, it } from 'vitest';
 import { RedisAuthority, RedisUnavailableError } from '../src/index.js';
@@ -130,7 +130,7 @@ it('survives killed connections and a flushed script cache without losing or inv
   // No reservation exists that no client saw, and no spend is missing or extra.
   const all = await admin.listReservations({ tenant: 'acme', limit: 200 });
   let listed = 0;
-  let cursor: string | undefined = undefined;
+  let cursor: string | undefined;
   do {
     const page = await admin.listReservations({ tenant: 'acme', limit: 200, ...(cursor ? { cursor } : {}) });
     for (const r of page.reservations) expect(seen.has(r.reservationId)).toBe(true);

@@ -8,6 +8,7 @@ import {
   type AmountChange,
   applyPolicy,
   type BudgetDefinition,
+  type BudgetInfo,
   type BudgetKey,
   type BudgetTemplate,
   type Caps,
@@ -201,7 +202,7 @@ export function registerAdmin(app: FastifyInstance, ctx: ServerContext) {
         throw new InvalidRequestError([{ path: 'amount', message: 'is required' }]);
       return { ...key, amount: change.amount };
     };
-    let info;
+    let info: BudgetInfo;
     switch (change.operation) {
       case 'CREDIT':
         info = await call('fund', ledger.fund(amount()));

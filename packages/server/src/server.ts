@@ -112,8 +112,6 @@ export interface GovernorServer {
   close(): Promise<void>;
 }
 
-const PUBLIC_PATHS = ['/healthz', '/actuator/health/readiness', '/actuator/health/liveness'];
-
 export async function createServer(options: ServerOptions): Promise<GovernorServer> {
   const ledger = options.authority;
   const store = options.store ?? new MemoryIdentityStore();

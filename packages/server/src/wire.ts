@@ -31,7 +31,7 @@ export const wirePath = (path: string) =>
 
 function collectCamelKeys(value: unknown, path: string, out: ValidationIssue[]): void {
   if (Array.isArray(value)) {
-    value.forEach((v, i) => collectCamelKeys(v, `${path}[${i}]`, out));
+    for (const [i, v] of value.entries()) collectCamelKeys(v, `${path}[${i}]`, out);
     return;
   }
   if (!isObject(value)) return;

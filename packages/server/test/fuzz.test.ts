@@ -33,6 +33,8 @@ function prng(seed: number) {
   };
 }
 
+// Bodies broken on purpose: any field may hold anything.
+// biome-ignore lint/suspicious/noExplicitAny: malformed input is the point of the fuzzer
 type Json = Record<string, any>;
 interface Case {
   kind: string;
@@ -121,6 +123,7 @@ function generator(random: () => number) {
       }
       case 'type': {
         const field = fieldOf(body);
+        // biome-ignore lint/suspicious/noExplicitAny: walks a body of any shape
         let o: any = body;
         for (const p of field) o = o?.[p];
         const wrong = WRONG.filter((w) => typeof w !== typeof o || Array.isArray(w) !== Array.isArray(o));
@@ -132,6 +135,7 @@ function generator(random: () => number) {
       case 'unknown': {
         const field = fieldOf(body);
         const parent = field.slice(0, -1);
+        // biome-ignore lint/suspicious/noExplicitAny: walks a body of any shape
         let o: any = body;
         for (const p of parent) o = o[p];
         if (parent.at(-1) === 'dimensions' || parent.at(-1) === 'metadata') o = body;
@@ -231,7 +235,7 @@ function generator(random: () => number) {
         return {
           kind: 'unknown id',
           method: 'POST',
-          path: `/v1/reservations/${pick(['rsv_nope', 'x'.repeat(129), '%00', 'rsv_' + 'a'.repeat(200)])}/commit`,
+          path: `/v1/reservations/${pick(['rsv_nope', 'x'.repeat(129), '%00', `rsv_${'a'.repeat(200)}`])}/commit`,
           raw: JSON.stringify({ idempotency_key: 'k', actual: amount }),
         };
     }

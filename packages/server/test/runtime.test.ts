@@ -232,7 +232,7 @@ describe('limits', () => {
     const limited = await startTestServer({ rateLimit: { max: 3, timeWindowMs: 60_000 } });
     try {
       const statuses: number[] = [];
-      let last;
+      let last: Awaited<ReturnType<typeof limited.req>> | undefined;
       for (let i = 0; i < 5; i++) {
         last = await limited.req('GET', '/v1/balances?tenant=acme');
         statuses.push(last.status);

@@ -7,6 +7,7 @@ export const ADMIN_KEY = 'admin-key-for-tests-0123456789';
 export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read wire bodies of every shape
   body: any;
   text: string;
 }

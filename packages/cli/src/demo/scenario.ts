@@ -19,7 +19,6 @@ import {
   parsePolicy,
   type RiskPointTable,
   stoppedMessage,
-  USD,
 } from '@governor/core';
 import type { Scenario } from './defaults.js';
 import type { ScriptOptions } from './model.js';

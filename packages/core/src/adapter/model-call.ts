@@ -31,8 +31,11 @@ export interface ModelPricingOptions {
 let shared: Pricing | undefined;
 
 /** The options' pricing, or one shared default over the bundled price data. */
-export const pricingOf = (options: ModelPricingOptions): Pricing =>
-  options.pricing ?? (shared ??= createPricing());
+export function pricingOf(options: ModelPricingOptions): Pricing {
+  if (options.pricing) return options.pricing;
+  shared ??= createPricing();
+  return shared;
+}
 
 export function modelRefOf(options: ModelPricingOptions, model: ModelIdentity): ModelRef | string {
   if (options.priceAs) return options.priceAs({ provider: model.provider, modelId: model.modelId });

@@ -130,8 +130,10 @@ const counted = new WeakMap<object, Count>();
 
 function itemCount(item: unknown): Count {
   if (item === null || typeof item !== 'object') return jsonCount(item);
-  let count = counted.get(item);
-  if (!count) counted.set(item, (count = jsonCount(item)));
+  const known = counted.get(item);
+  if (known) return known;
+  const count = jsonCount(item);
+  counted.set(item, count);
   return count;
 }
 

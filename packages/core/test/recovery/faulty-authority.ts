@@ -107,7 +107,7 @@ export class FaultyAuthority implements Authority {
 
   /** Queue more faults for `operation`, after those already scripted. */
   script(operation: Operation, ...faults: Fault[]): this {
-    (this.#faults[operation] ??= []).push(...faults);
+    this.#faults[operation] = [...(this.#faults[operation] ?? []), ...faults];
     return this;
   }
 

@@ -95,7 +95,10 @@ async function prepare(config: ProxyConfig, log: (m: string) => void): Promise<R
     log,
     governorFor,
     logBalances,
-    shutdown: async () => (await audit.flush(), await ledger.close()),
+    shutdown: async () => {
+      await audit.flush();
+      await ledger.close();
+    },
   };
 }
 
@@ -112,8 +115,14 @@ export async function main(argv: string[], io: ProxyIo = {}): Promise<number> {
   const log = (message: string) => err(`${name}: ${message}`);
   try {
     const config = parseProxyArgs(argv);
-    if (config.help) return (out(usage(name)), 0);
-    if (config.version) return (out(VERSION), 0);
+    if (config.help) {
+      out(usage(name));
+      return 0;
+    }
+    if (config.version) {
+      out(VERSION);
+      return 0;
+    }
     const running = await prepare(config, log);
     return await (config.http ? serveHttp(running, config.http) : serveStdio(running, randomUUID()));
   } catch (error) {

@@ -27,7 +27,10 @@ export async function serveHttp(running: Running, http: HttpConfig): Promise<num
       run: config.run,
       timeoutMs: config.timeoutMs,
       onUpstreamExit: config.onUpstreamExit,
-      onFatal: (error) => (log(error.message), fatal(1)),
+      onFatal: (error) => {
+        log(error.message);
+        fatal(1);
+      },
       log,
       ledger: running.ledger.authority,
       onSessionClosed: (runId, governor) => running.logBalances(governor.subject, runId),

@@ -37,7 +37,10 @@ export function serveStdio(running: Running, sessionId: string): Promise<number>
           runId,
           timeoutMs: config.timeoutMs,
           onUpstreamExit: config.onUpstreamExit,
-          onFatal: (error) => (log(error.message), stop(1)),
+          onFatal: (error) => {
+            log(error.message);
+            stop(1);
+          },
           log,
           ledger: running.ledger.authority,
         });

@@ -18,7 +18,7 @@ import type { GovernClientOptions } from '../options.js';
 import { noBudgetResult, truthfulDenial } from './denial.js';
 import { mcpErrors } from './errors.js';
 import { forwardToUpstream } from './forward.js';
-import { UpstreamLink } from './link.js';
+import type { UpstreamLink } from './link.js';
 import { relayToHost, relayToUpstream } from './relay.js';
 
 export interface GovernorProxyOptions extends Omit<GovernClientOptions, 'onDeny'> {

@@ -4,6 +4,8 @@ import { MAX_AMOUNT } from '../../protocol/types.js';
 import { expectError } from '../expect-error.js';
 import { key, SCOPES, SUBJECT, type TestLedger, USD_UNIT } from '../harness.js';
 
+// Requests built wrong on purpose: any field may hold anything.
+// biome-ignore lint/suspicious/noExplicitAny: malformed input is the point of these checks
 type Loose = Record<string, any>;
 
 const base = () => ({
