@@ -75,6 +75,12 @@ export {
   withRemainingTtl,
 } from './ledger/idempotency.js';
 export {
+  DEFAULT_MAX_IDEMPOTENCY_RECORDS,
+  DEFAULT_MAX_LIVE_RESERVATIONS,
+  liveLimitDenial,
+  maxLiveOption,
+} from './ledger/limits.js';
+export {
   DEFAULT_GRACE_PERIOD_MS,
   DEFAULT_OVERAGE_POLICY,
   DEFAULT_TTL_MS,
@@ -121,11 +127,18 @@ export {
 } from './ledger/settle.js';
 export { budgetFromTemplates, type CompiledTemplate, compileTemplate } from './ledger/templates.js';
 export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';
+export type { MemorySnapshot } from './memory/snapshot.js';
 export { applyPolicy, type GovernorPolicy, loadPolicyFile, parsePolicy } from './policy/policy-file.js';
 export { type RiskPointRule, type RiskPointTable, riskPointsFor } from './policy/risk-points.js';
 export * as policySchemas from './policy/schemas.js';
 export { parseUsd } from './policy/schemas.js';
 export * from './pricing/index.js';
+export {
+  DEFAULT_METADATA_LIMITS,
+  type MetadataLimits,
+  metadataLimits,
+  RESERVED_KEYS,
+} from './protocol/json-value.js';
 export type * from './protocol/messages.js';
 export { RESERVATION_SORT_KEYS } from './protocol/messages.js';
 export * as schemas from './protocol/schemas.js';

@@ -35,6 +35,12 @@ import { tenantOfScope } from '../scopes.js';
 
 const keyOf = (scope: string, unit: Unit) => `${scope}\u0000${unit}`;
 
+export interface BookSnapshot {
+  budgets: BudgetState[];
+  templates: BudgetTemplate[];
+  degradation: DegradationPolicy | undefined;
+}
+
 export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   readonly #budgets = new Map<string, BudgetState>();
   readonly #templates: CompiledTemplate[] = [];
@@ -56,6 +62,22 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     const budget = budgetFromTemplates(this.#templates, scope, unit);
     if (budget && persist) this.#budgets.set(keyOf(scope, unit), budget);
     return budget;
+  }
+
+  /** Budgets, templates and degradation policy as plain data (for a snapshot). */
+  protected exportBook(): BookSnapshot {
+    return structuredClone({
+      budgets: [...this.#budgets.values()],
+      templates: this.#templates.map((t) => t.template),
+      degradation: this.#degradation,
+    });
+  }
+
+  /** Load what `exportBook` gave, into an empty book. */
+  protected importBook(book: BookSnapshot): void {
+    for (const b of structuredClone(book.budgets)) this.#budgets.set(keyOf(b.scope, b.unit), b);
+    for (const t of book.templates) this.#templates.push(compileTemplate(t));
+    this.#degradation = book.degradation && structuredClone(book.degradation);
   }
 
   protected queryBudgets(query: BalanceQuery): Page<BudgetState> {
@@ -118,7 +140,8 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     return b ? budgetInfo(b) : undefined;
   }
 
-  async listBudgets(filter: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+  async listBudgets(input: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+    const filter = validate(P.budgetListFilter, input) as BudgetListFilter;
     this.ledgerNow();
     const all = [...this.#budgets.values()].filter(
       (b) => !filter.tenant || tenantOfScope(b.scope) === filter.tenant,
