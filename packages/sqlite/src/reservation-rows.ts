@@ -33,6 +33,9 @@ export class ReservationRows {
   readonly #pruneMany: SqlStatement;
   readonly #all: SqlStatement;
   readonly #ofTenant: SqlStatement;
+  readonly #live: SqlStatement;
+  readonly #keepOld: SqlStatement;
+  readonly #keepMany: SqlStatement;
 
   constructor(db: SqlDatabase) {
     this.#select = db.prepare(`SELECT ${COLUMNS} FROM reservations WHERE id = ?`);
@@ -55,6 +58,18 @@ export class ReservationRows {
     );
     this.#all = db.prepare('SELECT detail FROM reservations');
     this.#ofTenant = db.prepare('SELECT detail FROM reservations WHERE tenant = ?');
+    this.#live = db.prepare("SELECT COUNT(*) AS n FROM reservations WHERE tenant = ? AND status = 'ACTIVE'");
+    const keep =
+      'INSERT OR REPLACE INTO settled_reservations (id, tenant, at) SELECT id, tenant, ? FROM reservations';
+    this.#keepOld = db.prepare(`${keep} WHERE finalized_at < ?`);
+    this.#keepMany = db.prepare(
+      `${keep} WHERE finalized_seq <= (SELECT MAX(finalized_seq) FROM reservations) - ?`,
+    );
+  }
+
+  /** How many ACTIVE reservations `tenant` holds. */
+  liveCount(tenant: string): number {
+    return Number(this.#live.get(tenant)?.n ?? 0);
   }
 
   get(id: string): StoredReservation | undefined {
@@ -91,9 +106,14 @@ export class ReservationRows {
     return this.#due.all(now).map(fromRow);
   }
 
-  /** Forget finalized reservations past `retentionMs`, and the oldest beyond `max`. */
+  /**
+   * Forget finalized reservations past `retentionMs`, and the oldest beyond
+   * `max`; their tenants go to `settled_reservations` (see IdempotencyRows).
+   */
   prune(now: number, retentionMs: number, max: number): void {
+    this.#keepOld.run(now, now - retentionMs);
     this.#pruneOld.run(now - retentionMs);
+    this.#keepMany.run(now, max);
     this.#pruneMany.run(max);
   }
 

@@ -46,6 +46,15 @@ CREATE INDEX IF NOT EXISTS reservations_due ON reservations (deadline) WHERE sta
 CREATE INDEX IF NOT EXISTS reservations_finalized ON reservations (finalized_seq);
 CREATE INDEX IF NOT EXISTS reservations_by_finalized_time ON reservations (finalized_at);
 CREATE INDEX IF NOT EXISTS reservations_by_tenant ON reservations (tenant);
+CREATE INDEX IF NOT EXISTS reservations_live_by_tenant ON reservations (tenant) WHERE status = 'ACTIVE';
+
+-- Reservations pruned while their settlement answers are kept: the tenant to find those answers by.
+CREATE TABLE IF NOT EXISTS settled_reservations (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS settled_reservations_by_time ON settled_reservations (at);
 
 CREATE TABLE IF NOT EXISTS idempotency (
   seq INTEGER PRIMARY KEY,

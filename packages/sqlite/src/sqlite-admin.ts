@@ -88,7 +88,8 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
     });
   }
 
-  async listBudgets(filter: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+  async listBudgets(input: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+    const filter = validate(policySchemas.budgetListFilter, input) as BudgetListFilter;
     return this.write(() => this.store.budgets.list(filter.tenant || undefined).map(budgetInfo));
   }
 

@@ -15,12 +15,15 @@ import {
   chargeCommit,
   chargeRelease,
   checkExtendable,
+  DEFAULT_MAX_IDEMPOTENCY_RECORDS,
   decideOnce,
   type ReservationExtendResponse as ExtendResponse,
   eventOnce,
   finalizeDetail,
   type Ledger,
   type LedgerContext,
+  type MetadataLimits,
+  maxLiveOption,
   NotFoundError,
   pageTail,
   queryBudgets,
@@ -54,7 +57,7 @@ export interface SqliteAuthorityOptions {
   maxExtensions?: number;
   /** How long successful answers replay for the same idempotency key; default 24 h. */
   idempotencyRetentionMs?: number;
-  /** Most idempotency records kept (oldest dropped first); default 100,000. */
+  /** Most idempotency records kept (oldest dropped first); default 200,000. */
   maxIdempotencyRecords?: number;
   /** How long finalized and expired reservations stay listable; default 1 h. */
   reservationRetentionMs?: number;
@@ -62,6 +65,10 @@ export interface SqliteAuthorityOptions {
   maxFinalizedReservations?: number;
   /** Attach the affected budgets' balances to answers (optional in the protocol); default true. */
   includeBalances?: boolean;
+  /** Most ACTIVE reservations one tenant may hold; past it a reserve is a DENY (LIVE_RESERVATION_LIMIT). Default 100,000. */
+  maxLiveReservationsPerTenant?: number;
+  /** Bounds on metadata and `metrics.custom`: nesting depth (default 32) and JSON size (default 64 KiB). */
+  metadataLimits?: Partial<MetadataLimits>;
   /** SQLite driver; default better-sqlite3 (node:sqlite only if better-sqlite3's addon cannot load). */
   driver?: DriverName;
 }
@@ -72,6 +79,8 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   readonly #includeBalances: boolean;
   readonly #retentionMs: number;
   readonly #maxFinalized: number;
+  readonly #schemas: S.RequestSchemas;
+  readonly #liveLimit: NonNullable<LedgerContext['liveLimit']>;
 
   constructor(options: SqliteAuthorityOptions) {
     super(
@@ -81,7 +90,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
         synchronous: options.synchronous ?? 'FULL',
         busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
         idempotencyRetentionMs: options.idempotencyRetentionMs ?? 86_400_000,
-        maxIdempotencyRecords: options.maxIdempotencyRecords ?? 100_000,
+        maxIdempotencyRecords: options.maxIdempotencyRecords ?? DEFAULT_MAX_IDEMPOTENCY_RECORDS,
         driver: options.driver,
       }),
     );
@@ -89,6 +98,11 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
     this.#includeBalances = options.includeBalances ?? true;
     this.#retentionMs = options.reservationRetentionMs ?? 3_600_000;
     this.#maxFinalized = options.maxFinalizedReservations ?? 20_000;
+    this.#schemas = S.requestSchemas(options.metadataLimits);
+    this.#liveLimit = {
+      max: maxLiveOption(options.maxLiveReservationsPerTenant),
+      count: (tenant) => this.store.reservations.liveCount(tenant),
+    };
   }
 
   /** The SQLite driver in use. */
@@ -97,7 +111,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
-    const req: M.ReservationCreateRequest = validate(S.reservationCreateRequest, input);
+    const req: M.ReservationCreateRequest = validate(this.#schemas.reservationCreateRequest, input);
     return this.write((now) =>
       reserveOnce(this.#context(now), req, (detail, normalized) => {
         const { gracePeriodMs, overagePolicy } = normalized;
@@ -107,18 +121,18 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async decide(input: M.DecisionRequest): Promise<M.DecisionResponse> {
-    const req: M.DecisionRequest = validate(S.decisionRequest, input);
+    const req: M.DecisionRequest = validate(this.#schemas.decisionRequest, input);
     return this.write((now) => decideOnce(this.#context(now), req));
   }
 
   async event(input: M.EventCreateRequest): Promise<M.EventCreateResponse> {
-    const req: M.EventCreateRequest = validate(S.eventCreateRequest, input);
+    const req: M.EventCreateRequest = validate(this.#schemas.eventCreateRequest, input);
     return this.write((now) => eventOnce(this.#context(now), req));
   }
 
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
     const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.CommitRequest = validate(S.commitRequest, input);
+    const req: M.CommitRequest = validate(this.#schemas.commitRequest, input);
     return this.write((now) =>
       this.#settleOnce(id, 'commit', req, now, (rec, budgets) => {
         const response = chargeCommit(
@@ -151,7 +165,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
 
   async extend(reservationId: string, input: M.ReservationExtendRequest): Promise<ExtendResponse> {
     const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReservationExtendRequest = validate(S.reservationExtendRequest, input);
+    const req: M.ReservationExtendRequest = validate(this.#schemas.reservationExtendRequest, input);
     return this.write((now) => {
       const answer = this.#settleOnce(id, 'extend', req, now, (rec, budgets) => {
         checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
@@ -264,6 +278,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
       includeBalances: this.#includeBalances,
       isActive: this.#isActive,
       now,
+      liveLimit: this.#liveLimit,
     };
   }
 }
