@@ -144,6 +144,6 @@ export { RESERVATION_SORT_KEYS } from './protocol/messages.js';
 export * as schemas from './protocol/schemas.js';
 export { AMOUNT_RULE, NAME_PATTERN } from './protocol/schemas.js';
 export * from './protocol/types.js';
-export { validate } from './protocol/validate.js';
+export { validate, validateRequest } from './protocol/validate.js';
 export { fromWire, subjectFromWireJson, subjectToWireJson, toWire } from './protocol/wire.js';
 export * from './scopes.js';

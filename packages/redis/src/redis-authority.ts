@@ -71,7 +71,7 @@ import {
   UNITS,
   type Unit,
   UnitMismatchError,
-  validate,
+  validateRequest,
 } from '@governor/core';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { classifyRedisError } from './errors.js';
@@ -265,7 +265,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   // ---------------------------------------------------------------- runtime
 
   async reserve(input: ReservationCreateRequest): Promise<ReservationCreateResponse> {
-    const req: ReservationCreateRequest = validate(this.#schemas.reservationCreateRequest, input);
+    const req: ReservationCreateRequest = validateRequest(this.#schemas.reservationCreateRequest, input);
     const normalized = normalizeReservation(req);
     const mode = normalized.dryRun ? 'dry' : 'reserve';
     const rid = this.#newReservationId(req.subject.tenant);
@@ -309,7 +309,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async decide(input: DecisionRequest): Promise<DecisionResponse> {
-    const req: DecisionRequest = validate(this.#schemas.decisionRequest, input);
+    const req: DecisionRequest = validateRequest(this.#schemas.decisionRequest, input);
     const out = await this.#evaluate('decide', 'decide', req, fingerprintOf(req), undefined);
     const full = this.#renderEvaluation(out.outcome, 'decide', req.estimate, scopePathOf(req.subject));
     const { decision, caps, reasonCode, affectedScopes, blockedScope } = full;
@@ -320,8 +320,8 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async commit(reservationId: string, input: CommitRequest): Promise<CommitResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: CommitRequest = validate(this.#schemas.commitRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: CommitRequest = validateRequest(this.#schemas.commitRequest, input);
     const fingerprint = fingerprintOf({ reservationId: id, ...req });
     const outcome = await this.#settle(
       id,
@@ -366,8 +366,8 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async release(reservationId: string, input: ReleaseRequest): Promise<ReleaseResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: ReleaseRequest = validate(S.releaseRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: ReleaseRequest = validateRequest(S.releaseRequest, input);
     const fingerprint = fingerprintOf({ reservationId: id, ...req });
     const outcome = await this.#settle(
       id,
@@ -395,8 +395,8 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async extend(reservationId: string, input: ReservationExtendRequest): Promise<ReservationExtendResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: ReservationExtendRequest = validate(this.#schemas.reservationExtendRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: ReservationExtendRequest = validateRequest(this.#schemas.reservationExtendRequest, input);
     const fingerprint = fingerprintOf({ reservationId: id, ...req });
     const result = await this.#settle(
       id,
@@ -421,7 +421,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async event(input: EventCreateRequest): Promise<EventCreateResponse> {
-    const req: EventCreateRequest = validate(this.#schemas.eventCreateRequest, input);
+    const req: EventCreateRequest = validateRequest(this.#schemas.eventCreateRequest, input);
     const normalized = normalizeEvent(req);
     const policy = normalized.overagePolicy;
     const fingerprint = fingerprintOf(normalized);
@@ -469,7 +469,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async balances(input: BalanceQuery): Promise<BalanceResponse> {
-    const query: BalanceQuery = validate(S.balanceQuery, input);
+    const query: BalanceQuery = validateRequest(S.balanceQuery, input);
     const tenants = query.tenant ? [query.tenant] : await this.#tenants();
     const rows: BudgetState[] = [];
     for (const tenant of tenants) {
@@ -484,7 +484,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async getReservation(reservationId: string): Promise<ReservationDetail> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     const tenant = await this.#tenantOfReservation(id);
     if (tenant === undefined) throw new NotFoundError(`Reservation ${id} not found`);
     await this.#sweepTenant(tenant);
@@ -496,7 +496,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async listReservations(input: ReservationListQuery = {}): Promise<ReservationListResponse> {
-    const query: ReservationListQuery = validate(S.reservationListQuery, input);
+    const query: ReservationListQuery = validateRequest(S.reservationListQuery, input);
     const tenants = query.tenant ? [query.tenant] : await this.#tenants();
     const fast = await this.#listByCreation(tenants, query);
     if (fast) return fast;
@@ -604,7 +604,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   // ------------------------------------------------------------ admin plane
 
   async createBudget(input: BudgetDefinition): Promise<BudgetInfo> {
-    const def = validate(P.budgetDefinition, input) as BudgetDefinition;
+    const def = validateRequest(P.budgetDefinition, input) as BudgetDefinition;
     parseScope(def.scope);
     const tenant = tenantOfScope(def.scope);
     await this.#redis(() => this.client.sadd(this.keys.tenants(), tenant));
@@ -665,7 +665,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async getBudget(input: BudgetKey): Promise<BudgetInfo | undefined> {
-    const key = validate(P.budgetKey, input) as BudgetKey;
+    const key = validateRequest(P.budgetKey, input) as BudgetKey;
     const tenant = TENANT_OF_SCOPE.exec(key.scope)?.[1];
     if (tenant === undefined) return undefined;
     await this.#sweepTenant(tenant);
@@ -674,7 +674,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async listBudgets(input: BudgetListFilter = {}): Promise<BudgetInfo[]> {
-    const filter = validate(P.budgetListFilter, input) as BudgetListFilter;
+    const filter = validateRequest(P.budgetListFilter, input) as BudgetListFilter;
     const tenants = filter.tenant ? [filter.tenant] : await this.#tenants();
     const out: BudgetInfo[] = [];
     for (const tenant of tenants) {
@@ -685,7 +685,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async addTemplate(input: BudgetTemplate): Promise<void> {
-    const template = validate(P.budgetTemplate, input) as BudgetTemplate;
+    const template = validateRequest(P.budgetTemplate, input) as BudgetTemplate;
     parseScope(template.match, { allowWildcard: true });
     checkCeiling(template.allocated + (template.overdraftLimit ?? 0));
     await this.#script(
@@ -702,7 +702,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
 
   async setDegradationPolicy(input: DegradationPolicy | undefined): Promise<void> {
     const policy =
-      input === undefined ? undefined : (validate(P.degradationPolicy, input) as DegradationPolicy);
+      input === undefined ? undefined : (validateRequest(P.degradationPolicy, input) as DegradationPolicy);
     await this.#script(
       'config',
       [this.keys.templates(), this.keys.degradation()],
@@ -1154,12 +1154,12 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async #change<T extends BudgetKey>(
-    schema: Parameters<typeof validate>[0],
+    schema: Parameters<typeof validateRequest>[0],
     input: T,
     op: string,
     value: (change: T) => string | number,
   ): Promise<BudgetInfo> {
-    const change = validate(schema, input) as T;
+    const change = validateRequest(schema, input) as T;
     const tenant = TENANT_OF_SCOPE.exec(change.scope)?.[1];
     const notFound = () =>
       new NotFoundError(`No ${change.unit} budget for scope ${change.scope}`, { scope: change.scope });

@@ -34,8 +34,6 @@ export class ReservationRows {
   readonly #all: SqlStatement;
   readonly #ofTenant: SqlStatement;
   readonly #live: SqlStatement;
-  readonly #keepOld: SqlStatement;
-  readonly #keepMany: SqlStatement;
 
   constructor(db: SqlDatabase) {
     this.#select = db.prepare(`SELECT ${COLUMNS} FROM reservations WHERE id = ?`);
@@ -58,13 +56,7 @@ export class ReservationRows {
     );
     this.#all = db.prepare('SELECT detail FROM reservations');
     this.#ofTenant = db.prepare('SELECT detail FROM reservations WHERE tenant = ?');
-    this.#live = db.prepare("SELECT COUNT(*) AS n FROM reservations WHERE tenant = ? AND status = 'ACTIVE'");
-    const keep =
-      'INSERT OR REPLACE INTO settled_reservations (id, tenant, at) SELECT id, tenant, ? FROM reservations';
-    this.#keepOld = db.prepare(`${keep} WHERE finalized_at < ?`);
-    this.#keepMany = db.prepare(
-      `${keep} WHERE finalized_seq <= (SELECT MAX(finalized_seq) FROM reservations) - ?`,
-    );
+    this.#live = db.prepare('SELECT n FROM live_reservations WHERE tenant = ?');
   }
 
   /** How many ACTIVE reservations `tenant` holds. */
@@ -108,12 +100,10 @@ export class ReservationRows {
 
   /**
    * Forget finalized reservations past `retentionMs`, and the oldest beyond
-   * `max`; their tenants go to `settled_reservations` (see IdempotencyRows).
+   * `max`; a trigger keeps their tenants in `settled_reservations` (see IdempotencyRows).
    */
   prune(now: number, retentionMs: number, max: number): void {
-    this.#keepOld.run(now, now - retentionMs);
     this.#pruneOld.run(now - retentionMs);
-    this.#keepMany.run(now, max);
     this.#pruneMany.run(max);
   }
 

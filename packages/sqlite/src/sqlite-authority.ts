@@ -35,7 +35,7 @@ import {
   systemClock,
   toBalance,
   unreserve,
-  validate,
+  validateRequest,
   withRemainingTtl,
 } from '@governor/core';
 import type { DriverName } from './driver.js';
@@ -73,6 +73,16 @@ export interface SqliteAuthorityOptions {
   driver?: DriverName;
 }
 
+const TABLES = [
+  'budgets',
+  'reservations',
+  'live_reservations',
+  'idempotency',
+  'settled_reservations',
+  'templates',
+  'settings',
+];
+
 /** The durable embedded Authority and LedgerAdmin. */
 export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Authority {
   readonly #maxExtensions: number;
@@ -105,13 +115,27 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
     };
   }
 
+  /** Rows per table of the ledger file: what it holds (operators' view; tests compare it). */
+  tableSizes(): Record<string, number> {
+    return this.store.write(
+      () => undefined,
+      () => {
+        const out: Record<string, number> = {};
+        for (const table of TABLES) {
+          out[table] = Number(this.store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n ?? 0);
+        }
+        return out;
+      },
+    );
+  }
+
   /** The SQLite driver in use. */
   get driver(): DriverName {
     return this.store.db.driver;
   }
 
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
-    const req: M.ReservationCreateRequest = validate(this.#schemas.reservationCreateRequest, input);
+    const req: M.ReservationCreateRequest = validateRequest(this.#schemas.reservationCreateRequest, input);
     return this.write((now) =>
       reserveOnce(this.#context(now), req, (detail, normalized) => {
         const { gracePeriodMs, overagePolicy } = normalized;
@@ -121,18 +145,18 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async decide(input: M.DecisionRequest): Promise<M.DecisionResponse> {
-    const req: M.DecisionRequest = validate(this.#schemas.decisionRequest, input);
+    const req: M.DecisionRequest = validateRequest(this.#schemas.decisionRequest, input);
     return this.write((now) => decideOnce(this.#context(now), req));
   }
 
   async event(input: M.EventCreateRequest): Promise<M.EventCreateResponse> {
-    const req: M.EventCreateRequest = validate(this.#schemas.eventCreateRequest, input);
+    const req: M.EventCreateRequest = validateRequest(this.#schemas.eventCreateRequest, input);
     return this.write((now) => eventOnce(this.#context(now), req));
   }
 
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.CommitRequest = validate(this.#schemas.commitRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.CommitRequest = validateRequest(this.#schemas.commitRequest, input);
     return this.write((now) =>
       this.#settleOnce(id, 'commit', req, now, (rec, budgets) => {
         const response = chargeCommit(
@@ -151,8 +175,8 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async release(reservationId: string, input: M.ReleaseRequest): Promise<M.ReleaseResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReleaseRequest = validate(S.releaseRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReleaseRequest = validateRequest(S.releaseRequest, input);
     return this.write((now) =>
       this.#settleOnce(id, 'release', req, now, (rec, budgets) => {
         const response = chargeRelease(budgets, rec.detail.reserved, this.#includeBalances);
@@ -164,8 +188,8 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async extend(reservationId: string, input: M.ReservationExtendRequest): Promise<ExtendResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReservationExtendRequest = validate(this.#schemas.reservationExtendRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReservationExtendRequest = validateRequest(this.#schemas.reservationExtendRequest, input);
     return this.write((now) => {
       const answer = this.#settleOnce(id, 'extend', req, now, (rec, budgets) => {
         checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
@@ -181,7 +205,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async balances(input: M.BalanceQuery): Promise<M.BalanceResponse> {
-    const query: M.BalanceQuery = validate(S.balanceQuery, input);
+    const query: M.BalanceQuery = validateRequest(S.balanceQuery, input);
     return this.write(() => {
       const page = queryBudgets(this.store.budgets.list(query.tenant), query);
       return { balances: page.items.map(toBalance), ...pageTail(page) };
@@ -189,7 +213,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async getReservation(reservationId: string): Promise<M.ReservationDetail> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     return this.write(() => {
       const rec = this.store.reservations.get(id);
       if (!rec) throw new NotFoundError(`Reservation ${id} not found`);
@@ -199,7 +223,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async listReservations(input: M.ReservationListQuery = {}): Promise<M.ReservationListResponse> {
-    const query: M.ReservationListQuery = validate(S.reservationListQuery, input);
+    const query: M.ReservationListQuery = validateRequest(S.reservationListQuery, input);
     return this.write(() => {
       const page = queryReservations(this.store.reservations.list(query.tenant), query);
       return { reservations: page.items, ...pageTail(page) };

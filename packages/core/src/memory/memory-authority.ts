@@ -24,7 +24,7 @@ import type { MetadataLimits } from '../protocol/json-value.js';
 import type * as M from '../protocol/messages.js';
 import * as S from '../protocol/schemas.js';
 import type { Amount, OveragePolicy } from '../protocol/types.js';
-import { validate } from '../protocol/validate.js';
+import { validateRequest } from '../protocol/validate.js';
 import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { Fifo } from './fifo.js';
@@ -121,7 +121,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   }
 
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
-    const req: M.ReservationCreateRequest = validate(this.#schemas.reservationCreateRequest, input);
+    const req: M.ReservationCreateRequest = validateRequest(this.#schemas.reservationCreateRequest, input);
     const now = this.#tick();
     return reserveOnce(this.#context(now), req, (detail, normalized, budgets) => {
       const id = detail.reservationId;
@@ -137,13 +137,13 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   }
 
   async decide(input: M.DecisionRequest): Promise<M.DecisionResponse> {
-    const req: M.DecisionRequest = validate(this.#schemas.decisionRequest, input);
+    const req: M.DecisionRequest = validateRequest(this.#schemas.decisionRequest, input);
     return decideOnce(this.#context(this.#tick()), req);
   }
 
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.CommitRequest = validate(this.#schemas.commitRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.CommitRequest = validateRequest(this.#schemas.commitRequest, input);
     return this.#settleOnce(id, 'commit', req, (rec, now) => {
       const response = chargeCommit(
         rec.budgets,
@@ -161,8 +161,8 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   }
 
   async release(reservationId: string, input: M.ReleaseRequest): Promise<M.ReleaseResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReleaseRequest = validate(S.releaseRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReleaseRequest = validateRequest(S.releaseRequest, input);
     return this.#settleOnce(id, 'release', req, (rec, now) => {
       const response = chargeRelease(rec.budgets, rec.detail.reserved, this.#includeBalances);
       this.#finalize(rec, 'RELEASED', now, {});
@@ -174,8 +174,8 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     reservationId: string,
     input: M.ReservationExtendRequest,
   ): Promise<M.ReservationExtendResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReservationExtendRequest = validate(this.#schemas.reservationExtendRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReservationExtendRequest = validateRequest(this.#schemas.reservationExtendRequest, input);
     const response = await this.#settleOnce(id, 'extend', req, (rec, now) => {
       checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
       rec.extensions += 1;
@@ -189,19 +189,19 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   }
 
   async event(input: M.EventCreateRequest): Promise<M.EventCreateResponse> {
-    const req: M.EventCreateRequest = validate(this.#schemas.eventCreateRequest, input);
+    const req: M.EventCreateRequest = validateRequest(this.#schemas.eventCreateRequest, input);
     return eventOnce(this.#context(this.#tick()), req);
   }
 
   async balances(input: M.BalanceQuery): Promise<M.BalanceResponse> {
-    const query: M.BalanceQuery = validate(S.balanceQuery, input);
+    const query: M.BalanceQuery = validateRequest(S.balanceQuery, input);
     this.#tick();
     const page = this.queryBudgets(query);
     return { balances: page.items.map(toBalance), ...this.pageTail(page) };
   }
 
   async getReservation(reservationId: string): Promise<M.ReservationDetail> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     this.#tick();
     const rec = this.#reservations.get(id);
     if (!rec) throw new NotFoundError(`Reservation ${id} not found`);
@@ -210,7 +210,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   }
 
   async listReservations(input: M.ReservationListQuery = {}): Promise<M.ReservationListResponse> {
-    const query: M.ReservationListQuery = validate(S.reservationListQuery, input);
+    const query: M.ReservationListQuery = validateRequest(S.reservationListQuery, input);
     this.#tick();
     const details = [...this.#reservations.values()].map((r) => r.detail);
     const page = queryReservations(details, query);

@@ -143,3 +143,56 @@ export function reservedKeyIssue(value: unknown): JsonIssue | undefined {
   }
   return undefined;
 }
+
+/** Keys whose values are free JSON with their own check (and limits): the request walk skips into them. */
+const FREE_JSON_KEYS = new Set(['metadata', 'custom']);
+const MAX_REQUEST_DEPTH = 64;
+const MAX_REQUEST_NODES = 100_000;
+
+/**
+ * The first value of a request (outside its free JSON) that no JSON request
+ * could hold: a BigInt, function or symbol, an object that is not a plain
+ * object or array (a Date, a Map, a class instance: a schema would read it as
+ * `{}`), nesting past 64 levels, or past 100,000 values. Iterative; never throws.
+ */
+export function requestShapeIssue(input: unknown): JsonIssue | undefined {
+  if (typeof input !== 'object' || input === null) return leafShape(input, []);
+  try {
+    const stack: [unknown, PropertyKey[]][] = [[input, []]];
+    let nodes = 0;
+    while (stack.length > 0) {
+      const [node, path] = stack.pop() as [unknown, PropertyKey[]];
+      if (++nodes > MAX_REQUEST_NODES)
+        return { path: [], message: `must hold at most ${MAX_REQUEST_NODES} values` };
+      if (typeof node !== 'object' || node === null) {
+        const issue = leafShape(node, path);
+        if (issue) return issue;
+        continue;
+      }
+      if (!isPlain(node)) return { path, message: `must be a plain object or array, not ${kindOf(node)}` };
+      if (path.length >= MAX_REQUEST_DEPTH)
+        return { path, message: `must be nested at most ${MAX_REQUEST_DEPTH} levels deep` };
+      if (Array.isArray(node)) {
+        if (node.length > MAX_REQUEST_NODES)
+          return { path, message: `must hold at most ${MAX_REQUEST_NODES} values` };
+        for (let i = 0; i < node.length; i++) stack.push([node[i], [...path, i]]);
+      } else {
+        for (const key of Object.keys(node)) {
+          if (!FREE_JSON_KEYS.has(key)) stack.push([(node as Record<string, unknown>)[key], [...path, key]]);
+        }
+      }
+    }
+    return undefined;
+  } catch {
+    return { path: [], message: 'must be a JSON value (it could not be read)' };
+  }
+}
+
+function leafShape(value: unknown, path: PropertyKey[]): JsonIssue | undefined {
+  const t = typeof value;
+  if (t === 'bigint')
+    return { path, message: 'must be a JSON value: a BigInt is not JSON (send it as a string)' };
+  if (t === 'function' || t === 'symbol')
+    return { path, message: `must be a JSON value: a ${t} is not JSON` };
+  return undefined;
+}
