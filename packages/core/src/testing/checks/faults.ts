@@ -2,8 +2,9 @@
  * Faults inside the model-based sequences (TigerBeetle's lesson): random
  * operations, some of whose answers are lost (the ledger applied the call, the
  * caller never saw it), time out (the caller retries while the first attempt
- * is still in flight) or are followed by a restart of the authority before the
- * caller sees them; and restarts on their own. The caller always retries with
+ * is still in flight), are followed by a restart of the authority before the
+ * caller sees them, or meet a restart while in flight (an outage: the call may
+ * or may not have been applied); and restarts on their own. The caller always retries with
  * the same key and must get the original answer. After every step: the ledger
  * invariant holds, and every acknowledged charge is counted exactly once.
  */
@@ -13,7 +14,7 @@ import { GovernorError, TransportError } from '../../errors.js';
 import { OVERAGE_POLICIES } from '../../protocol/types.js';
 import { type FreshLedger, key, SCOPES, SUBJECT, type TestLedger, USD_UNIT } from '../harness.js';
 
-type Fault = 'none' | 'lost' | 'timeout' | 'crash';
+type Fault = 'none' | 'lost' | 'timeout' | 'crash' | 'outage';
 type Op =
   | { op: 'reserve'; depth: number; amount: number; ttlMs: number; policy: string; fault: Fault }
   | { op: 'commit'; pick: number; actual: number; fault: Fault }
@@ -23,7 +24,7 @@ type Op =
   | { op: 'advance'; ms: number }
   | { op: 'restart' };
 
-const fault = fc.constantFrom<Fault>('none', 'lost', 'lost', 'timeout', 'timeout', 'crash');
+const fault = fc.constantFrom<Fault>('none', 'lost', 'lost', 'timeout', 'timeout', 'crash', 'outage');
 const depth = fc.integer({ min: 1, max: 3 });
 const policy = fc.constantFrom(...OVERAGE_POLICIES);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -111,6 +112,8 @@ export interface FaultFigures {
   lost: number;
   timeouts: number;
   crashes: number;
+  /** Restarts while a call was in flight. */
+  outages: number;
   restarts: number;
   /** Transport failures retried (the authority was down). */
   retried: number;
@@ -122,7 +125,15 @@ export function faultChecks(
   options: { runs?: number; steps?: number; report?: (figures: FaultFigures) => void } = {},
 ) {
   it('keeps the invariant and counts every acknowledged charge once under lost answers, timeouts and restarts', async () => {
-    const figures: FaultFigures = { steps: 0, lost: 0, timeouts: 0, crashes: 0, restarts: 0, retried: 0 };
+    const figures: FaultFigures = {
+      steps: 0,
+      lost: 0,
+      timeouts: 0,
+      crashes: 0,
+      outages: 0,
+      restarts: 0,
+      retried: 0,
+    };
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 10, maxLength: options.steps ?? 30 }), async (ops) => {
         const t = await fresh();
@@ -161,9 +172,12 @@ async function runSequence(t: TestLedger, ops: Op[], figures: FaultFigures) {
   const deliver = async (op: Op['op'], f: Fault, send: () => Promise<unknown>): Promise<unknown> => {
     if (f === 'none') return attempt(send);
     let original: unknown;
-    if (f === 'timeout') {
-      figures.timeouts += 1;
+    if (f === 'timeout' || f === 'outage') {
+      const outage = f === 'outage' && t.h.restart !== undefined;
+      if (outage) figures.outages += 1;
+      else figures.timeouts += 1;
       const inFlight = attempt(send);
+      if (outage) await restart();
       const answer = await attempt(send);
       original = await inFlight;
       // Either may have been applied first: both must be the same answer.
