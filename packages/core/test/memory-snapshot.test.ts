@@ -13,7 +13,13 @@ it('restores budgets, templates, policy, reservations and replays from a JSON sn
   await before.createBudget({ scope: 'tenant:acme', unit: USD, allocated: 1_000, caps: { maxTokens: 9 } });
   await before.addTemplate({ match: 'tenant:*/workflow:support', unit: USD, allocated: 500 });
   await before.setDegradationPolicy({ tiers: [{ atPercent: 50, caps: { maxTokens: 5 } }] });
-  const reserve = { idempotencyKey: 'r1', subject, action, estimate: { unit: USD, amount: 100 }, metadata: { a: [1] } };
+  const reserve = {
+    idempotencyKey: 'r1',
+    subject,
+    action,
+    estimate: { unit: USD, amount: 100 },
+    metadata: { a: [1] },
+  };
   const live = await before.reserve(reserve);
   const settled = await before.reserve({ ...reserve, idempotencyKey: 'r2' });
   const commit = { idempotencyKey: 'c2', actual: { unit: USD, amount: 60 } };
@@ -30,7 +36,10 @@ it('restores budgets, templates, policy, reservations and replays from a JSON sn
   expect(await after.commit(settled.reservationId as string, commit)).toEqual(committed);
   // The restored ledger goes on: the live reservation settles against the same budgets.
   await after.release(live.reservationId as string, { idempotencyKey: 'rel' });
-  expect(await after.getBudget({ scope: 'tenant:acme', unit: USD })).toMatchObject({ reserved: 0, spent: 60 });
+  expect(await after.getBudget({ scope: 'tenant:acme', unit: USD })).toMatchObject({
+    reserved: 0,
+    spent: 60,
+  });
   await assertLedgerInvariant(after);
   // …and expiry still runs on the restored deadlines.
   const third = await after.reserve({ ...reserve, idempotencyKey: 'r3', ttlMs: 1_000 });

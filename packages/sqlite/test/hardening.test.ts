@@ -40,7 +40,10 @@ it('replays a commit after later finalisations pruned its reservation, and acros
   await ledger.close();
   const reopened = new SqliteAuthority({ path, clock });
   expect(await reopened.commit(a, commit)).toEqual(committed);
-  await expectError(reopened.commit(a, { ...commit, actual: { unit: USD, amount: 2 } }), 'IDEMPOTENCY_MISMATCH');
+  await expectError(
+    reopened.commit(a, { ...commit, actual: { unit: USD, amount: 2 } }),
+    'IDEMPOTENCY_MISMATCH',
+  );
   expect(reopened.tableSizes()).toMatchObject({ reservations: 3, settled_reservations: 3 });
   await reopened.close();
 });

@@ -5,7 +5,7 @@ import { GovernorError } from '../../errors.js';
 import { type FreshLedger, key, SCOPES, SUBJECT, type TestLedger, USD_UNIT } from '../harness.js';
 import { NOT_JSON, nested } from './payload.js';
 
-/** Malformed calls per ledger: FUZZ_CALLS, default 10,000 (100,000 for a long run). */
+/** Malformed calls per ledger: FUZZ_CALLS, default 10,000 (100,000 for a long run); FUZZ_SEED picks others. */
 const CALLS = Number(process.env.FUZZ_CALLS ?? 10_000);
 
 type Args = unknown[];
@@ -158,7 +158,7 @@ export function fuzzChecks(fresh: FreshLedger, report?: (figures: FuzzFigures) =
     const id = await t.reserveId(10);
     const plan = fc.sample(
       fc.record({ entry: fc.nat(ENTRIES.length - 1), path: fc.nat(), poison: fc.nat(POISON.length - 1) }),
-      { numRuns: CALLS, seed: 4821 },
+      { numRuns: CALLS, seed: Number(process.env.FUZZ_SEED ?? 4821) },
     );
     const figures: FuzzFigures = { calls: 0, untyped: 0, stateChanges: 0 };
     const untyped: string[] = [];
