@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '@governor/core';
 import { expectError } from '@governor/core/testing';
-import Database from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
+import { openDatabase } from '../src/driver.js';
 import { SqliteAuthority } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'governor-sqlite-hardening-'));
@@ -56,7 +56,8 @@ it('upgrades a schema-1 file: its live reservations count toward the live cap', 
   await reserve(first, 'a');
   await reserve(first, 'b');
   await first.close();
-  const raw = new Database(path);
+  // The same driver the ledger uses on this Node (better-sqlite3, or node:sqlite where its addon cannot load).
+  const raw = openDatabase(path, { busyTimeoutMs: 1_000 });
   raw.exec('DROP TABLE live_reservations; PRAGMA user_version = 1');
   raw.close();
   const upgraded = new SqliteAuthority({ path, clock, maxLiveReservationsPerTenant: 3 });
