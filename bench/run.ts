@@ -12,6 +12,7 @@ import { aiSdkOverhead } from './src/ai-sdk.js';
 import { aiSdkLoopOverhead } from './src/ai-sdk-loop.js';
 import { governorOverhead, printOverhead } from './src/governor.js';
 import type { RunOptions } from './src/harness.js';
+import { langchainOverhead } from './src/langchain.js';
 import { memoryScenarios } from './src/memory.js';
 import {
   evalshaCeiling,
@@ -65,6 +66,8 @@ overhead.push(await aiSdkOverhead(options));
 process.stdout.write('running AI SDK per-step overhead at step 10 and 1,000 …\n');
 const loop = await aiSdkLoopOverhead(options);
 overhead.push(...loop);
+process.stdout.write('running LangChain middleware overhead …\n');
+overhead.push(await langchainOverhead(options));
 log('');
 printResults(results, log);
 log('');

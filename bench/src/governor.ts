@@ -18,6 +18,8 @@ export interface OverheadResult {
   medianOverheadUs: number;
   /** The work alone, µs per call (last round). */
   baselineUsPerCall: number;
+  /** With the layer ÷ without it, per call (median round), when the scenario reports it. */
+  ratio?: number;
   targetUs: number;
 }
 
@@ -62,6 +64,7 @@ export function printOverhead(result: OverheadResult, log: (line: string) => voi
   const verdict = result.medianOverheadUs <= result.targetUs ? 'meets' : 'above';
   log(
     `${result.name}: median ${result.medianOverheadUs.toFixed(1)} µs per call (target ≤ ${result.targetUs} µs: ${verdict}); ` +
-      `rounds ${result.roundsUs.map((u) => u.toFixed(1)).join(' ')} µs; without it ${result.baselineUsPerCall.toFixed(2)} µs per call`,
+      `rounds ${result.roundsUs.map((u) => u.toFixed(1)).join(' ')} µs; without it ${result.baselineUsPerCall.toFixed(2)} µs per call` +
+      (result.ratio === undefined ? '' : `; ratio ${result.ratio.toFixed(2)}×`),
   );
 }

@@ -58,7 +58,7 @@ export async function runAgent(models: AgentModels, log: (line: string) => void 
         downgrade: models.cheaper,
         onApplied: (applied) => {
           if (applied.downgradedTo)
-            log(`  caps applied: switched to ${applied.downgradedTo}, max tokens ${applied.maxTokens}`);
+            log(`  caps applied: switched to ${applied.downgradedTo}, max tokens ${applied.maxOutputTokens}`);
         },
       }),
       modelCallLimitMiddleware({ runLimit: 12, exitBehavior: 'end' }),

@@ -6,24 +6,24 @@ import type {
   SharedV4ProviderMetadata,
 } from '@ai-sdk/provider';
 import {
+  assertPriceable,
   type Grant,
   type ModelCallPlan,
-  type ModelIdentity,
-  modelRefOf,
   planModelCall,
-  pricingOf,
   type StandardMetrics,
+  type StepRequest,
   type TokenUsage,
-  UnknownModelPriceError,
 } from '@governor/core';
 import type { CappedCall } from './caps.js';
 import type { GovernorModelOptions, PricedModel } from './options.js';
+
+export type { StepRequest } from '@governor/core';
 
 export const identityOf = (model: PricedModel) => ({ provider: model.provider, modelId: model.modelId });
 
 /** The cheaper model configured for `model`, if any. */
 export const downgradeOf = (options: GovernorModelOptions, model: LanguageModelV4) =>
-  typeof options.downgrade === 'function' ? options.downgrade(model.modelId) : options.downgrade;
+  typeof options.downgrade === 'function' ? options.downgrade(identityOf(model)) : options.downgrade;
 
 /** Reserve for a model call: its prompt (and tool definitions) plus its full output cap, priced. */
 export function planLlmCall(
@@ -32,7 +32,7 @@ export function planLlmCall(
   model: LanguageModelV4,
 ): LlmPlan {
   const cheaper = downgradeOf(options, model);
-  if (cheaper) assertPriceable(options, cheaper);
+  if (cheaper) assertPriceable(options, identityOf(cheaper));
   const input = {
     model: identityOf(model),
     prompt: params.tools?.length ? [...params.prompt, { tools: params.tools }] : params.prompt,
@@ -45,25 +45,9 @@ export function planLlmCall(
   return { ...plan, request: { ...rest, promptTokens: plan.promptTokens } };
 }
 
-/** What the loop helpers need to predict the next step: how this one was sized. */
-export interface StepRequest {
-  model: ModelIdentity;
-  downgrade?: ModelIdentity | undefined;
-  maxOutputTokens?: number | undefined;
-  promptTokens: number;
-}
-
 export interface LlmPlan extends ModelCallPlan {
+  /** How the step was sized, for the loop helpers (`providerMetadata.governor.request`). */
   request: StepRequest;
-}
-
-/** A downgrade model the price data does not know is a configuration error, said up front. */
-export function assertPriceable(options: GovernorModelOptions, model: PricedModel): void {
-  const ref = modelRefOf(options, identityOf(model));
-  if (pricingOf(options).knows(ref)) return;
-  throw typeof ref === 'string'
-    ? new UnknownModelPriceError(ref)
-    : new UnknownModelPriceError(ref.modelId, ref.provider);
 }
 
 /** `providerMetadata.governor`: the decision, the reservation, what the caps changed, and how the prompt was sized. */

@@ -4,20 +4,12 @@ import type {
   LanguageModelV4StreamResult,
   LanguageModelV4Usage,
 } from '@ai-sdk/provider';
-import { circuitOpenMessage, extendSubject } from '@governor/core';
-import type { GovernorModelOptions } from './options.js';
+import { circuitOpenMessage } from '@governor/core';
 
 const NO_USAGE: LanguageModelV4Usage = {
   inputTokens: { total: 0, noCache: 0, cacheRead: 0, cacheWrite: 0 },
   outputTokens: { total: 0, text: 0, reasoning: 0 },
 };
-
-/** The consecutive denials of the current loop when its circuit breaker is open. */
-export function circuitOpenFor(options: GovernorModelOptions): number | undefined {
-  const { governor } = options;
-  if (!governor.breaker || governor.mode === 'observe') return undefined;
-  return governor.breaker.openFor(extendSubject(governor.subject, options.subject));
-}
 
 const finishReason = { unified: 'stop', raw: 'governor-circuit-open' } as const;
 const metadata = (denials: number) => ({ governor: { circuitOpen: true, consecutiveDenials: denials } });

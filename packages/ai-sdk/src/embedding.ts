@@ -1,7 +1,7 @@
 import type { EmbeddingModelV4, EmbeddingModelV4Middleware } from '@ai-sdk/provider';
-import { actionNameOf, estimateTokens, modelRefOf, pricingOf } from '@governor/core';
+import { actionNameOf, checkAdapterOptions, estimateTokens, modelRefOf, pricingOf } from '@governor/core';
 import { wrapEmbeddingModel } from 'ai';
-import type { GovernorEmbeddingOptions } from './options.js';
+import { type GovernorEmbeddingOptions, optionSchemas } from './options.js';
 
 /**
  * Embedding-model middleware for `wrapEmbeddingModel`: each `doEmbed` is
@@ -10,6 +10,7 @@ import type { GovernorEmbeddingOptions } from './options.js';
  * none), released when it fails. A DENY rejects with `BudgetDeniedError`.
  */
 export function governorEmbeddingMiddleware(options: GovernorEmbeddingOptions): EmbeddingModelV4Middleware {
+  checkAdapterOptions(options, 'governorEmbeddingMiddleware', optionSchemas.embedding);
   const pricing = () => pricingOf(options);
   return {
     specificationVersion: 'v4',

@@ -20,5 +20,6 @@ export type {
   GovernorEmbeddingOptions,
   GovernorModelOptions,
   GovernorModelOptionsBase,
+  GovernToolsOptions,
 } from './options.js';
-export { type GovernToolsOptions, governTools } from './tools.js';
+export { governTools } from './tools.js';

@@ -1,25 +1,21 @@
 import {
   type Amount,
+  circuitOpenFor,
   type DecisionResponse,
-  estimateTokens,
-  extendSubject,
+  decideNextModelStep,
   type Governor,
   isToolAllowed,
   type ModelPricingOptions,
-  planModelCall,
-  type RiskPointsByTool,
-  resolveRiskPoints,
-  type Subject,
+  noToolAffordable,
+  type StepRequest,
+  type ToolAffordability,
 } from '@governor/core';
 import type { PrepareStepFunction, PrepareStepResult, StopCondition, ToolSet } from 'ai';
-import type { StepRequest } from './call.js';
 
-/** What a loop helper needs to ask whether one more step may run (the model middleware's pricing options too). */
-export interface LoopGuardOptions extends ModelPricingOptions {
+/** What a loop helper needs to ask whether one more step may run (the middleware's and the tools' options). */
+export interface LoopGuardOptions extends ModelPricingOptions, Omit<ToolAffordability, 'governor'> {
   /** Asked with `governor.decide` (a dry evaluation; nothing is reserved). */
   governor: Governor;
-  /** Levels added to the current subject, as given to the model middleware. */
-  subject?: Partial<Subject>;
   /**
    * What one more step costs. Default: predicted from the last step — its
    * prompt plus everything the step added (its output, tool calls and
@@ -29,12 +25,6 @@ export interface LoopGuardOptions extends ModelPricingOptions {
   stepEstimate?: Amount | ((steps: readonly StepLike[]) => Amount | undefined);
   /** The loop's tools: with them, it also stops when none of their risk points can be paid. */
   tools?: ToolSet;
-  /** Risk points per tool, as given to `governTools`. */
-  riskPoints?: RiskPointsByTool;
-  /** Tool action kind, as given to `governTools`; default `tool.call`. */
-  kind?: string;
-  /** Levels added per tool, as given to `governTools`. */
-  toolSubject?: (toolName: string) => Partial<Subject> | undefined;
 }
 
 /** The part of an AI SDK step the helpers read. */
@@ -44,14 +34,8 @@ export interface StepLike {
   providerMetadata?: Record<string, Record<string, unknown>> | undefined;
 }
 
-interface StepMetadata {
-  action?: string;
-  estimate?: Amount;
-  request?: StepRequest;
-}
-
-const metadataOf = (step: StepLike | undefined): StepMetadata =>
-  (step?.providerMetadata?.governor as StepMetadata | undefined) ?? {};
+const metadataOf = (step: StepLike | undefined) =>
+  (step?.providerMetadata?.governor as { action?: string; request?: StepRequest } | undefined) ?? {};
 
 /**
  * The authority's answer for one more model step, as the current subject.
@@ -66,39 +50,13 @@ export function decideNextStep(
   const meta = metadataOf(last);
   const custom =
     typeof options.stepEstimate === 'function' ? options.stepEstimate(steps) : options.stepEstimate;
-  const subject = options.subject ? { subject: options.subject } : {};
-  if (custom || !meta.request) {
-    const name = meta.action ?? (last ? `${last.model.provider}:${last.model.modelId}` : 'next-step');
-    const estimate = custom ?? { unit: 'USD_MICROCENTS' as const, amount: 0 };
-    return options.governor.decide({ action: { kind: 'llm.completion', name }, estimate, ...subject });
-  }
-  const { promptTokens, ...request } = meta.request;
-  const inputTokens = promptTokens + estimateTokens(last?.content ?? []);
-  const { spec } = planModelCall(options, { ...request, inputTokens, subject: options.subject });
-  return options.governor.decide(spec);
-}
-
-/** Whether none of the offered tools with risk points can be paid any more (and no free tool is offered). */
-async function noToolAffordable(options: LoopGuardOptions): Promise<boolean> {
-  const names = Object.keys(options.tools ?? {});
-  if (names.length === 0) return false;
-  const kind = options.kind ?? 'tool.call';
-  const caps = options.governor.capsInForce(extendSubject(options.governor.subject, options.subject));
-  for (const name of names) {
-    if (!isToolAllowed(caps, name)) continue;
-    const points = resolveRiskPoints(name, undefined, options);
-    if (typeof points !== 'number') continue;
-    if (points === 0) return false;
-    const toolSubject = options.toolSubject?.(name);
-    const subject = toolSubject || options.subject ? { subject: { ...options.subject, ...toolSubject } } : {};
-    const answer = await options.governor.decide({
-      action: { kind, name },
-      estimate: { unit: 'RISK_POINTS', amount: points },
-      ...subject,
-    });
-    if (answer.decision !== 'DENY') return false;
-  }
-  return true;
+  if (!custom && meta.request) return decideNextModelStep(options, meta.request, last?.content);
+  const name = meta.action ?? (last ? `${last.model.provider}:${last.model.modelId}` : 'next-step');
+  return options.governor.decide({
+    action: { kind: 'llm.completion', name },
+    estimate: custom ?? { unit: 'USD_MICROCENTS', amount: 0 },
+    ...(options.subject ? { subject: options.subject } : {}),
+  });
 }
 
 /**
@@ -111,12 +69,11 @@ export function budgetExhausted<TOOLS extends ToolSet = ToolSet>(
   options: LoopGuardOptions,
 ): StopCondition<TOOLS> {
   return async ({ steps }) => {
-    const { governor } = options;
-    if (governor.mode === 'observe') return false;
-    if (governor.breaker?.openFor(extendSubject(governor.subject, options.subject))) return true;
+    if (options.governor.mode === 'observe') return false;
+    if (circuitOpenFor(options.governor, options.subject)) return true;
     const next = await decideNextStep(options, steps as readonly StepLike[]);
     if (next.decision === 'DENY' || next.caps?.maxStepsRemaining === 0) return true;
-    return noToolAffordable(options);
+    return noToolAffordable(options, Object.keys(options.tools ?? {}));
   };
 }
 

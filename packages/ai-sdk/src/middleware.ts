@@ -1,17 +1,16 @@
 import type { LanguageModelV4, LanguageModelV4Middleware } from '@ai-sdk/provider';
-import { modelCallCost, modelRefOf } from '@governor/core';
-import { wrapLanguageModel } from 'ai';
 import {
   assertPriceable,
-  identityOf,
-  metricsOf,
-  planLlmCall,
-  tokenUsageOf,
-  withGovernorMetadata,
-} from './call.js';
+  checkAdapterOptions,
+  circuitOpenFor,
+  modelCallCost,
+  modelRefOf,
+} from '@governor/core';
+import { wrapLanguageModel } from 'ai';
+import { identityOf, metricsOf, planLlmCall, tokenUsageOf, withGovernorMetadata } from './call.js';
 import { applyCaps } from './caps.js';
-import { circuitOpenFor, stoppedResult, stoppedStream } from './circuit.js';
-import type { GovernModelOptions, GovernorModelOptions } from './options.js';
+import { stoppedResult, stoppedStream } from './circuit.js';
+import { type GovernModelOptions, type GovernorModelOptions, optionSchemas } from './options.js';
 import { governStream } from './stream.js';
 
 /**
@@ -25,14 +24,16 @@ import { governStream } from './stream.js';
  * are abandoned by their consumer.
  */
 export function governorMiddleware(options: GovernorModelOptions): LanguageModelV4Middleware {
-  if (options.downgrade && typeof options.downgrade !== 'function')
-    assertPriceable(options, options.downgrade);
+  checkAdapterOptions(options, 'governorMiddleware', optionSchemas.model);
+  if (options.downgrade && typeof options.downgrade !== 'function') {
+    assertPriceable(options, identityOf(options.downgrade));
+  }
   const { governor } = options;
   return {
     specificationVersion: 'v4',
 
     wrapGenerate: async ({ doGenerate, params, model }) => {
-      const open = circuitOpenFor(options);
+      const open = circuitOpenFor(governor, options.subject);
       if (open) return stoppedResult(open);
       const plan = planLlmCall(options, params, model);
       const signal = params.abortSignal ? { signal: params.abortSignal } : {};
@@ -56,7 +57,7 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
     },
 
     wrapStream: async ({ doStream, params, model }) => {
-      const open = circuitOpenFor(options);
+      const open = circuitOpenFor(governor, options.subject);
       if (open) return stoppedStream(open);
       const plan = planLlmCall(options, params, model);
       const signal = params.abortSignal ? { signal: params.abortSignal } : {};
@@ -96,6 +97,7 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
  * downgraded call keeps every setting the rest of the chain adds.
  */
 export function governModel(model: LanguageModelV4, options: GovernModelOptions): LanguageModelV4 {
+  checkAdapterOptions(options, 'governModel', optionSchemas.governModel);
   const { middleware, ...rest } = options;
   if (!middleware || (Array.isArray(middleware) && middleware.length === 0)) {
     return wrapLanguageModel({ model, middleware: governorMiddleware(rest) });
@@ -110,7 +112,9 @@ export function governModel(model: LanguageModelV4, options: GovernModelOptions)
   };
   const { downgrade } = rest;
   const cheaper =
-    typeof downgrade === 'function' ? (id: string) => chained(downgrade(id)) : chained(downgrade);
+    typeof downgrade === 'function'
+      ? (id: Parameters<typeof downgrade>[0]) => chained(downgrade(id))
+      : chained(downgrade);
   return wrapLanguageModel({
     model: inner(model),
     middleware: governorMiddleware({ ...rest, ...(cheaper ? { downgrade: cheaper } : {}) }),

@@ -1,27 +1,28 @@
 import type { EmbeddingModelV4, LanguageModelV4 } from '@ai-sdk/provider';
-import type { AppliedCaps, Governor, ModelPricingOptions, Subject } from '@governor/core';
+import {
+  anyFunction,
+  type ModelAdapterOptions,
+  type ModelPricingOptions,
+  adapterOptionFields as shared,
+  type ToolAdapterOptions,
+  withMethods,
+} from '@governor/core';
 import type { wrapLanguageModel } from 'ai';
+import { z } from 'zod';
 
 export type { AppliedCaps } from '@governor/core';
 
 /** Options shared by the language-model and embedding middleware (the names every adapter uses). */
-export interface GovernorModelOptionsBase extends ModelPricingOptions {
-  /** The lifecycle the calls go through (`createGovernor` from `@governor/core`). */
-  governor: Governor;
-  /** Levels added to the current subject for every call (e.g. `{ agent: 'triage' }`). */
-  subject?: Partial<Subject>;
-}
+export type GovernorModelOptionsBase = Pick<ModelAdapterOptions<never>, 'governor' | 'subject'> &
+  ModelPricingOptions;
 
-export interface GovernorModelOptions extends GovernorModelOptionsBase {
-  /**
-   * The cheaper model a call switches to when the authority's caps limit its
-   * output tokens (see `downgradesUnder`): a model, or a function of the
-   * requested model id (return undefined to keep it). Must be priceable.
-   */
-  downgrade?: LanguageModelV4 | ((modelId: string) => LanguageModelV4 | undefined);
-  /** Called with what the caps changed on a call, before it runs. Must not throw. */
-  onApplied?: (applied: AppliedCaps, call: { modelId: string }) => void;
-}
+/**
+ * The model middleware's options (core's shared names). `downgrade`: the
+ * cheaper model a call switches to when the caps limit its output tokens — a
+ * model, or one per requested `{ provider, modelId }`; it must be priceable.
+ * A denied model call always rejects with `BudgetDeniedError` here.
+ */
+export type GovernorModelOptions = Omit<ModelAdapterOptions<LanguageModelV4>, 'onModelDeny'>;
 
 export interface GovernModelOptions extends GovernorModelOptions {
   /**
@@ -33,4 +34,45 @@ export interface GovernModelOptions extends GovernorModelOptions {
 
 export type GovernorEmbeddingOptions = GovernorModelOptionsBase;
 
+/** `governTools` options: core's tool-side names; `deniedResult` may return any tool result. */
+export interface GovernToolsOptions extends Omit<ToolAdapterOptions, 'deniedResult'> {
+  deniedResult?: (...args: Parameters<NonNullable<ToolAdapterOptions['deniedResult']>>) => unknown;
+}
+
 export type PricedModel = Pick<LanguageModelV4 | EmbeddingModelV4, 'provider' | 'modelId'>;
+
+const {
+  onModelDeny: _m,
+  onDeny: _d,
+  deniedResult: _r,
+  toolSubject: _t,
+  riskPoints: _p,
+  kind: _k,
+  ...modelFields
+} = shared;
+const model = withMethods('a language model (LanguageModelV4)', 'doGenerate', 'doStream');
+
+/** The options each entry point takes, checked when it is built. */
+export const optionSchemas = {
+  model: z.strictObject({ ...modelFields, downgrade: z.union([anyFunction, model]).optional() }),
+  governModel: z.strictObject({
+    ...modelFields,
+    downgrade: z.union([anyFunction, model]).optional(),
+    middleware: z.union([z.array(z.unknown()), z.object({}).loose()]).optional(),
+  }),
+  embedding: z.strictObject({
+    governor: shared.governor,
+    pricing: shared.pricing,
+    priceAs: shared.priceAs,
+    subject: shared.subject,
+  }),
+  tools: z.strictObject({
+    governor: shared.governor,
+    subject: shared.subject,
+    toolSubject: shared.toolSubject,
+    riskPoints: shared.riskPoints,
+    kind: shared.kind,
+    onDeny: shared.onDeny,
+    deniedResult: shared.deniedResult,
+  }),
+};

@@ -63,8 +63,8 @@ export function governStream(source: ReadableStream<Part>, s: StreamSettlement):
   let outputTokens = 0;
   let announced = false;
   let sawError = false;
-  const deliver = () => handle.progress(deliveredCost(s.options, s.ref, s.promptTokens, outputTokens));
-  deliver(); // the prompt was sent
+  // Priced only if the stream stops part-way; counting a chunk is cheap.
+  handle.progress(() => deliveredCost(s.options, s.ref, s.promptTokens, outputTokens));
   const stop = (reason: 'aborted' | 'failed', detail: string) => {
     signal?.removeEventListener('abort', onAbort);
     return handle.abandon(reason, detail);
@@ -118,7 +118,7 @@ export function governStream(source: ReadableStream<Part>, s: StreamSettlement):
       const delta = deltaOf(part);
       if (delta) {
         outputTokens += estimateTokens(delta);
-        deliver();
+        handle.touch();
       }
       if (part.type === 'finish' && handle.state === 'open') {
         signal?.removeEventListener('abort', onAbort);

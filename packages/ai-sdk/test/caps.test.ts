@@ -55,7 +55,7 @@ describe('ALLOW_WITH_CAPS', () => {
     await settled({ USD_MICROCENTS: prior + costOf(CHEAP, 500, 60) });
   });
 
-  it('downgrade as a function of the model id; keeps a smaller maxOutputTokens', async () => {
+  it('downgrade as a function of the requested { provider, modelId }; keeps a smaller maxOutputTokens', async () => {
     const { governor, settled, prior } = await nearlySpent();
     const main = new MockLanguageModelV4({ ...MODEL });
     const cheap = new MockLanguageModelV4({
@@ -64,7 +64,7 @@ describe('ALLOW_WITH_CAPS', () => {
     });
     const model = governModel(main, {
       governor,
-      downgrade: (id) => (id === 'gpt-4o-mini' ? cheap : undefined),
+      downgrade: ({ modelId }) => (modelId === 'gpt-4o-mini' ? cheap : undefined),
     });
     const result = streamText({ model, prompt: 'x', maxOutputTokens: 10 });
     expect(await result.text).toBe('short');

@@ -450,3 +450,18 @@ describe('10. caps before points', () => {
     },
   );
 });
+
+describe('options are checked when the middleware is made', () => {
+  it('an old or misspelt option name is an error naming it', async () => {
+    const { governor } = await setup();
+    expect(() => governorMiddleware({ governor, maxTokens: 5 } as never)).toThrow(
+      /governorMiddleware\.maxTokens: is not a known field/,
+    );
+    expect(() => governTools({}, { governor, onDeny: 'message' } as never)).toThrow(
+      /governTools\.onDeny: must be one of result, throw/,
+    );
+    expect(() => governModel(new MockLanguageModelV4(MODEL), { governor: {} } as never)).toThrow(
+      /governModel\.governor: must be a Governor/,
+    );
+  });
+});

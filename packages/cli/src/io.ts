@@ -6,6 +6,8 @@ export interface Io {
   progress?: ((text: string) => void) | undefined;
   /** Clear the live status line before the final output. */
   clearProgress?: (() => void) | undefined;
+  /** All of stdin, for commands that read it ('' when stdin is a terminal). */
+  readStdin?: (() => Promise<string>) | undefined;
 }
 
 /** The process's stdout and stderr; the live line only when stdout is a TTY. */
@@ -16,12 +18,24 @@ export function processIo(): Io {
     err: (line) => process.stderr.write(`${line}\n`),
     progress: tty ? (text) => process.stdout.write(`\r\x1b[2K${text}`) : undefined,
     clearProgress: tty ? () => process.stdout.write('\r\x1b[2K') : undefined,
+    readStdin: async () => {
+      if (process.stdin.isTTY) return '';
+      let text = '';
+      for await (const chunk of process.stdin) text += chunk;
+      return text;
+    },
   };
 }
 
-/** An Io that keeps every line (tests, and callers that want the text). */
-export function bufferIo(): Io & { stdout: string[]; stderr: string[] } {
+/** An Io that keeps every line (tests, and callers that want the text); `stdin` is what it reads. */
+export function bufferIo(stdin = ''): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { stdout, stderr, out: (line) => stdout.push(line), err: (line) => stderr.push(line) };
+  return {
+    stdout,
+    stderr,
+    out: (line) => stdout.push(line),
+    err: (line) => stderr.push(line),
+    readStdin: async () => stdin,
+  };
 }

@@ -4,7 +4,11 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './args.js';
 import { balancesCommand } from './commands/balances.js';
 import { budgetsCommand } from './commands/budgets.js';
 import { demoCommand } from './commands/demo.js';
+import { keysCommand } from './commands/keys.js';
 import { mcpProxyCommand } from './commands/mcp-proxy.js';
+import { recoveryAdapterCommand } from './commands/recovery-adapter.js';
+import { serveCommand } from './commands/serve.js';
+import { tenantsCommand } from './commands/tenants.js';
 import type { Io } from './io.js';
 
 export const HELP = `Usage: governor <command> [options]
@@ -14,9 +18,14 @@ each model or tool call.
 
 Commands:
   demo        replay the runaway-email incident (no API key, no Redis needed)
-  balances    a table of budgets: from a budgets file, a Redis ledger or a SQLite ledger file
-  budgets     create, fund, freeze or unfreeze budgets on a Redis or SQLite ledger, or apply a file
+  serve       run a Cycles-protocol server (runtime and admin planes) on memory or Redis
+  tenants     create, list, suspend or close the tenants of a server
+  keys        create, list or revoke a tenant's API keys on a server
+  balances    a table of budgets: from a budgets file, a server, a Redis ledger or a SQLite ledger file
+  budgets     create, fund, freeze or unfreeze budgets on a server, Redis or a SQLite ledger, or apply a file
   mcp-proxy   an enforcing MCP proxy (when @governor/mcp provides it)
+  recovery-adapter
+              run the native tests bound to a client-recovery scenario (JSON on stdin), print a verdict
 
 Run \`governor <command> --help\` for a command's options.
 Exit codes: 0 ok, 1 the command failed, 2 wrong usage.
@@ -27,7 +36,11 @@ const COMMANDS: Record<string, Command> = {
   demo: demoCommand,
   balances: balancesCommand,
   budgets: budgetsCommand,
+  serve: serveCommand,
+  tenants: tenantsCommand,
+  keys: keysCommand,
   'mcp-proxy': mcpProxyCommand,
+  'recovery-adapter': recoveryAdapterCommand,
 };
 
 /** Run the CLI with `argv` (without node and the script); resolves with the exit code. */

@@ -25,6 +25,12 @@ export {
 } from './governor/errors.js';
 export type { GovernorEvent, GovernorEventListener } from './governor/events.js';
 export {
+  FileJournal,
+  type FileJournalOptions,
+  type JournalEvent,
+  JournalFullError,
+} from './governor/file-journal.js';
+export {
   type CallSpec,
   createGovernor,
   Governor,
@@ -33,8 +39,24 @@ export {
 } from './governor/governor.js';
 export { type AbandonReason, type CommitOptions, type Grant, ReservationHandle } from './governor/handle.js';
 export { DEFAULT_MAX_EXTENSIONS, type HeartbeatOptions } from './governor/heartbeat.js';
+export { JournalLockedError } from './governor/journal-lock.js';
+export {
+  decodeRecord as decodeJournalRecord,
+  JOURNAL_FORMAT_VERSION,
+  type JournalEntry,
+  journalPathFor,
+  type LiveJournalEntry,
+} from './governor/journal-records.js';
 export { checkCallerKey, derivedKey, MAX_KEY_LENGTH } from './governor/keys.js';
 export { DEFAULT_HANDLE_LIMITS, type ExpiryReason, type HandleLimits } from './governor/limits.js';
+export {
+  type RecoveredSettlement,
+  type RecoverOptions,
+  type RecoveryReport,
+  type ReplayableJournal,
+  type ReplayJournalOptions,
+  replayJournal,
+} from './governor/recover.js';
 export {
   DEFAULT_RETRY,
   isRetryable,

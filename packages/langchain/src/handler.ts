@@ -1,154 +1,238 @@
-import { assertToolAllowed, type CallSpec, type ReservationHandle, type Subject } from '@governor/core';
-import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
-import type { Serialized } from '@langchain/core/load/serializable';
-import type { BaseMessage } from '@langchain/core/messages';
-import type { LLMResult } from '@langchain/core/outputs';
-import { chatModelSpec, parseArgs, usageOf } from './callback-spec.js';
-import { promptOf } from './model.js';
-import type { GovernorLangChainOptions } from './options.js';
 import {
-  actionNameOf,
-  actualOf,
-  DEFAULT_MAX_OUTPUT_TOKENS,
-  modelRefOf,
-  pricingOf,
-  tokenUsageOf,
-} from './pricing.js';
-import { RunTree } from './run-tree.js';
-import { toolSpec } from './tool-guard.js';
+  checkAdapterOptions,
+  deliveredCost,
+  estimateTokens,
+  type ModelCallPlan,
+  type ModelIdentity,
+  modelCallCost,
+  planModelCall,
+  type ReservationHandle,
+  type Subject,
+  startToolCall,
+  type TokenUsage,
+  toolGuardFor,
+} from '@governor/core';
+import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
+import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
+import { governedCall, promptOf, tokenUsageOf } from './model.js';
+import { type GovernorLangChainOptions, optionSchemas } from './options.js';
 
 type Meta = Record<string, unknown> | undefined;
+type Hook<K extends keyof BaseCallbackHandler> = BaseCallbackHandler[K] extends
+  | ((...a: infer P) => unknown)
+  | undefined
+  ? P
+  : never;
+/** The shared options; a callback can only raise, so a denied tool always throws. */
+export type GovernorHandlerOptions = Omit<GovernorLangChainOptions, 'onDeny' | 'deniedResult'>;
+type Run = { model: ModelIdentity; usage?: TokenUsage | undefined };
+type OpenModel = Run & { handle?: ReservationHandle; plan?: ModelCallPlan; tokens: number; report?: Run[] };
 
 /**
- * A callback handler that governs any runnable: every chat-model run is
- * reserved on start (prompt + max output tokens, priced) and committed on end
- * from `usage_metadata` (or `llmOutput.tokenUsage`), released on error; every
- * tool run with risk points reserves them on start, commits on end, releases
- * on error. Handlers are awaited and may raise, so a DENY rejects the call
- * with `BudgetDeniedError` before the provider or the tool runs.
- *
- * Runs are keyed by LangChain's `runId`; each root run is Governor's `run`
- * level unless the subject already has one (`governor.withRun`, the default
- * subject or `options.subject`). Caps cannot change a request here: a model's
- * caps are advisory, a tool the caps deny is denied.
+ * Governs any runnable through callbacks: chat-model and text-LLM runs are
+ * reserved on start (prompt + max output tokens, priced), committed from their
+ * usage on end; a stream's tokens are progress and an idle stream settles
+ * (what was delivered is committed); tool runs go through core's tool guard. A
+ * DENY rejects the call with BudgetDeniedError before it runs. Runs are keyed
+ * by the root LangChain run, or the agent run `governorMiddleware` chose; calls
+ * the middleware governs are not reserved again. Caps cannot change a request here.
  */
 export class GovernorCallbackHandler extends BaseCallbackHandler {
   name = 'GovernorCallbackHandler';
   override awaitHandlers = true;
   override raiseError = true;
-  readonly #options: GovernorLangChainOptions;
-  readonly #open = new Map<string, { handle: ReservationHandle; ref: ReturnType<typeof modelRefOf> }>();
-  readonly #runs = new RunTree();
+  readonly #options: GovernorHandlerOptions;
+  readonly #parents = new Map<string, string | undefined>();
+  readonly #adopted = new Map<string, string>();
+  readonly #models = new Map<string, OpenModel>();
+  readonly #tools = new Map<string, (error?: unknown) => Promise<void>>();
 
-  constructor(options: GovernorLangChainOptions) {
+  constructor(options: GovernorHandlerOptions) {
     super();
-    this.#options = options;
+    this.#options = checkAdapterOptions(options, 'GovernorCallbackHandler', optionSchemas.handler);
   }
 
   /** Calls in flight (reserved, not yet settled). */
   get pending(): number {
-    return this.#open.size;
+    return [...this.#models.values()].filter((m) => m.handle).length + this.#tools.size;
   }
-
-  /** LangChain runs being tracked for run mapping (0 once every invocation has ended). */
+  /** LangChain runs tracked for run mapping (0 once every invocation has ended). */
   get tracked(): number {
-    return this.#runs.size;
+    return this.#parents.size;
   }
 
-  override handleChainStart(_c: Serialized, _i: unknown, runId: string, parentRunId?: string): void {
-    this.#runs.start(runId, parentRunId);
-  }
-  override handleChainEnd(_o: unknown, runId: string): void {
-    this.#runs.end(runId);
-  }
-  override handleChainError(_e: unknown, runId: string): void {
-    this.#runs.end(runId);
+  /** Charge the root run above `runId` as Governor run `run` (the middleware's agent run). */
+  adoptRun(runId: string, run: string): void {
+    this.#adopted.set(this.#rootOf(runId), run);
   }
 
-  override async handleChatModelStart(
-    _llm: Serialized,
-    messages: BaseMessage[][],
-    runId: string,
-    parentRunId?: string,
-    extra?: Record<string, unknown>,
-    _tags?: string[],
-    metadata?: Meta,
-  ): Promise<void> {
-    this.#runs.start(runId, parentRunId);
-    const { spec, ref } = chatModelSpec(this.#options, messages[0] ?? [], extra, metadata);
-    spec.subject = this.#subjectFor(runId, parentRunId);
-    this.#open.set(runId, { handle: await this.#begin(runId, spec), ref });
+  override handleChainStart(...[, , runId, parentRunId]: Hook<'handleChainStart'>) {
+    this.#parents.set(runId, parentRunId);
+  }
+  override handleChainEnd(...[, runId]: Hook<'handleChainEnd'>) {
+    this.#parents.delete(runId);
+    this.#adopted.delete(runId);
+  }
+  override handleChainError(...[, runId]: Hook<'handleChainError'>) {
+    this.handleChainEnd(undefined as never, runId);
   }
 
-  override async handleLLMEnd(output: LLMResult, runId: string): Promise<void> {
+  override handleChatModelStart(...[, messages, runId, parent, extra, , meta]: Hook<'handleChatModelStart'>) {
+    return this.#modelStart('chat model', promptOf(messages[0] ?? []), runId, parent, extra, meta);
+  }
+  override handleLLMStart(...[, prompts, runId, parent, extra, , meta]: Hook<'handleLLMStart'>) {
+    return this.#modelStart('text LLM', prompts, runId, parent, extra, meta);
+  }
+
+  override handleLLMNewToken(...[token, , runId]: Hook<'handleLLMNewToken'>) {
+    const open = this.#models.get(runId);
+    if (!open?.handle || !open.plan) return;
+    open.tokens += estimateTokens(token);
+    open.handle.progress(deliveredCost(this.#options, open.plan.ref, open.plan.promptTokens, open.tokens));
+  }
+
+  override async handleLLMEnd(...[output, runId]: Hook<'handleLLMEnd'>) {
     const open = this.#take(runId);
-    if (!open) return;
     const usage = usageOf(output);
-    await open.handle.commit(actualOf(this.#options, open.ref, usage), {
+    open?.report?.push({ model: open.model, usage });
+    if (open?.handle?.state !== 'open' || !open.plan) return;
+    await open.handle.commit(modelCallCost(this.#options, open.plan.ref, usage), {
       metrics: usage ? { tokensInput: usage.inputTokens, tokensOutput: usage.outputTokens } : {},
     });
   }
 
-  override async handleLLMError(error: unknown, runId: string): Promise<void> {
-    await this.#take(runId)?.handle.release(`model call failed: ${messageOf(error)}`);
+  override async handleLLMError(...[error, runId]: Hook<'handleLLMError'>) {
+    // What a stream delivered before it failed is charged; a call that failed outright is released.
+    const handle = this.#take(runId)?.handle;
+    const reason = `model call failed: ${error instanceof Error ? error.message : String(error)}`;
+    await (handle?.delivered ? handle.abandon('failed', reason) : handle?.release(reason));
   }
 
-  override async handleToolStart(
-    tool: Serialized,
-    input: string,
-    runId: string,
-    parentRunId?: string,
-    _tags?: string[],
-    _metadata?: Meta,
-    runName?: string,
-  ): Promise<void> {
-    this.#runs.start(runId, parentRunId);
-    const name = runName ?? tool.id.at(-1) ?? 'tool';
-    const spec = toolSpec(this.#options, name, parseArgs(input), this.#subjectFor(runId, parentRunId));
-    if (!spec) return;
-    const handle = await this.#begin(runId, spec);
+  override async handleToolStart(...[tool, input, runId, parent, , , runName]: Hook<'handleToolStart'>) {
+    this.#parents.set(runId, parent);
+    const name = runName ?? tool.id?.at(-1) ?? 'tool';
+    const inside = governedCall.getStore();
+    if (inside?.kind === 'tool' && inside.name === name && !inside.claimed) {
+      inside.claimed = true; // the middleware (or governTool) guards this very call
+      return;
+    }
+    const guard = toolGuardFor(this.#options, name, this.#subjectFor(runId));
     try {
-      assertToolAllowed(handle.grant, name);
+      this.#tools.set(runId, await startToolCall(guard, { name, args: parseArgs(input) }));
     } catch (denial) {
-      this.#runs.end(runId);
-      await handle.release('tool denied by caps');
+      this.#parents.delete(runId);
       throw denial;
     }
-    this.#open.set(runId, { handle, ref: name });
+  }
+  override handleToolEnd(...[, runId]: Hook<'handleToolEnd'>) {
+    return this.#endTool(runId);
+  }
+  override handleToolError(...[error, runId]: Hook<'handleToolError'>) {
+    return this.#endTool(runId, error ?? new Error('tool failed'));
   }
 
-  override async handleToolEnd(_output: unknown, runId: string): Promise<void> {
-    const open = this.#take(runId);
-    await open?.handle.commit(open.handle.grant.estimate.amount);
-  }
-
-  override async handleToolError(error: unknown, runId: string): Promise<void> {
-    await this.#take(runId)?.handle.release(`tool failed: ${messageOf(error)}`);
-  }
-
-  /** The levels a run adds: options.subject, plus the root LangChain run unless a run is already set. */
-  #subjectFor(runId: string, parentRunId: string | undefined): Partial<Subject> {
-    const base = this.#options.subject ?? {};
-    if (base.run !== undefined || this.#options.governor.subject.run !== undefined) return base;
-    return { ...base, run: this.#runs.rootOf(runId, parentRunId) };
-  }
-
-  /** Reserve; a denied or failed reservation ends the run's entry (no end callback will come). */
-  async #begin(runId: string, spec: CallSpec): Promise<ReservationHandle> {
+  async #modelStart(
+    type: string,
+    prompt: unknown[],
+    runId: string,
+    parent?: string,
+    extra?: Meta,
+    meta?: Meta,
+  ) {
+    this.#parents.set(runId, parent);
+    const params = (extra?.invocation_params ?? {}) as Record<string, unknown>;
+    const modelId = (meta?.ls_model_name ?? params.model ?? params.model_name) as string | undefined;
+    const model = { provider: meta?.ls_provider as string | undefined, modelId: modelId ?? 'unknown' };
+    const inside = governedCall.getStore();
+    if (inside?.kind === 'model') {
+      // Part of the middleware's call, which is reserved: report what this run used.
+      this.#models.set(runId, { model, tokens: 0, report: inside.finished });
+      return;
+    }
+    if (!modelId && !this.#options.priceAs) {
+      this.#parents.delete(runId);
+      throw new TypeError(
+        `GovernorCallbackHandler: cannot price this ${type} run — it reports no model name ` +
+          '(ls_model_name or invocation params); pass priceAs to name the model it is priced as',
+      );
+    }
+    const max = meta?.ls_max_tokens ?? params.max_tokens ?? params.max_completion_tokens;
+    const plan = planModelCall(this.#options, {
+      model,
+      prompt,
+      maxOutputTokens: max as number | undefined,
+      subject: this.#subjectFor(runId),
+    });
+    const streaming = isStream();
     try {
-      return await this.#options.governor.begin(spec);
+      const handle = await this.#options.governor.begin(plan.spec);
+      handle.onExpire(() => this.#take(runId));
+      // A stream's prompt is sent and its consumer pulling: from here on, going idle settles it.
+      if (streaming) handle.progress(deliveredCost(this.#options, plan.ref, plan.promptTokens, 0));
+      this.#models.set(runId, { model, handle, plan, tokens: 0 });
     } catch (error) {
-      this.#runs.end(runId);
+      this.#parents.delete(runId);
       throw error;
     }
   }
 
-  #take(runId: string) {
-    this.#runs.end(runId);
-    const open = this.#open.get(runId);
-    this.#open.delete(runId);
+  async #endTool(runId: string, error?: unknown) {
+    this.#parents.delete(runId);
+    const end = this.#tools.get(runId);
+    this.#tools.delete(runId);
+    await end?.(error);
+  }
+
+  /** The levels a run adds: `subject`, plus its Governor run unless one is already set. */
+  #subjectFor(runId: string): Partial<Subject> {
+    const base = this.#options.subject ?? {};
+    if (base.run !== undefined || this.#options.governor.subject.run !== undefined) return base;
+    const root = this.#rootOf(runId);
+    return { ...base, run: this.#adopted.get(root) ?? root };
+  }
+
+  #rootOf(runId: string): string {
+    let root = runId;
+    for (let up = this.#parents.get(runId), n = 0; up !== undefined && n < 1_000; n++) {
+      root = up;
+      up = this.#parents.get(up);
+    }
+    return root;
+  }
+
+  #take(runId: string): OpenModel | undefined {
+    const open = this.#models.get(runId);
+    this.#parents.delete(runId);
+    this.#models.delete(runId);
     return open;
   }
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** Token counts of a finished run: the message's `usage_metadata`, else `llmOutput.tokenUsage`. */
+function usageOf(output: LLMResult): TokenUsage | undefined {
+  const message = (output.generations[0]?.[0] as ChatGeneration | undefined)?.message;
+  const usage = tokenUsageOf((message as { usage_metadata?: never } | undefined)?.usage_metadata);
+  const legacy = output.llmOutput?.tokenUsage as
+    | { promptTokens?: number; completionTokens?: number }
+    | undefined;
+  if (usage || legacy?.promptTokens === undefined || legacy.completionTokens === undefined) return usage;
+  return { inputTokens: legacy.promptTokens, outputTokens: legacy.completionTokens };
+}
+
+/** A tool run's input as arguments: LangChain passes JSON text (or an object). */
+function parseArgs(input: unknown): unknown {
+  try {
+    return typeof input === 'string' ? JSON.parse(input) : input;
+  } catch {
+    return input;
+  }
+}
+
+/** Whether the run starting now is `model.stream()` (callbacks do not say; a `break` triggers none). */
+function isStream(): boolean {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 40;
+  const stack = new Error().stack ?? '';
+  Error.stackTraceLimit = limit;
+  return /\b_streamIterator\b/.test(stack);
+}

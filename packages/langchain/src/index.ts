@@ -1,12 +1,15 @@
-export { applyCaps, withMaxTokens } from './caps.js';
-export { deniedMessage, stoppedMessage } from './denied.js';
+export {
+  type AppliedCaps,
+  budgetDenialOf,
+  circuitOpenMessage,
+  deniedToolMessage,
+  isBudgetDenied,
+  type ModelIdentity,
+  type RiskPoints,
+  stoppedMessage,
+} from '@governor/core';
 export { type GovernToolOptions, governTool } from './govern-tool.js';
-export { GovernorCallbackHandler } from './handler.js';
-export { type GovernorAgentOptions, governorMiddleware } from './middleware.js';
-export type {
-  AppliedCaps,
-  GovernorLangChainOptions,
-  GovernorMiddlewareOptions,
-  ModelIdentity,
-} from './options.js';
-export { DEFAULT_MAX_OUTPUT_TOKENS } from './pricing.js';
+export { GovernorCallbackHandler, type GovernorHandlerOptions } from './handler.js';
+export { governorMiddleware } from './middleware.js';
+export { withMaxTokens } from './model.js';
+export type { GovernorLangChainOptions, GovernorMiddlewareOptions } from './options.js';

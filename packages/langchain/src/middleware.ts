@@ -1,58 +1,87 @@
 import { randomUUID } from 'node:crypto';
-import type { Subject } from '@governor/core';
-import { ToolMessage } from '@langchain/core/messages';
+import {
+  checkAdapterOptions,
+  circuitOpenMessage,
+  deniedToolResult,
+  extendSubject,
+  governToolCall,
+  InvalidRequestError,
+  runLevelOf,
+  type Subject,
+  toolGuardFor,
+} from '@governor/core';
+import type { CallbackManager } from '@langchain/core/callbacks/manager';
+import { AIMessage, ToolMessage } from '@langchain/core/messages';
+import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
 import { createMiddleware } from 'langchain';
 import { z } from 'zod';
-import { deniedMessage, isDenialOf } from './denied.js';
+import { GovernorCallbackHandler } from './handler.js';
+import { governedCall } from './model.js';
 import { governModelCall } from './model-call.js';
-import type { GovernorMiddlewareOptions } from './options.js';
-import { guardTool, toolSpec } from './tool-guard.js';
+import { type GovernorMiddlewareOptions, optionSchemas } from './options.js';
 
-export interface GovernorAgentOptions extends GovernorMiddlewareOptions {
-  /** A denied tool call: `message` (default) a ToolMessage the model can read; `throw` rejects. */
-  onToolDeny?: 'message' | 'throw';
-}
-
-const state = z.object({
-  /** The Governor `run` of the current agent invocation, set when it starts. */
-  governorRunId: z.string().optional(),
-});
+/** The Governor `run` of the agent invocation (or conversation), set when it starts. */
+const state = z.object({ governorRunId: z.string().optional() });
 
 /**
- * createAgent middleware: `wrapModelCall` reserves, applies caps (cheaper
- * model, max tokens, denied tools dropped), commits the reported usage;
- * `wrapToolCall` reserves a tool's RISK_POINTS and answers a denied call with
- * a ToolMessage instead of running it. Each invocation is one Governor `run`
- * (the graph's `runId` when given, else a fresh id) unless the subject
- * already has one.
+ * createAgent middleware: model calls reserved, capped and committed at the
+ * price of the model that answered; tool calls through core's tool guard
+ * (caps first, risk points, charged once started), a denial answered with a
+ * ToolMessage; when the circuit breaker opens (consecutive denials) the agent
+ * ends with a final message. With `GovernorCallbackHandler` in the
+ * invocation's callbacks, model calls made outside `wrapModelCall`
+ * (summarization, other middleware) are charged to the same run, none twice.
  */
-export function governorMiddleware(options: GovernorAgentOptions) {
-  const subjectOf = (runId: string | undefined): Partial<Subject> => {
+export function governorMiddleware(options: GovernorMiddlewareOptions) {
+  checkAdapterOptions(options, 'governorMiddleware', optionSchemas.middleware);
+  const { governor } = options;
+  const subjectOf = (run: string | undefined): Partial<Subject> => {
     const base = options.subject ?? {};
-    if (base.run !== undefined || options.governor.subject.run !== undefined || !runId) return base;
-    return { ...base, run: runId };
+    return base.run !== undefined || governor.subject.run !== undefined || !run ? base : { ...base, run };
   };
+  const loopOf = (run: string | undefined) => extendSubject(governor.subject, subjectOf(run));
   return createMiddleware({
     name: 'GovernorMiddleware',
     stateSchema: state,
-    beforeAgent: (_state, runtime) => ({ governorRunId: runtime.executionInfo?.runId ?? randomUUID() }),
-    wrapModelCall: (request, handler) =>
-      governModelCall(options, request, subjectOf(request.state.governorRunId), handler),
+    beforeAgent: (_state, runtime) => {
+      const run = runIdOf(options, runtime.configurable?.thread_id);
+      // The handler in this invocation charges what it sees outside wrapModelCall to the same run.
+      const callbacks = AsyncLocalStorageProviderSingleton.getRunnableConfig()?.callbacks as CallbackManager;
+      const at = callbacks?.getParentRunId?.();
+      for (const handler of callbacks?.handlers ?? []) {
+        if (handler instanceof GovernorCallbackHandler && at) handler.adoptRun(at, run);
+      }
+      governor.breaker?.reset(loopOf(run)); // a new turn is a new attempt
+      return { governorRunId: run };
+    },
+    // An open circuit ends the loop here: a final message, no model call (and no extra graph step).
+    wrapModelCall: (request, handler) => {
+      const run = request.state.governorRunId;
+      const denials = governor.breaker?.openFor(loopOf(run));
+      if (denials === undefined) return governModelCall(options, request, subjectOf(run), handler);
+      const metadata = { governor: { circuitOpen: denials } };
+      return new AIMessage({ content: circuitOpenMessage(denials), response_metadata: metadata });
+    },
     wrapToolCall: async (request, handler) => {
       const { name, args, id } = request.toolCall;
-      const spec = toolSpec(options, name, args, subjectOf(request.state.governorRunId));
-      if (!spec) return handler(request);
+      const guard = toolGuardFor(options, name, subjectOf(request.state.governorRunId));
       try {
-        return await guardTool(options, spec, async () => handler(request));
+        return await governedCall.run({ kind: 'tool', name, claimed: false }, () =>
+          governToolCall(guard, { name, args }, () => handler(request)),
+        );
       } catch (error) {
-        if (options.onToolDeny === 'throw' || !isDenialOf(error, spec.action)) throw error;
-        return new ToolMessage({
-          content: deniedMessage(error, name),
-          tool_call_id: id ?? '',
-          name,
-          status: 'error',
-        });
+        const content = deniedToolResult(options, error, name);
+        if (content === undefined) throw error;
+        return new ToolMessage({ content, tool_call_id: id ?? '', name, status: 'error' });
       }
     },
   });
+}
+
+/** This invocation's run: a fresh id, or with `runPer: 'thread'` the conversation's `thread_id`. */
+function runIdOf(options: GovernorMiddlewareOptions, thread: unknown): string {
+  if ((options.runPer ?? 'invoke') === 'invoke') return randomUUID();
+  if (typeof thread === 'string' || typeof thread === 'number') return runLevelOf(String(thread));
+  const message = "is required with runPer: 'thread' (pass it to agent.invoke)";
+  throw new InvalidRequestError([{ path: 'configurable.thread_id', message }]);
 }

@@ -123,7 +123,7 @@ describe('governorMiddleware (createAgent)', () => {
       expect.objectContaining({
         decision: 'ALLOW_WITH_CAPS',
         downgradedTo: 'gpt-4.1-nano',
-        maxTokens: 32,
+        maxOutputTokens: 32,
         droppedTools: ['send_email'],
       }),
     ]);

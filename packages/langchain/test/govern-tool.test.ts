@@ -22,7 +22,7 @@ function refundTool() {
 const points = (args: unknown) => ((args as { amount: number }).amount > 500 ? 25 : 5);
 
 describe('governTool', () => {
-  it('reserves per call (points from the arguments), commits, releases when the tool throws', async () => {
+  it('reserves per call (points from the arguments), commits; a tool that started and threw is still charged', async () => {
     const { governor, events, settled } = await setup({ riskPoints: 100 });
     const { refunded, refund } = refundTool();
     const guarded = governTool(refund, { governor, riskPoints: points });
@@ -32,8 +32,8 @@ describe('governTool', () => {
     expect(await guarded.invoke({ amount: 800 })).toBe('refunded 800');
     await expect(guarded.invoke({ amount: 5_000 })).rejects.toThrow('refund rejected');
     expect(refunded).toEqual([100, 800]);
-    expect(events.filter((e) => e.type === 'release')).toHaveLength(1);
-    await settled({ RISK_POINTS: 30 });
+    expect(events.filter((e) => e.type === 'release')).toHaveLength(0);
+    await settled({ RISK_POINTS: 55 });
   });
 
   it('a denied call does not run: a message, a ToolMessage for a tool call, or the typed error', async () => {

@@ -91,9 +91,9 @@ describe('GovernorCallbackHandler', () => {
     await settled({ USD_MICROCENTS: costOf(MODEL, 50, 5) });
   });
 
-  it('tools: RISK_POINTS reserved on start, committed on end, released on error, denied when spent', async () => {
+  it('tools: RISK_POINTS reserved on start, committed on end (a failed run too: it started), denied when spent', async () => {
     const { governor, events, settled } = await setup(
-      { riskPoints: 2 },
+      { riskPoints: 3 },
       { riskPoints: { rules: [{ name: 'send_email', points: 1 }] } },
     );
     const sent: string[] = [];
@@ -107,11 +107,11 @@ describe('GovernorCallbackHandler', () => {
       BudgetDeniedError,
     );
     expect(sent).toEqual(['a@example.com', 'b@example.com']);
-    expect(events.filter((e) => e.type === 'release')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'release')).toHaveLength(0);
     expect(
       events.filter((e) => e.type === 'commit').map((e) => e.type === 'commit' && e.actualSource),
-    ).toEqual(['reported', 'reported']);
+    ).toEqual(['reported', 'reported', 'reported']);
     expect([handler.pending, handler.tracked]).toEqual([0, 0]);
-    await settled({ RISK_POINTS: 2 });
+    await settled({ RISK_POINTS: 3 });
   });
 });

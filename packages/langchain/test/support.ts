@@ -153,6 +153,12 @@ export class ScriptedChatModel extends FakeChatModel {
     };
     this.calls.push({ ...call, messages });
     const message = this.#script(messages, call);
+    // As a provider reports it: which model answered.
+    message.response_metadata = {
+      model_provider: 'openai',
+      model_name: this.model,
+      ...message.response_metadata,
+    };
     return { generations: [{ message, text: typeof message.content === 'string' ? message.content : '' }] };
   }
 }

@@ -1,4 +1,4 @@
-import { budgetDenialOf, governToolCall } from '@governor/core';
+import { budgetDenialOf, governToolCall, toolGuardFor } from '@governor/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog } from './catalog.js';
@@ -31,9 +31,10 @@ export function governedCallTool(
     const tool = await catalog.lookup(name, requestOptions);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     let sent = false;
+    const { deniedResult: _own, ...shared } = options;
     try {
       return await governToolCall(
-        options,
+        toolGuardFor(shared, name),
         {
           name,
           args: params.arguments,

@@ -1,8 +1,9 @@
+import { checkAdapterOptions } from '@governor/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { governedCallTool } from './call.js';
 import { allowedTools, currentCaps } from './caps.js';
 import { ToolCatalog } from './catalog.js';
-import type { GovernClientOptions } from './options.js';
+import { clientOptionsSchema, type GovernClientOptions } from './options.js';
 
 /** `listTools` that teaches `catalog` the tools' annotations and hides the tools the current caps deny. */
 export function governedListTools(
@@ -25,6 +26,7 @@ export function governedListTools(
  * `loadMcpTools` of `@langchain/mcp-adapters`).
  */
 export function governClient<C extends Client>(client: C, options: GovernClientOptions): C {
+  checkAdapterOptions(options, 'governClient', clientOptionsSchema);
   const list: Client['listTools'] = (params, requestOptions) => client.listTools(params, requestOptions);
   const catalog = new ToolCatalog(list);
   const callTool = governedCallTool((...args) => client.callTool(...args), catalog, options);

@@ -1,5 +1,14 @@
-import type { BudgetDeniedError, Governor, RiskPoints, Subject, Unit } from '@governor/core';
+import {
+  type BudgetDeniedError,
+  type Governor,
+  type RiskPoints,
+  type Subject,
+  adapterOptionFields as shared,
+  UNITS,
+  type Unit,
+} from '@governor/core';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 
 /** A tool's RISK_POINTS: a number, or a function of the call's arguments (undefined: fall through). */
 export type ToolPoints = RiskPoints;
@@ -47,6 +56,8 @@ export interface GovernClientOptions {
   kind?: string;
   /** Levels added to the current subject for every tool call (e.g. `{ toolset: 'email' }`). */
   subject?: Partial<Subject>;
+  /** Levels added for one tool's calls, over `subject`. */
+  toolSubject?: (toolName: string) => Partial<Subject> | undefined;
   /** `listTools` hides tools the current caps deny; default true. */
   hideDeniedTools?: boolean;
   /** The unit whose budgets' caps `listTools` asks about; default RISK_POINTS. */
@@ -58,3 +69,24 @@ export interface ToolInfo {
   name: string;
   annotations?: ToolAnnotations | undefined;
 }
+
+/** governClient's options, checked when it is made (core's shared names plus MCP's own). */
+export const clientOptionsSchema = z.strictObject({
+  governor: shared.governor,
+  riskPoints: shared.riskPoints,
+  annotationPoints: z
+    .strictObject({
+      readOnly: z.number().int().min(0).optional(),
+      additive: z.number().int().min(0).optional(),
+      destructive: z.number().int().min(0).optional(),
+      openWorld: z.number().int().min(0).optional(),
+    })
+    .optional(),
+  onDeny: shared.onDeny,
+  deniedResult: shared.deniedResult,
+  kind: shared.kind,
+  subject: shared.subject,
+  toolSubject: shared.toolSubject,
+  hideDeniedTools: z.boolean().optional(),
+  capsUnit: z.enum(UNITS).optional(),
+});

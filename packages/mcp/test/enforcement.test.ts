@@ -78,3 +78,25 @@ describe('pace caps are honoured', () => {
     await settled(1);
   });
 });
+
+describe('options', () => {
+  it('are checked when the wrapper is made: a misspelt name is an error naming it', async () => {
+    const { governor } = await setup(1);
+    expect(() => governClient({} as Client, { governor, onToolDeny: 'message' } as never)).toThrow(
+      /governClient\.onToolDeny: is not a known field/,
+    );
+  });
+
+  it('toolSubject charges one tool to its own toolset', async () => {
+    const { governor, ledger, settled } = await setup(10);
+    const scope = `${RUN}/toolset:logging`;
+    await ledger.createBudget({ scope, unit: 'RISK_POINTS', allocated: 5 });
+    const client = governClient(await everything(), {
+      governor,
+      toolSubject: (name) => (name === TOGGLE.name ? { toolset: 'logging' } : undefined),
+    });
+    await client.callTool(TOGGLE);
+    expect(await ledger.getBudget({ scope, unit: 'RISK_POINTS' })).toMatchObject({ spent: 1 });
+    await settled(1);
+  });
+});

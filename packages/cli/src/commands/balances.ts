@@ -5,12 +5,15 @@ import type { Io } from '../io.js';
 import { checkLedgerFlags, openLedger } from '../ledger.js';
 import { readPolicy } from '../policy.js';
 
-export const BALANCES_HELP = `Usage: governor balances (<file> | --file <file> | --redis <url> | --ledger <file>) [options]
+export const BALANCES_HELP = `Usage: governor balances (<file> | --file <file> | --server <url> | --redis <url> | --ledger <file>) [options]
 
 A table of budgets: allocated, spent, reserved, remaining, status.
 
   <file>, --file <file>  a budgets file (JSON or YAML, the policy format of @governor/core):
                          the budgets it provisions, on a fresh ledger, and its templates
+  --server <url>         the budgets of a Governor server (admin key from --admin-key-file
+                         or GOVERNOR_ADMIN_KEY)
+  --admin-key-file <file>
   --redis <url>          the budgets of a Redis ledger
   --prefix <prefix>      the Redis key prefix (default governor)
   --ledger <file>        the budgets of a SQLite ledger file (SqliteAuthority; must exist)
@@ -24,6 +27,8 @@ export async function balancesCommand(argv: string[], io: Io): Promise<number> {
     argv,
     {
       file: { type: 'string' },
+      server: { type: 'string' },
+      'admin-key-file': { type: 'string' },
       redis: { type: 'string' },
       prefix: { type: 'string' },
       ledger: { type: 'string' },
@@ -39,9 +44,11 @@ export async function balancesCommand(argv: string[], io: Io): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError(`one file at most, got ${positionals.join(' ')}`);
   const file = values.file ?? positionals[0];
-  const sources = [file, values.redis, values.ledger].filter((s) => s !== undefined).length;
+  const sources = [file, values.redis, values.ledger, values.server].filter((s) => s !== undefined).length;
   if (sources !== 1) {
-    throw new UsageError('give either a budgets file or --redis <url> or --ledger <file> (one of them)');
+    throw new UsageError(
+      'give either a budgets file or --redis <url> or --ledger <file> or --server <url> (one of them)',
+    );
   }
   checkLedgerFlags(values, 'balances');
   const filter = values.tenant ? { tenant: values.tenant } : undefined;

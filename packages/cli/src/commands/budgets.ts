@@ -1,14 +1,14 @@
-import type { BudgetInfo, Ledger } from '@governor/core';
+import type { BudgetInfo, LedgerAdmin } from '@governor/core';
 import { applyPolicy } from '@governor/core';
 import { parseFlags, UsageError } from '../args.js';
 import { BUDGET_ALIGN, BUDGET_HEADERS, budgetRows, sortBudgets, table } from '../format.js';
 import type { Io } from '../io.js';
-import { checkLedgerFlags, openLedger } from '../ledger.js';
+import { checkLedgerFlags, type OpenLedger, openLedger } from '../ledger.js';
 import { amountFlag, readPolicy, scopeFlag, unitFlag } from '../policy.js';
 
-export const BUDGETS_HELP = `Usage: governor budgets <action> (--redis <url> | --ledger <file>) [options]
+export const BUDGETS_HELP = `Usage: governor budgets <action> (--server <url> | --redis <url> | --ledger <file>) [options]
 
-Change budgets on a Redis ledger or a SQLite ledger file.
+Change budgets on a Governor server, a Redis ledger or a SQLite ledger file.
 
 Actions:
   create   --scope <scope> --unit <unit> --allocated <amount> [--overdraft-limit <amount>]
@@ -16,9 +16,13 @@ Actions:
   freeze   --scope <scope> --unit <unit>                       (new reservations are denied)
   unfreeze --scope <scope> --unit <unit>
   apply    <file>   create the budgets of a JSON/YAML policy file that do not exist yet,
-                    add its templates, set its degradation tiers
+                    add its templates, set its degradation tiers (and, on a server,
+                    its risk points), over HTTP with --server
 
 Options:
+  --server <url>      a Governor server (governor serve): its admin plane, with the
+                      admin key from --admin-key-file or GOVERNOR_ADMIN_KEY
+  --admin-key-file <file>
   --redis <url>       the Redis ledger
   --prefix <prefix>   the key prefix (default governor)
   --ledger <file>     a SQLite ledger file (SqliteAuthority); create and apply create the
@@ -37,6 +41,8 @@ export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags(
     argv,
     {
+      server: { type: 'string' },
+      'admin-key-file': { type: 'string' },
       redis: { type: 'string' },
       prefix: { type: 'string' },
       ledger: { type: 'string' },
@@ -61,8 +67,8 @@ export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
     );
   }
   if (action !== 'apply' && rest.length) throw new UsageError(`${action}: unexpected "${rest.join(' ')}"`);
-  if (values.redis === undefined && values.ledger === undefined) {
-    throw new UsageError(`${action}: --redis <url> is required, or --ledger <file>`);
+  if (values.redis === undefined && values.ledger === undefined && values.server === undefined) {
+    throw new UsageError(`${action}: --redis <url> is required, or --ledger <file>, or --server <url>`);
   }
   checkLedgerFlags(values, action as Action);
 
@@ -71,7 +77,7 @@ export async function budgetsCommand(argv: string[], io: Io): Promise<number> {
   const ledger = await openLedger(values, { create: action === 'create' || action === 'apply' });
   let budgets: BudgetInfo[];
   try {
-    budgets = sortBudgets(await run(ledger.authority));
+    budgets = sortBudgets(await run(ledger));
   } finally {
     await ledger.close();
   }
@@ -86,12 +92,13 @@ async function plan(
   action: Action,
   rest: string[],
   values: Values,
-): Promise<(ledger: Ledger) => Promise<BudgetInfo[]>> {
+): Promise<(open: OpenLedger) => Promise<BudgetInfo[]>> {
   const str = (name: string) => values[name] as string | undefined;
   if (action === 'apply') {
     if (rest.length !== 1) throw new UsageError('apply: exactly one file is required');
     const policy = await readPolicy(rest[0] as string);
-    return async (ledger) => {
+    return async ({ authority: ledger, server }) => {
+      if (server) return (await server.applyPolicy(policy)).budgets;
       await applyPolicy(ledger, policy);
       const mine = new Set((policy.budgets ?? []).map((b) => `${b.scope}\n${b.unit}`));
       return (await ledger.listBudgets()).filter((b) => mine.has(`${b.scope}\n${b.unit}`));
@@ -105,7 +112,7 @@ async function plan(
       const allocated = amountFlag('allocated', str('allocated'), unit);
       const limit = str('overdraft-limit');
       const overdraftLimit = limit === undefined ? undefined : amountFlag('overdraft-limit', limit, unit);
-      return async (ledger) => [
+      return async ({ authority: ledger }) => [
         await ledger.createBudget({
           ...key,
           allocated,
@@ -115,11 +122,11 @@ async function plan(
     }
     case 'fund': {
       const amount = amountFlag('amount', str('amount'), unit);
-      return async (ledger) => [await ledger.fund({ ...key, amount })];
+      return async ({ authority: ledger }) => [await ledger.fund({ ...key, amount })];
     }
     case 'freeze':
-      return async (ledger) => [await ledger.freeze(key)];
+      return async ({ authority: ledger }: { authority: LedgerAdmin }) => [await ledger.freeze(key)];
     case 'unfreeze':
-      return async (ledger) => [await ledger.unfreeze(key)];
+      return async ({ authority: ledger }: { authority: LedgerAdmin }) => [await ledger.unfreeze(key)];
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { intFlag, parseFlags, UsageError, usdFlag } from '../args.js';
 import { runDemo } from '../demo/demo.js';
 import { DEFAULT_SCENARIO, VIAS, type Via } from '../demo/scenario.js';
@@ -25,6 +26,8 @@ Options:
   --cap-at <percent>    utilisation of a dollar budget at which model calls are capped (default ${d.capAtPercent})
   --max-tokens <n>      the output-token cap from then on (default ${d.capMaxTokens})
   --redis <url>         run the governed half on RedisAuthority (a unique key prefix, deleted afterwards)
+  --server <url>        run the governed half against a Governor server (governor serve) over
+                        HttpAuthority, as a new tenant demo-<id> (admin key: GOVERNOR_ADMIN_KEY)
   --ledger <file>       run the governed half on SqliteAuthority in this new file, kept afterwards
                         (see it with governor balances --ledger <file>)
   --json                print the report as JSON
@@ -43,6 +46,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     'max-tokens': { type: 'string' },
     redis: { type: 'string' },
     ledger: { type: 'string' },
+    server: { type: 'string' },
     via: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -57,8 +61,11 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   if (values.redis !== undefined && !/^rediss?:\/\//.test(values.redis)) {
     throw new UsageError(`--redis: expected a redis:// or rediss:// URL, got "${values.redis}"`);
   }
-  if (values.redis !== undefined && values.ledger !== undefined) {
-    throw new UsageError('give --redis <url> or --ledger <file>, not both');
+  if ([values.redis, values.ledger, values.server].filter((v) => v !== undefined).length > 1) {
+    throw new UsageError('give one of --redis <url>, --ledger <file> or --server <url>, not both');
+  }
+  if (values.server !== undefined && !/^https?:\/\//.test(values.server)) {
+    throw new UsageError(`--server: expected an http:// or https:// URL, got "${values.server}"`);
   }
   const via = values.via ?? 'ai-sdk';
   if (!(VIAS as readonly string[]).includes(via)) {
@@ -77,6 +84,8 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
       capMaxTokens: intFlag('max-tokens', values['max-tokens'], d.capMaxTokens, 1),
       redis: values.redis,
       ledger: values.ledger,
+      server: values.server,
+      ...(values.server !== undefined ? { tenant: `demo-${randomBytes(4).toString('hex')}` } : {}),
       json: values.json ?? false,
     },
     io,

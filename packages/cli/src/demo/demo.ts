@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type BudgetInfo, type Ledger, MemoryAuthority } from '@governor/core';
+import { HttpLedgerAdmin, httpLedger } from '@governor/http';
 import {
   BUDGET_ALIGN,
   BUDGET_HEADERS,
@@ -49,6 +50,7 @@ const AUTHORITY: Record<DemoReport['authority'], string> = {
   memory: 'embedded MemoryAuthority',
   redis: 'RedisAuthority',
   sqlite: 'SqliteAuthority, a ledger file',
+  server: 'HttpAuthority to a Governor server',
 };
 
 /** How the report names each path's agent. */
@@ -63,6 +65,13 @@ export interface DemoOptions extends Partial<Scenario> {
   redis?: string | undefined;
   /** The key prefix on Redis; default a unique `governor-demo-<uuid>`. Its keys are deleted afterwards. */
   redisKeyPrefix?: string | undefined;
+  /**
+   * Run the governed half against a Governor server (governor serve) at this URL, over
+   * HttpAuthority: a tenant and an API key are created with `adminKey` for the run.
+   */
+  server?: string | undefined;
+  /** The server's admin key (default GOVERNOR_ADMIN_KEY). */
+  adminKey?: string | undefined;
   /** Run the governed half on SqliteAuthority in this new file (refused if it exists), kept afterwards. */
   ledger?: string | undefined;
   json?: boolean;
@@ -84,7 +93,7 @@ export interface DemoReport {
   scenario: Scenario;
   /** The framework the agent was built with. */
   via: Via;
-  authority: 'memory' | 'redis' | 'sqlite';
+  authority: 'memory' | 'redis' | 'sqlite' | 'server';
   ungoverned: UngovernedResult;
   governed: Omit<GovernedResult, 'outcomes' | 'ledger'> & {
     outcomes: OutcomeCount[];
@@ -132,8 +141,27 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
 
   let ledger: Ledger;
   let redis: RedisLedger | undefined;
-  let file: OpenLedger | undefined;
-  if (options.redis !== undefined) {
+  let file: OpenLedger<Ledger> | undefined;
+  let remote: { dispose(): Promise<void> } | undefined;
+  if (options.server !== undefined) {
+    const adminKey = options.adminKey ?? process.env.GOVERNOR_ADMIN_KEY;
+    if (!adminKey) throw new Error('demo --server needs the admin key: set GOVERNOR_ADMIN_KEY');
+    const admin = new HttpLedgerAdmin({ baseUrl: options.server, adminKey });
+    try {
+      await admin.createTenant(scenario.tenant, 'governor demo');
+      const key = await admin.createApiKey(scenario.tenant, 'demo');
+      const http = httpLedger({ baseUrl: options.server, apiKey: key.apiKey, adminKey, timeoutMs: 10_000 });
+      ledger = http;
+      remote = {
+        async dispose() {
+          await admin.revokeApiKey(key.keyId).catch(() => undefined);
+          await http.dispose();
+        },
+      };
+    } finally {
+      await admin.dispose();
+    }
+  } else if (options.redis !== undefined) {
     redis = await openRedis(options.redis, options.redisKeyPrefix ?? `governor-demo-${randomUUID()}`);
     ledger = redis.authority;
   } else if (options.ledger !== undefined) {
@@ -152,13 +180,14 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
   } finally {
     await redis?.dispose({ deleteKeys: true });
     await file?.close();
+    await remote?.dispose();
   }
   io.clearProgress?.();
 
   const report: DemoReport = {
     scenario,
     via,
-    authority: redis ? 'redis' : file ? 'sqlite' : 'memory',
+    authority: remote ? 'server' : redis ? 'redis' : file ? 'sqlite' : 'memory',
     ungoverned,
     governed: {
       ...governed,
@@ -178,7 +207,11 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoReport>
 function definedOnly(options: DemoOptions): Partial<Scenario> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options))
-    if (v !== undefined && !['redis', 'redisKeyPrefix', 'ledger', 'json', 'via'].includes(k)) out[k] = v;
+    if (
+      v !== undefined &&
+      !['redis', 'redisKeyPrefix', 'ledger', 'json', 'via', 'server', 'adminKey'].includes(k)
+    )
+      out[k] = v;
   return out as Partial<Scenario>;
 }
 

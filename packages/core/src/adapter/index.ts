@@ -3,10 +3,23 @@
  * request changes, risk points, the tool-call guard, denial detection. Each
  * adapter only maps its framework's hooks onto these.
  */
+export {
+  adapterOptionFields,
+  anyFunction,
+  checkAdapterOptions,
+  deniedToolResult,
+  type ModelAdapterOptions,
+  runLevelOf,
+  type ToolAdapterOptions,
+  toolGuardFor,
+  withMethods,
+} from './adapter-options.js';
 export { type AppliedCaps, type CappableCall, type CapsPlan, planCaps } from './caps-plan.js';
 export { budgetDenialOf, isBudgetDenied } from './denial.js';
+export { answeredCost, runsCost } from './model-answer.js';
 export {
   actionNameOf,
+  assertPriceable,
   DEFAULT_MAX_OUTPUT_TOKENS,
   deliveredCost,
   downgradesUnder,
@@ -19,6 +32,13 @@ export {
   planModelCall,
   pricingOf,
 } from './model-call.js';
+export {
+  circuitOpenFor,
+  decideNextModelStep,
+  noToolAffordable,
+  type StepRequest,
+  type ToolAffordability,
+} from './next-step.js';
 export {
   InvalidRiskPoints,
   type RiskPointSources,
@@ -33,3 +53,4 @@ export {
   type ToolCall,
   type ToolGuardOptions,
 } from './tool-call.js';
+export { startToolCall } from './tool-events.js';

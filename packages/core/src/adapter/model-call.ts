@@ -4,6 +4,7 @@
  * the commit (reported usage), and what a call that stopped part-way delivered.
  */
 import type { CallSpec } from '../governor/spec.js';
+import { UnknownModelPriceError } from '../pricing/errors.js';
 import { createPricing } from '../pricing/pricing.js';
 import { estimateTokens } from '../pricing/tokens.js';
 import type { ModelRef, Pricing, TokenUsage } from '../pricing/types.js';
@@ -126,3 +127,12 @@ export function deliveredCost(
 }
 
 const usd = (amount: number): Amount => ({ unit: 'USD_MICROCENTS', amount });
+
+/** A model the price data does not know (a downgrade, say) is a configuration error, said up front. */
+export function assertPriceable(options: ModelPricingOptions, model: ModelIdentity): void {
+  const ref = modelRefOf(options, model);
+  if (pricingOf(options).knows(ref)) return;
+  throw typeof ref === 'string'
+    ? new UnknownModelPriceError(ref)
+    : new UnknownModelPriceError(ref.modelId, ref.provider);
+}

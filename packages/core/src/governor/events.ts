@@ -50,7 +50,8 @@ export type GovernorEvent =
   | (Base & { type: 'late_reservation_released' })
   /** The run's circuit breaker opened: too many consecutive denied tool calls. */
   | (Base & { type: 'circuit_open'; consecutiveDenials: number })
-  | (Base & { type: 'commit_fallback_event'; actual: Amount; reason: 'RESERVATION_EXPIRED' })
+  /** A commit became an event with the same key: its reservation expired (or, on a replay, is gone). */
+  | (Base & { type: 'commit_fallback_event'; actual: Amount; reason: 'RESERVATION_EXPIRED' | 'NOT_FOUND' })
   | (Base & { type: 'release'; released: Amount; reason: string })
   | (Base & {
       type: 'retry';

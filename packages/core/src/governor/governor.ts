@@ -31,6 +31,7 @@ import { type Grant, ReservationHandle } from './handle.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { checkCallerKey, derivedKey, newAttemptKey } from './keys.js';
 import { DEFAULT_HANDLE_LIMITS, type HandleLimits } from './limits.js';
+import { type RecoverOptions, type RecoveryReport, recoverJournal } from './recover.js';
 import { reserveFor } from './reserve.js';
 import { DEFAULT_RETRY, isTransportFailure, type RetryPolicy } from './retry.js';
 import {
@@ -84,6 +85,7 @@ export interface GovernorOptions {
   circuitBreaker?: CircuitBreakerOptions | false;
   /** Time and timers; default the system clock. */
   clock?: Scheduler;
+  /** Where settlements in flight are recorded (`FileJournal`: durable; `recover()` replays it). */
   journal?: SettlementJournal;
 }
 
@@ -329,6 +331,15 @@ export class Governor {
       this.#rt.emit({ type: 'circuit_open', subject, action, key: '', consecutiveDenials: count });
     }
     return count;
+  }
+
+  /**
+   * Replay what the journal still holds (`FileJournal`: settlements a crash or
+   * an outage left unacknowledged), each with its original key; call it on
+   * start. A commit whose reservation expired or is gone becomes an event.
+   */
+  recover(options?: RecoverOptions): Promise<RecoveryReport> {
+    return recoverJournal(this.#rt, options);
   }
 
   /** Wait for every settlement still retrying in the background (shutdown, tests). */

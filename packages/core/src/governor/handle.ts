@@ -44,7 +44,7 @@ export class ReservationHandle {
   readonly #expiryListeners: ((reason: ExpiryReason) => void)[] = [];
   #state: State = 'open';
   #settlement: Promise<SettlementOutcome | undefined> | undefined;
-  #delivered: Amount | undefined;
+  #delivered: number | Amount | (() => number | Amount) | undefined;
 
   constructor(
     rt: Runtime,
@@ -64,9 +64,13 @@ export class ReservationHandle {
     return this.#state;
   }
 
-  /** What `progress` last recorded as delivered. */
+  /** What `progress` last recorded as delivered (undefined when nothing, or not a valid amount). */
   get delivered(): Amount | undefined {
-    return this.#delivered;
+    const recorded = typeof this.#delivered === 'function' ? this.#delivered() : this.#delivered;
+    if (recorded === undefined) return undefined;
+    const amount =
+      typeof recorded === 'number' ? { unit: this.grant.estimate.unit, amount: recorded } : recorded;
+    return problemOf(amount, this.grant.estimate) ? undefined : amount; // a bad count is never committed
   }
 
   /**
@@ -118,13 +122,11 @@ export class ReservationHandle {
   /**
    * Record what the call has delivered so far (priced output streamed, the
    * prompt already sent): what an abort, a failure or an abandoned consumer
-   * commits. Counts as activity.
+   * commits. A function is asked only then, so a stream can count cheaply
+   * per chunk and price once. Counts as activity.
    */
-  progress(delivered: number | Amount): void {
-    const amount =
-      typeof delivered === 'number' ? { unit: this.grant.estimate.unit, amount: delivered } : delivered;
-    if (problemOf(amount, this.grant.estimate)) return; // a bad count never replaces a good one
-    this.#delivered = amount;
+  progress(delivered: number | Amount | (() => number | Amount)): void {
+    this.#delivered = delivered;
     this.#watch?.touch();
   }
 
@@ -145,7 +147,7 @@ export class ReservationHandle {
    */
   async abandon(reason: AbandonReason, detail: string = reason): Promise<void> {
     if (this.#state !== 'open') return void (await this.#settlement);
-    const delivered = this.#delivered;
+    const delivered = this.delivered;
     this.#rt.emit({ type: 'abandoned', ...this.grant, reason, delivered });
     if (delivered && delivered.amount > 0) {
       await this.#commit(delivered, 'partial', { metadata: { abandoned: detail.slice(0, 200) } });

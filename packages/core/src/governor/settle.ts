@@ -15,6 +15,8 @@ import { amount as amountSchema } from '../protocol/schemas.js';
 import type { Action, Amount, Metadata, OveragePolicy, StandardMetrics, Subject } from '../protocol/types.js';
 import { type AuthorityOperation, type Timeouts, withDeadline } from './deadline.js';
 import type { GovernorEvent } from './events.js';
+import { keepsJournalEntry, notingRetryAfter } from './journal-hooks.js';
+import type { JournalEntry } from './journal-records.js';
 import { derivedKey } from './keys.js';
 import { backoffMs, isRetryable, markAmbiguous, type RetryPolicy } from './retry.js';
 
@@ -31,18 +33,19 @@ export interface Runtime {
   track(promise: Promise<unknown>): void;
 }
 
-/** The seam for a durable journal of settlements in flight (a later issue); default keeps nothing. */
+/**
+ * The seam for a durable journal of settlements in flight (`FileJournal`); the
+ * default keeps nothing.
+ */
 export interface SettlementJournal {
-  /** Called before the first settlement request leaves the process. */
-  pending(entry: {
-    key: string;
-    reservationId?: string | undefined;
-    subject: Subject;
-    action: Action;
-    actual: Amount;
-  }): Promise<void>;
+  /** Called before the first settlement request leaves the process, with all a replay needs. */
+  pending(entry: JournalEntry): Promise<void>;
   /** Called once the settlement is final (applied, or failed for good). */
   resolved(key: string): Promise<void>;
+  /** The settlement now goes as an event (its reservation expired): called before the event is sent. */
+  eventMode?(key: string): Promise<void>;
+  /** The authority asked for no retry before `atMs` (429 Retry-After, on the Governor's clock). */
+  notBefore?(key: string, atMs: number): Promise<void>;
 }
 
 export const noJournal: SettlementJournal = { pending: async () => {}, resolved: async () => {} };
@@ -99,10 +102,10 @@ function safeJson(value: unknown): string {
   }
 }
 
-const commitShape = z.looseObject({ status: z.literal('COMMITTED'), charged: amountSchema });
-const eventShape = z.looseObject({ status: z.literal('APPLIED'), eventId: z.string().min(1) });
+export const commitShape = z.looseObject({ status: z.literal('COMMITTED'), charged: amountSchema });
+export const eventShape = z.looseObject({ status: z.literal('APPLIED'), eventId: z.string().min(1) });
 
-async function checked<T>(operation: string, shape: z.ZodType, response: Promise<T>): Promise<T> {
+export async function checked<T>(operation: string, shape: z.ZodType, response: Promise<T>): Promise<T> {
   const body = await response;
   if (!shape.safeParse(body).success) throw new AmbiguousResponseError(operation, body);
   return body;
@@ -134,21 +137,33 @@ export async function settleCommit(
 ): Promise<SettlementOutcome> {
   const key = derivedKey(attempt.key, 'commit');
   const metadata = { ...input.metadata, actual_source: input.actualSource };
-  await rt.journal.pending({ ...attempt, key, actual: input.actual });
+  await rt.journal.pending({
+    ...attempt,
+    key,
+    actual: input.actual,
+    metrics: input.metrics,
+    metadata,
+    overagePolicy: input.overagePolicy,
+  });
   const asEvent = () =>
-    withRetries(rt, 'event', attempt, () =>
-      checked(
-        'event',
-        eventShape,
-        rt.authority.event({
-          idempotencyKey: key,
-          subject: attempt.subject,
-          action: attempt.action,
-          actual: input.actual,
-          ...(input.overagePolicy ? { overagePolicy: input.overagePolicy } : {}),
-          ...(input.metrics ? { metrics: input.metrics } : {}),
-          metadata,
-        }),
+    withRetries(
+      rt,
+      'event',
+      attempt,
+      notingRetryAfter(rt, key, () =>
+        checked(
+          'event',
+          eventShape,
+          rt.authority.event({
+            idempotencyKey: key,
+            subject: attempt.subject,
+            action: attempt.action,
+            actual: input.actual,
+            ...(input.overagePolicy ? { overagePolicy: input.overagePolicy } : {}),
+            ...(input.metrics ? { metrics: input.metrics } : {}),
+            metadata,
+          }),
+        ),
       ),
     );
   try {
@@ -159,16 +174,21 @@ export async function settleCommit(
     }
     const id = attempt.reservationId;
     try {
-      const response = await withRetries(rt, 'commit', attempt, () =>
-        checked(
-          'commit',
-          commitShape,
-          rt.authority.commit(id, {
-            idempotencyKey: key,
-            actual: input.actual,
-            ...(input.metrics ? { metrics: input.metrics } : {}),
-            metadata,
-          }),
+      const response = await withRetries(
+        rt,
+        'commit',
+        attempt,
+        notingRetryAfter(rt, key, () =>
+          checked(
+            'commit',
+            commitShape,
+            rt.authority.commit(id, {
+              idempotencyKey: key,
+              actual: input.actual,
+              ...(input.metrics ? { metrics: input.metrics } : {}),
+              metadata,
+            }),
+          ),
         ),
       );
       rt.emit({
@@ -182,6 +202,7 @@ export async function settleCommit(
       return done(rt, key, { outcome: 'committed', charged: response.charged, response });
     } catch (error) {
       if (codeOf(error) !== 'RESERVATION_EXPIRED') throw error;
+      await rt.journal.eventMode?.(key);
       const response = await asEvent();
       rt.emit({
         type: 'commit_fallback_event',
@@ -195,7 +216,7 @@ export async function settleCommit(
   } catch (error) {
     const terminal = !isRetryable(error);
     rt.emit({ type: 'settlement_failed', operation: 'commit', terminal, error, ...attempt });
-    if (terminal) await rt.journal.resolved(key);
+    if (terminal && !keepsJournalEntry(error)) await rt.journal.resolved(key);
     return { outcome: 'failed', error };
   }
 }

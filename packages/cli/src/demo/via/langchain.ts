@@ -3,11 +3,11 @@
  * `FakeChatModel` that reports itself as OpenAI's), tools made with `tool()`,
  * and middleware for the context trim and the gateway. Governed with
  * `@governor/langchain`: `governorMiddleware` governs the model calls (caps,
- * downgrade, commits from `usage_metadata`) and each tool is wrapped with
- * `governTool` under its toolset.
+ * downgrade, commits from `usage_metadata`) and the tool calls, each under its
+ * toolset (`toolSubject`).
  */
-import { BudgetDeniedError, createPricing } from '@governor/core';
-import { deniedMessage, governorMiddleware, governTool, stoppedMessage } from '@governor/langchain';
+import { type BudgetDeniedError, createPricing } from '@governor/core';
+import { budgetDenialOf, deniedToolMessage, governorMiddleware, stoppedMessage } from '@governor/langchain';
 import { AIMessage, type BaseMessage, ToolMessage } from '@langchain/core/messages';
 import type { ChatResult } from '@langchain/core/outputs';
 import { type StructuredToolInterface, tool } from '@langchain/core/tools';
@@ -209,15 +209,11 @@ export async function runGoverned(
   });
   const denied = (error: BudgetDeniedError, toolName: string) => {
     run.denied(error);
-    return deniedMessage(error, toolName);
+    return deniedToolMessage(error, toolName);
   };
-  const raw = agentTools(run.executed);
-  const tools = TOOL_NAMES.map((name) =>
-    governTool(raw[name], { governor, subject: { toolset: TOOLSETS[name] }, deniedResult: denied }),
-  );
   const agent = createAgent({
     model: model(s, s.model, run.state),
-    tools,
+    tools: Object.values(agentTools(run.executed)),
     systemPrompt: INSTRUCTIONS,
     middleware: [
       gateway,
@@ -227,8 +223,8 @@ export async function runGoverned(
         downgrade: model(s, s.cheaperModel, run.state),
         onApplied: (applied) => run.modelCallApplied(applied.downgradedTo !== undefined),
         onModelDeny: 'throw',
-        // Tool calls are governed per toolset by governTool; the middleware governs the model calls.
-        riskPoints: Object.fromEntries(TOOL_NAMES.map((name) => [name, () => undefined])),
+        toolSubject: (name) => ({ toolset: TOOLSETS[name as ToolName] }),
+        deniedResult: denied,
       }),
       steps,
     ],
@@ -239,19 +235,11 @@ export async function runGoverned(
     answer = textOf(result.messages.at(-1));
   } catch (error) {
     // createAgent wraps a middleware's error in its MiddlewareError (once per enclosing middleware).
-    const denial = denialIn(error);
+    const denial = budgetDenialOf(error);
     if (!denial) throw error;
     // The model call itself was denied (the run's or tenant's dollars): the agent ends here.
     run.denied(denial);
     answer = stoppedMessage(denial);
   }
   return run.finish(answer);
-}
-
-/** The BudgetDeniedError in `error`'s cause chain, if any. */
-function denialIn(error: unknown): BudgetDeniedError | undefined {
-  for (let e = error, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
-    if (e instanceof BudgetDeniedError) return e;
-  }
-  return undefined;
 }

@@ -1,0 +1,114 @@
+/**
+ * The options every adapter takes, under one set of names (AI SDK, LangChain,
+ * MCP), validated the same way: a typo or a wrong value is an
+ * InvalidRequestError naming the field, when the adapter is built.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { deniedToolMessage } from '../governor/denial-text.js';
+import type { BudgetDeniedError } from '../governor/errors.js';
+import type { Governor } from '../governor/governor.js';
+import { NAME_PATTERN } from '../protocol/schemas.js';
+import type { Subject } from '../protocol/types.js';
+import { validate } from '../protocol/validate.js';
+import type { AppliedCaps } from './caps-plan.js';
+import { budgetDenialOf } from './denial.js';
+import type { ModelIdentity, ModelPricingOptions } from './model-call.js';
+import type { RiskPointsByTool } from './risk-points.js';
+import type { ToolGuardOptions } from './tool-call.js';
+
+/** The tool-side options of every adapter. */
+export interface ToolAdapterOptions {
+  /** The lifecycle calls go through (`createGovernor`). */
+  governor: Governor;
+  /** Levels added to the current subject for every call (e.g. `{ agent: 'triage' }`). */
+  subject?: Partial<Subject> | undefined;
+  /** Levels added for one tool's calls, over `subject` (e.g. `{ toolset: 'email' }`). */
+  toolSubject?: ((toolName: string) => Partial<Subject> | undefined) | undefined;
+  /** RISK_POINTS per call by tool name (a number or a function of the arguments); else the governor's table. */
+  riskPoints?: RiskPointsByTool | undefined;
+  /** The action kind of a tool call; default `tool.call`. */
+  kind?: string | undefined;
+  /** A denied tool call: `result` (default) answers with a message the model can read; `throw` rejects. */
+  onDeny?: 'result' | 'throw' | undefined;
+  /** What a denied tool call answers with; default `deniedToolMessage`. */
+  deniedResult?: ((denial: BudgetDeniedError, toolName: string) => string) | undefined;
+}
+
+/** The model-side options of every adapter; `M` is the framework's model type. */
+export interface ModelAdapterOptions<M> extends ModelPricingOptions {
+  governor: Governor;
+  subject?: Partial<Subject> | undefined;
+  /** The cheaper model the caps switch to (when they cap output tokens), or one per requested model. */
+  downgrade?: M | ((model: ModelIdentity) => M | undefined) | undefined;
+  /** A denied model call: `end` ends the agent with a final message that says why; `throw` rejects. */
+  onModelDeny?: 'end' | 'throw' | undefined;
+  /** What the caps changed on a model call, before it runs. Must not throw. */
+  onApplied?: ((applied: AppliedCaps, call: { modelId: string }) => void) | undefined;
+}
+
+/** Any function (hooks, callbacks). */
+export const anyFunction = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', {
+  error: 'must be a function',
+});
+/** An object with these methods (a Governor, a Pricing, a framework model). */
+export const withMethods = (what: string, ...methods: string[]) =>
+  z.custom<object>(
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+    { error: `must be ${what}` },
+  );
+
+/** The zod fields of the shared option names; adapters add their own and pick what they support. */
+export const adapterOptionFields = {
+  governor: withMethods('a Governor (createGovernor from @governor/core)', 'begin', 'run', 'decide'),
+  pricing: withMethods('a Pricing (createPricing from @governor/core)', 'estimate', 'cost').optional(),
+  priceAs: anyFunction.optional(),
+  subject: z.record(z.string(), z.unknown()).optional(),
+  toolSubject: anyFunction.optional(),
+  riskPoints: z.record(z.string(), z.union([z.number(), anyFunction])).optional(),
+  kind: z.string().min(1).max(64).optional(),
+  onDeny: z.enum(['result', 'throw']).optional(),
+  onModelDeny: z.enum(['end', 'throw']).optional(),
+  deniedResult: anyFunction.optional(),
+  defaultMaxOutputTokens: z.number().int().min(1).optional(),
+  onApplied: anyFunction.optional(),
+};
+
+/**
+ * `options` checked against `schema` — a `z.strictObject` of the adapter's
+ * fields, built once, so an old or misspelt option is an error, not ignored.
+ * Throws InvalidRequestError, e.g. `governorMiddleware.onDeny: must be one of result, throw`.
+ */
+export function checkAdapterOptions<T extends object>(options: T, where: string, schema: z.ZodType): T {
+  validate(schema, options, [where]);
+  return options;
+}
+
+/** The tool guard's options for one tool: `subject` plus `toolSubject(name)`. */
+export function toolGuardFor(
+  options: ToolAdapterOptions,
+  toolName: string,
+  subject: Partial<Subject> | undefined = options.subject,
+): ToolGuardOptions {
+  const levels = { ...subject, ...options.toolSubject?.(toolName) };
+  return { governor: options.governor, riskPoints: options.riskPoints, kind: options.kind, subject: levels };
+}
+
+/** What a denied tool call answers with — undefined when `error` is not its denial, or with `onDeny: 'throw'`. */
+export function deniedToolResult(options: ToolAdapterOptions, error: unknown, toolName: string) {
+  const denial = budgetDenialOf(error, { kind: options.kind ?? 'tool.call', name: toolName });
+  if (!denial || options.onDeny === 'throw') return undefined;
+  return (options.deniedResult ?? deniedToolMessage)(denial, toolName);
+}
+
+/**
+ * A conversation's id (a thread, a session) as a `run` level: itself when it
+ * is a valid level name, else a stable hash of it (`thread-…`).
+ */
+export function runLevelOf(id: string): string {
+  if (id.length <= 128 && NAME_PATTERN.test(id)) return id;
+  return `thread-${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+}

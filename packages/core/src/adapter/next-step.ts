@@ -1,0 +1,80 @@
+/**
+ * Loop guards every adapter can use: the price of an agent loop's next model
+ * step, predicted from the last one, and whether any offered tool can still
+ * be paid for — so a loop stops by its own condition before a denial.
+ */
+import { isToolAllowed } from '../caps.js';
+import { extendSubject } from '../governor/context.js';
+import type { Governor } from '../governor/governor.js';
+import { estimateTokens } from '../pricing/tokens.js';
+import type { DecisionResponse } from '../protocol/messages.js';
+import type { Subject } from '../protocol/types.js';
+import { type ModelIdentity, type ModelPricingOptions, planModelCall } from './model-call.js';
+import { type RiskPointsByTool, resolveRiskPoints } from './risk-points.js';
+
+/** How a model step was sized: what a loop guard needs to price the next one. */
+export interface StepRequest {
+  model: ModelIdentity;
+  downgrade?: ModelIdentity | undefined;
+  maxOutputTokens?: number | undefined;
+  promptTokens: number;
+}
+
+/**
+ * The authority's dry answer for the next step: the last prompt plus what
+ * the last step added (`added`: its output, tool calls and tool results, in
+ * any shape `estimateTokens` reads), at the same output cap, caps-aware.
+ */
+export function decideNextModelStep(
+  options: ModelPricingOptions & { governor: Governor; subject?: Partial<Subject> | undefined },
+  last: StepRequest,
+  added: unknown,
+): Promise<DecisionResponse> {
+  const { promptTokens, ...request } = last;
+  const inputTokens = promptTokens + estimateTokens(added ?? []);
+  const { spec } = planModelCall(options, { ...request, inputTokens, subject: options.subject });
+  return options.governor.decide(spec);
+}
+
+export interface ToolAffordability {
+  governor: Governor;
+  subject?: Partial<Subject> | undefined;
+  toolSubject?: ((toolName: string) => Partial<Subject> | undefined) | undefined;
+  riskPoints?: RiskPointsByTool | undefined;
+  kind?: string | undefined;
+}
+
+/**
+ * Whether none of `tools` can be paid for any more: every tool the caps in
+ * force allow has risk points its budget cannot cover (a free tool, or one
+ * whose points depend on its arguments, counts as affordable).
+ */
+export async function noToolAffordable(
+  options: ToolAffordability,
+  tools: readonly string[],
+): Promise<boolean> {
+  if (tools.length === 0) return false;
+  const { governor } = options;
+  const kind = options.kind ?? 'tool.call';
+  const caps = governor.capsInForce(extendSubject(governor.subject, options.subject));
+  for (const name of tools) {
+    if (!isToolAllowed(caps, name)) continue;
+    const points = resolveRiskPoints(name, undefined, options);
+    if (typeof points !== 'number') continue;
+    if (points === 0) return false;
+    const subject = { ...options.subject, ...options.toolSubject?.(name) };
+    const answer = await governor.decide({
+      action: { kind, name },
+      estimate: { unit: 'RISK_POINTS', amount: points },
+      subject,
+    });
+    if (answer.decision !== 'DENY') return false;
+  }
+  return true;
+}
+
+/** The consecutive denials of the subject's loop when its circuit breaker is open (never in observe mode). */
+export function circuitOpenFor(governor: Governor, subject?: Partial<Subject>): number | undefined {
+  if (!governor.breaker || governor.mode === 'observe') return undefined;
+  return governor.breaker.openFor(extendSubject(governor.subject, subject));
+}
