@@ -160,6 +160,7 @@ export {
   type MetadataLimits,
   metadataLimits,
   RESERVED_KEYS,
+  requestShapeIssue,
 } from './protocol/json-value.js';
 export type * from './protocol/messages.js';
 export { RESERVATION_SORT_KEYS } from './protocol/messages.js';

@@ -111,7 +111,10 @@ export function traceChecks(fresh: FreshLedger) {
           caught = error;
         }
         expect(GovernorError.isInstance(caught), name).toBe(true);
-        expect((caught as GovernorError).code, name).toBe(code);
+        // An authority in front of the ledger (a server) may refuse other tenants first: FORBIDDEN.
+        expect([code, 'FORBIDDEN'], `${name}: ${(caught as GovernorError).message}`).toContain(
+          (caught as GovernorError).code,
+        );
         n += 1;
       }
     }
