@@ -8,10 +8,16 @@ const seen: SeenAnswer[] = [];
 
 describeLedgerConformance(
   'HttpAuthority → server → MemoryAuthority',
-  async () => {
+  async (options) => {
     const clock = new ManualClock();
-    const harness = await httpLedgerOver(new MemoryAuthority({ clock }), seen);
-    return { ledger: harness.ledger, advanceClock: (ms) => clock.advance(ms), close: () => harness.close() };
+    const memory = new MemoryAuthority({ clock, ...options });
+    const harness = await httpLedgerOver(memory, seen);
+    return {
+      ledger: harness.ledger,
+      advanceClock: (ms) => clock.advance(ms),
+      close: () => harness.close(),
+      footprint: async () => JSON.stringify(memory.snapshot()),
+    };
   },
   { concurrency: { attempts: 2_000, fits: 737 }, modelRuns: 15 },
 );

@@ -4,6 +4,7 @@ import { RedisAuthority } from '@governor/redis';
 import { RedisIdentityStore } from '@governor/server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadContract } from '../../packages/core/test/support/openapi.js';
+import { expireSettledReservations, redisFootprint } from '../../packages/redis/test/harness-support.js';
 import { httpLedgerOver, type SeenAnswer, SUCCESS_SCHEMA } from '../support/http-harness.js';
 
 // One shared connection (REDIS_URL, default redis://127.0.0.1:6379); every factory call
@@ -32,9 +33,9 @@ const RID = /^rsv_([a-zA-Z0-9_.-]+)\.[0-9a-f-]{36}$/;
 
 describeLedgerConformance(
   'HttpAuthority → server → RedisAuthority',
-  async () => {
+  async (options) => {
     const prefix = `${run}:${++n}:`;
-    const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {} });
+    const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {}, ...options });
     const harness = await httpLedgerOver(ledger, seen, {
       store: new RedisIdentityStore({ client, keyPrefix: prefix }),
       ownerOfReservation: (id) => RID.exec(id)?.[1],
@@ -46,6 +47,8 @@ describeLedgerConformance(
         await harness.close();
         await dropPrefix(prefix);
       },
+      footprint: () => redisFootprint(client, prefix),
+      applyRetention: () => expireSettledReservations(client, prefix),
     };
   },
   { concurrency: { attempts: 1_000, fits: 373 }, modelRuns: 10 },

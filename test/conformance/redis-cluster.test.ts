@@ -12,6 +12,7 @@ import {
   describeOnCluster,
   dropClusterPrefix,
 } from '../../packages/redis/test/cluster-support.js';
+import { expireSettledReservations, redisFootprint } from '../../packages/redis/test/harness-support.js';
 
 const cluster = await connectCluster();
 
@@ -22,13 +23,15 @@ describeOnCluster('RedisAuthority on Redis Cluster', cluster, (client) => {
     await dropClusterPrefix(client, run);
     client.disconnect();
   });
-  describeLedgerConformance('RedisAuthority on Redis Cluster', async () => {
+  describeLedgerConformance('RedisAuthority on Redis Cluster', async (options) => {
     const prefix = `${run}:${++n}:`;
-    const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {} });
+    const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {}, ...options });
     return {
       ledger,
       advanceClock: (ms) => ledger.advanceClock(ms),
       close: () => dropClusterPrefix(client, prefix),
+      footprint: () => redisFootprint(client, prefix),
+      applyRetention: () => expireSettledReservations(client, prefix),
     };
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describeLedgerConformance } from '@governor/core/testing';
 import { RedisAuthority } from '@governor/redis';
 import { afterAll } from 'vitest';
+import { expireSettledReservations, redisFootprint } from '../../packages/redis/test/harness-support.js';
 
 // One shared connection (REDIS_URL, default redis://127.0.0.1:6379); every factory
 // call gets its own key prefix under this run's, deleted after its test.
@@ -24,12 +25,14 @@ afterAll(async () => {
   await owner.quit();
 });
 
-describeLedgerConformance('RedisAuthority', async () => {
+describeLedgerConformance('RedisAuthority', async (options) => {
   const prefix = `${run}:${++n}:`;
-  const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {} });
+  const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {}, ...options });
   return {
     ledger,
     advanceClock: (ms) => ledger.advanceClock(ms),
     close: () => dropPrefix(prefix),
+    footprint: () => redisFootprint(client, prefix),
+    applyRetention: () => expireSettledReservations(client, prefix),
   };
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '@governor/core';
-import { describeLedgerConformance } from '@governor/core/testing';
+import { describeLedgerConformance, type LedgerHarness } from '@governor/core/testing';
 import { SqliteAuthority } from '@governor/sqlite';
 import { afterAll } from 'vitest';
 
@@ -12,8 +12,19 @@ let n = 0;
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describeLedgerConformance('SqliteAuthority', async () => {
+describeLedgerConformance('SqliteAuthority', async (options) => {
   const clock = new ManualClock();
-  const ledger = new SqliteAuthority({ path: join(dir, `ledger-${++n}.db`), clock });
-  return { ledger, advanceClock: (ms) => clock.advance(ms), close: () => ledger.close() };
+  const path = join(dir, `ledger-${++n}.db`);
+  const h: LedgerHarness & { ledger: SqliteAuthority } = {
+    ledger: new SqliteAuthority({ path, clock, ...options }),
+    advanceClock: (ms) => clock.advance(ms),
+    close: () => h.ledger.close(),
+    footprint: async () => h.ledger.tableSizes(),
+    // A restart reopens the file: what was on disk when the last call returned is all there is.
+    restart: async () => {
+      await h.ledger.close();
+      h.ledger = new SqliteAuthority({ path, clock, ...options });
+    },
+  };
+  return h;
 });

@@ -97,6 +97,12 @@ export {
   withRemainingTtl,
 } from './ledger/idempotency.js';
 export {
+  DEFAULT_MAX_IDEMPOTENCY_RECORDS,
+  DEFAULT_MAX_LIVE_RESERVATIONS,
+  liveLimitDenial,
+  maxLiveOption,
+} from './ledger/limits.js';
+export {
   DEFAULT_GRACE_PERIOD_MS,
   DEFAULT_OVERAGE_POLICY,
   DEFAULT_TTL_MS,
@@ -143,6 +149,7 @@ export {
 } from './ledger/settle.js';
 export { budgetFromTemplates, type CompiledTemplate, compileTemplate } from './ledger/templates.js';
 export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';
+export type { MemorySnapshot } from './memory/snapshot.js';
 export { expectedAmount, parseAmount, readAmount } from './policy/amount.js';
 export {
   applyPolicy,
@@ -155,11 +162,18 @@ export { type RiskPointRule, type RiskPointTable, riskPointsFor } from './policy
 export * as policySchemas from './policy/schemas.js';
 export { parseUsd } from './policy/schemas.js';
 export * from './pricing/index.js';
+export {
+  DEFAULT_METADATA_LIMITS,
+  type MetadataLimits,
+  metadataLimits,
+  RESERVED_KEYS,
+  requestShapeIssue,
+} from './protocol/json-value.js';
 export type * from './protocol/messages.js';
 export { RESERVATION_SORT_KEYS } from './protocol/messages.js';
 export * as schemas from './protocol/schemas.js';
 export { AMOUNT_RULE, NAME_PATTERN } from './protocol/schemas.js';
 export * from './protocol/types.js';
-export { validate } from './protocol/validate.js';
+export { validate, validateRequest } from './protocol/validate.js';
 export { fromWire, subjectFromWireJson, subjectToWireJson, toWire } from './protocol/wire.js';
 export * from './scopes.js';

@@ -17,8 +17,10 @@ import {
   type GovernorPolicy,
   type Ledger,
   type LedgerAdmin,
+  policySchemas as P,
   type RiskPointTable,
   toWire,
+  validateRequest,
 } from '@governor/core';
 import { HttpAuthority } from './http-authority.js';
 import {
@@ -60,6 +62,10 @@ export interface PolicyView {
 }
 
 const enc = encodeURIComponent;
+
+/** The input of a LedgerAdmin call, validated here as every ledger validates it: nothing malformed is sent. */
+const valid = <T>(schema: Parameters<typeof validateRequest>[0], input: T): T =>
+  validateRequest(schema, input) as T;
 
 export class HttpLedgerAdmin implements LedgerAdmin {
   readonly transport: HttpTransport;
@@ -110,8 +116,8 @@ export class HttpLedgerAdmin implements LedgerAdmin {
 
   // ---- budgets ---------------------------------------------------------------------------
 
-  createBudget(definition: BudgetDefinition): Promise<BudgetInfo> {
-    return this.#call('POST', '/v1/admin/budgets', definition);
+  async createBudget(definition: BudgetDefinition): Promise<BudgetInfo> {
+    return this.#call('POST', '/v1/admin/budgets', valid(P.budgetDefinition, definition));
   }
   /** One funding operation, idempotent by `idempotencyKey` (generated when absent). */
   fundBudget(change: BudgetKey & { operation: FundOperation; amount?: number; idempotencyKey?: string }) {
@@ -120,34 +126,36 @@ export class HttpLedgerAdmin implements LedgerAdmin {
       idempotencyKey: change.idempotencyKey ?? `fund-${randomUUID()}`,
     });
   }
-  fund(change: AmountChange) {
-    return this.fundBudget({ ...change, operation: 'CREDIT' });
+  async fund(change: AmountChange) {
+    return this.fundBudget({ ...valid(P.amountChange, change), operation: 'CREDIT' });
   }
-  debit(change: AmountChange) {
-    return this.fundBudget({ ...change, operation: 'DEBIT' });
+  async debit(change: AmountChange) {
+    return this.fundBudget({ ...valid(P.amountChange, change), operation: 'DEBIT' });
   }
-  setAllocation(change: AmountChange) {
-    return this.fundBudget({ ...change, operation: 'RESET' });
+  async setAllocation(change: AmountChange) {
+    return this.fundBudget({ ...valid(P.amountChange, change), operation: 'RESET' });
   }
-  resetSpent(key: BudgetKey) {
+  async resetSpent(input: BudgetKey) {
+    const key = valid(P.budgetKey, input);
     return this.fundBudget({ scope: key.scope, unit: key.unit, operation: 'RESET_SPENT' });
   }
-  setOverdraftLimit(change: AmountChange): Promise<BudgetInfo> {
-    return this.#call('POST', '/v1/admin/budgets/overdraft-limit', change);
+  async setOverdraftLimit(change: AmountChange): Promise<BudgetInfo> {
+    return this.#call('POST', '/v1/admin/budgets/overdraft-limit', valid(P.amountChange, change));
   }
-  setCaps(key: BudgetKey & { caps?: Caps | undefined }): Promise<BudgetInfo> {
-    return this.#call('POST', '/v1/admin/budgets/caps', key);
+  async setCaps(key: BudgetKey & { caps?: Caps | undefined }): Promise<BudgetInfo> {
+    return this.#call('POST', '/v1/admin/budgets/caps', valid(P.capsChange, key));
   }
-  freeze(key: BudgetKey): Promise<BudgetInfo> {
-    return this.#call('POST', '/v1/admin/budgets/freeze', { scope: key.scope, unit: key.unit });
+  async freeze(key: BudgetKey): Promise<BudgetInfo> {
+    return this.#call('POST', '/v1/admin/budgets/freeze', valid(P.budgetKey, key));
   }
-  unfreeze(key: BudgetKey): Promise<BudgetInfo> {
-    return this.#call('POST', '/v1/admin/budgets/unfreeze', { scope: key.scope, unit: key.unit });
+  async unfreeze(key: BudgetKey): Promise<BudgetInfo> {
+    return this.#call('POST', '/v1/admin/budgets/unfreeze', valid(P.budgetKey, key));
   }
-  close(key: BudgetKey): Promise<BudgetInfo> {
-    return this.#call('POST', '/v1/admin/budgets/close', { scope: key.scope, unit: key.unit });
+  async close(key: BudgetKey): Promise<BudgetInfo> {
+    return this.#call('POST', '/v1/admin/budgets/close', valid(P.budgetKey, key));
   }
-  async getBudget(key: BudgetKey): Promise<BudgetInfo | undefined> {
+  async getBudget(input: BudgetKey): Promise<BudgetInfo | undefined> {
+    const key = valid(P.budgetKey, input);
     const params = new URLSearchParams({ scope: key.scope, unit: key.unit });
     try {
       return await this.#call<BudgetInfo>('GET', `/v1/admin/budgets/lookup?${params}`);
@@ -156,7 +164,8 @@ export class HttpLedgerAdmin implements LedgerAdmin {
       throw error;
     }
   }
-  listBudgets(filter: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+  async listBudgets(input: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+    const filter = valid(P.budgetListFilter, input);
     const q = filter.tenant !== undefined ? `?tenant=${enc(filter.tenant)}` : '';
     return this.#call<{ budgets: BudgetInfo[] }>('GET', `/v1/admin/budgets${q}`).then((r) => r.budgets);
   }
@@ -167,14 +176,14 @@ export class HttpLedgerAdmin implements LedgerAdmin {
     return this.#call('GET', '/v1/admin/policies');
   }
   async addTemplate(template: BudgetTemplate): Promise<void> {
-    await this.#call('POST', '/v1/admin/policies/templates', template);
+    await this.#call('POST', '/v1/admin/policies/templates', valid(P.budgetTemplate, template));
   }
   async listTemplates(): Promise<BudgetTemplate[]> {
     return (await this.getPolicy()).templates ?? [];
   }
   async setDegradationPolicy(policy: DegradationPolicy | undefined): Promise<void> {
     if (policy === undefined) await this.#call('DELETE', '/v1/admin/policies/degradation');
-    else await this.#call('PUT', '/v1/admin/policies/degradation', policy);
+    else await this.#call('PUT', '/v1/admin/policies/degradation', valid(P.degradationPolicy, policy));
   }
   async getDegradationPolicy(): Promise<DegradationPolicy | undefined> {
     return (await this.getPolicy()).degradation ?? undefined;

@@ -27,7 +27,7 @@ import {
   type ReservationListResponse,
   schemas,
   toWire,
-  validate,
+  validateRequest,
 } from '@governor/core';
 import {
   AmbiguousResponseError,
@@ -137,7 +137,7 @@ export class HttpAuthority implements Authority {
   }
 
   async reserve(request: ReservationCreateRequest): Promise<ReservationCreateResponse> {
-    const valid = validate(schemas.reservationCreateRequest, request);
+    const valid = validateRequest(schemas.reservationCreateRequest, request);
     const answer = await this.#post('reserve', '/v1/reservations', toWire(valid));
     if (answer.status === 409 && valid.dryRun !== true) {
       const denial = denialOf(answer);
@@ -147,8 +147,8 @@ export class HttpAuthority implements Authority {
   }
 
   async commit(reservationId: string, request: CommitRequest): Promise<CommitResponse> {
-    const id = validate(schemas.reservationId, reservationId, ['reservationId']);
-    const valid = validate(schemas.commitRequest, request);
+    const id = validateRequest(schemas.reservationId, reservationId, ['reservationId']);
+    const valid = validateRequest(schemas.commitRequest, request);
     return successOf(
       'commit',
       await this.#post('commit', `/v1/reservations/${enc(id)}/commit`, toWire(valid)),
@@ -156,8 +156,8 @@ export class HttpAuthority implements Authority {
   }
 
   async release(reservationId: string, request: ReleaseRequest): Promise<ReleaseResponse> {
-    const id = validate(schemas.reservationId, reservationId, ['reservationId']);
-    const valid = validate(schemas.releaseRequest, request);
+    const id = validateRequest(schemas.reservationId, reservationId, ['reservationId']);
+    const valid = validateRequest(schemas.releaseRequest, request);
     return successOf(
       'release',
       await this.#post('release', `/v1/reservations/${enc(id)}/release`, toWire(valid)),
@@ -165,8 +165,8 @@ export class HttpAuthority implements Authority {
   }
 
   async extend(reservationId: string, request: ReservationExtendRequest): Promise<ReservationExtendResponse> {
-    const id = validate(schemas.reservationId, reservationId, ['reservationId']);
-    const valid = validate(schemas.reservationExtendRequest, request);
+    const id = validateRequest(schemas.reservationId, reservationId, ['reservationId']);
+    const valid = validateRequest(schemas.reservationExtendRequest, request);
     return successOf(
       'extend',
       await this.#post('extend', `/v1/reservations/${enc(id)}/extend`, toWire(valid)),
@@ -174,18 +174,18 @@ export class HttpAuthority implements Authority {
   }
 
   async decide(request: DecisionRequest): Promise<DecisionResponse> {
-    const valid = validate(schemas.decisionRequest, request);
+    const valid = validateRequest(schemas.decisionRequest, request);
     const answer = await this.#post('decide', '/v1/decide', toWire(valid));
     return withBlockedScope(successOf<DecisionResponse>('decide', answer), answer);
   }
 
   async event(request: EventCreateRequest): Promise<EventCreateResponse> {
-    const valid = validate(schemas.eventCreateRequest, request);
+    const valid = validateRequest(schemas.eventCreateRequest, request);
     return successOf('event', await this.#post('event', '/v1/events', toWire(valid)));
   }
 
   async balances(query: BalanceQuery): Promise<BalanceResponse> {
-    const valid = validate(schemas.balanceQuery, query);
+    const valid = validateRequest(schemas.balanceQuery, query);
     const answer = await this.transport.send('balances', {
       method: 'GET',
       path: `/v1/balances${queryString(valid)}`,
@@ -194,7 +194,7 @@ export class HttpAuthority implements Authority {
   }
 
   async getReservation(reservationId: string): Promise<ReservationDetail> {
-    const id = validate(schemas.reservationId, reservationId, ['reservationId']);
+    const id = validateRequest(schemas.reservationId, reservationId, ['reservationId']);
     const answer = await this.transport.send('getReservation', {
       method: 'GET',
       path: `/v1/reservations/${enc(id)}`,
@@ -203,7 +203,7 @@ export class HttpAuthority implements Authority {
   }
 
   async listReservations(query: ReservationListQuery = {}): Promise<ReservationListResponse> {
-    const valid = validate(schemas.reservationListQuery, query);
+    const valid = validateRequest(schemas.reservationListQuery, query);
     const answer = await this.transport.send('listReservations', {
       method: 'GET',
       path: `/v1/reservations${queryString(valid)}`,

@@ -11,7 +11,9 @@ import {
   type ErrorCode,
   errorFromCode,
   type GovernorError,
+  InvalidRequestError,
   LimitExceededError,
+  requestShapeIssue,
   TransportError,
 } from '@governor/core';
 import { type Dispatcher, Pool } from 'undici';
@@ -106,6 +108,12 @@ export class HttpTransport {
 
   /** Send, retrying transport failures, 5xx and 429 `retries` times with the same body. */
   async send(operation: string, exchange: Exchange): Promise<Answer> {
+    // What JSON cannot carry (a BigInt, a Date or Map JSON would turn into something valid) never leaves.
+    const shape = requestShapeIssue(exchange.body);
+    if (shape) {
+      const path = shape.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+      throw new InvalidRequestError([{ path: path.replace(/^\./, ''), message: shape.message }]);
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         const answer = await this.#once(operation, exchange);

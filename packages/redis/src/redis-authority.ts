@@ -38,6 +38,8 @@ import {
   type LedgerAdmin,
   MAX_AMOUNT,
   MaxExtensionsExceededError,
+  type MetadataLimits,
+  maxLiveOption,
   NotFoundError,
   normalizeEvent,
   normalizeReservation,
@@ -69,7 +71,7 @@ import {
   UNITS,
   type Unit,
   UnitMismatchError,
-  validate,
+  validateRequest,
 } from '@governor/core';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { classifyRedisError } from './errors.js';
@@ -97,6 +99,13 @@ export interface RedisAuthorityOptions {
   reservationRetentionMs?: number;
   /** Attach balances to reserve/commit/release/extend/event answers; default true. */
   includeBalances?: boolean;
+  /**
+   * Most ACTIVE reservations one tenant may hold; past it a reserve is a DENY
+   * with reason LIVE_RESERVATION_LIMIT. Default 100,000.
+   */
+  maxLiveReservationsPerTenant?: number;
+  /** Bounds on metadata and `metrics.custom`: nesting depth (default 32) and JSON size (default 64 KiB). */
+  metadataLimits?: Partial<MetadataLimits>;
   /**
    * How long this instance reuses the templates and degradation policy it read
    * (ms); default 1,000. Its own changes apply at once; changes made through
@@ -211,6 +220,8 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   readonly #idemRetention: number;
   readonly #rsvRetention: number;
   readonly #includeBalances: boolean;
+  readonly #schemas: ReturnType<typeof S.requestSchemas>;
+  readonly #maxLive: number;
   readonly #testClock: { startMs?: number } | undefined;
   #clockReady: Promise<void> | undefined;
   /** Budget keys of reservations this instance made (they never change): saves a read on commit. */
@@ -233,6 +244,8 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     this.#idemRetention = options.idempotencyRetentionMs ?? 86_400_000;
     this.#rsvRetention = options.reservationRetentionMs ?? 3_600_000;
     this.#includeBalances = options.includeBalances ?? true;
+    this.#schemas = S.requestSchemas(options.metadataLimits);
+    this.#maxLive = maxLiveOption(options.maxLiveReservationsPerTenant);
     this.#testClock = options.testClock;
   }
 
@@ -252,17 +265,10 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   // ---------------------------------------------------------------- runtime
 
   async reserve(input: ReservationCreateRequest): Promise<ReservationCreateResponse> {
-    const req: ReservationCreateRequest = validate(S.reservationCreateRequest, input);
+    const req: ReservationCreateRequest = validateRequest(this.#schemas.reservationCreateRequest, input);
     const normalized = normalizeReservation(req);
     const mode = normalized.dryRun ? 'dry' : 'reserve';
     const rid = this.#newReservationId(req.subject.tenant);
-    if (mode === 'reserve' && !rid.startsWith(`rsv_${req.subject.tenant}.`)) {
-      // Tenants too long to embed in the id: a lookup key, kept well past the reservation's life.
-      const px = normalized.ttlMs + normalized.gracePeriodMs + this.#rsvRetention + 86_400_000;
-      await this.#redis(() =>
-        this.client.set(this.keys.reservationTenant(rid), req.subject.tenant, 'PX', px),
-      );
-    }
     const scopePath = scopePathOf(req.subject);
     const detail: Record<string, unknown> = {
       reservationId: rid,
@@ -282,6 +288,12 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     });
     const response = this.#renderEvaluation(out.outcome, mode, req.estimate, scopePath);
     if (!response.reservationId || response.expiresAtMs === undefined) return response;
+    // Written once the reservation exists (a rejected reserve leaves no key); a replay writes it again.
+    await this.#keepTenantOf(
+      response.reservationId,
+      req.subject.tenant,
+      normalized.ttlMs + normalized.gracePeriodMs,
+    );
     if (!out.replay) {
       this.#rememberKeys(response.reservationId, out.outcome, req.estimate.unit);
       return { ...response, remainingTtlMs: normalized.ttlMs };
@@ -297,7 +309,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async decide(input: DecisionRequest): Promise<DecisionResponse> {
-    const req: DecisionRequest = validate(S.decisionRequest, input);
+    const req: DecisionRequest = validateRequest(this.#schemas.decisionRequest, input);
     const out = await this.#evaluate('decide', 'decide', req, fingerprintOf(req), undefined);
     const full = this.#renderEvaluation(out.outcome, 'decide', req.estimate, scopePathOf(req.subject));
     const { decision, caps, reasonCode, affectedScopes, blockedScope } = full;
@@ -308,29 +320,35 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async commit(reservationId: string, input: CommitRequest): Promise<CommitResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: CommitRequest = validate(S.commitRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: CommitRequest = validateRequest(this.#schemas.commitRequest, input);
     const fingerprint = fingerprintOf({ reservationId: id, ...req });
-    const outcome = await this.#settle(id, 'commit', req.idempotencyKey, (tenant, rkey, bkeys) => [
-      [
-        rkey,
-        this.keys.idempotency(tenant, 'commit', req.idempotencyKey),
-        this.keys.expiry(tenant),
-        this.keys.finalized(tenant),
-        this.keys.reservationIndex(tenant),
-        ...bkeys,
+    const outcome = await this.#settle(
+      id,
+      'commit',
+      req.idempotencyKey,
+      fingerprint,
+      (tenant, rkey, bkeys) => [
+        [
+          rkey,
+          this.keys.idempotency(tenant, 'commit', req.idempotencyKey),
+          this.keys.expiry(tenant),
+          this.keys.finalized(tenant),
+          this.keys.reservationIndex(tenant),
+          ...bkeys,
+        ],
+        [
+          fingerprint,
+          this.#idemRetention,
+          this.#rsvRetention,
+          id,
+          req.actual.unit,
+          req.actual.amount,
+          req.metadata ? JSON.stringify(req.metadata) : '',
+          this.#includeBalances ? '1' : '0',
+        ],
       ],
-      [
-        fingerprint,
-        this.#idemRetention,
-        this.#rsvRetention,
-        id,
-        req.actual.unit,
-        req.actual.amount,
-        req.metadata ? JSON.stringify(req.metadata) : '',
-        this.#includeBalances ? '1' : '0',
-      ],
-    ]);
+    );
     if (outcome.k === 'unit') {
       const detail = JSON.parse(outcome.detail as string) as { scopePath: string };
       throw new UnitMismatchError(
@@ -348,20 +366,26 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async release(reservationId: string, input: ReleaseRequest): Promise<ReleaseResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: ReleaseRequest = validate(S.releaseRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: ReleaseRequest = validateRequest(S.releaseRequest, input);
     const fingerprint = fingerprintOf({ reservationId: id, ...req });
-    const outcome = await this.#settle(id, 'release', req.idempotencyKey, (tenant, rkey, bkeys) => [
-      [
-        rkey,
-        this.keys.idempotency(tenant, 'release', req.idempotencyKey),
-        this.keys.expiry(tenant),
-        this.keys.finalized(tenant),
-        this.keys.reservationIndex(tenant),
-        ...bkeys,
+    const outcome = await this.#settle(
+      id,
+      'release',
+      req.idempotencyKey,
+      fingerprint,
+      (tenant, rkey, bkeys) => [
+        [
+          rkey,
+          this.keys.idempotency(tenant, 'release', req.idempotencyKey),
+          this.keys.expiry(tenant),
+          this.keys.finalized(tenant),
+          this.keys.reservationIndex(tenant),
+          ...bkeys,
+        ],
+        [fingerprint, this.#idemRetention, this.#rsvRetention, id, this.#includeBalances ? '1' : '0'],
       ],
-      [fingerprint, this.#idemRetention, this.#rsvRetention, id, this.#includeBalances ? '1' : '0'],
-    ]);
+    );
     const response: ReleaseResponse = {
       status: 'RELEASED',
       released: { unit: outcome.unit as Unit, amount: Number(outcome.reserved) },
@@ -371,13 +395,24 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async extend(reservationId: string, input: ReservationExtendRequest): Promise<ReservationExtendResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: ReservationExtendRequest = validate(S.reservationExtendRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: ReservationExtendRequest = validateRequest(this.#schemas.reservationExtendRequest, input);
     const fingerprint = fingerprintOf({ reservationId: id, ...req });
-    const result = await this.#settle(id, 'extend', req.idempotencyKey, (tenant, rkey, bkeys) => [
-      [rkey, this.keys.idempotency(tenant, 'extend', req.idempotencyKey), this.keys.expiry(tenant), ...bkeys],
-      [fingerprint, this.#idemRetention, id, req.extendByMs, this.#maxExtensions],
-    ]);
+    const result = await this.#settle(
+      id,
+      'extend',
+      req.idempotencyKey,
+      fingerprint,
+      (tenant, rkey, bkeys) => [
+        [
+          rkey,
+          this.keys.idempotency(tenant, 'extend', req.idempotencyKey),
+          this.keys.expiry(tenant),
+          ...bkeys,
+        ],
+        [fingerprint, this.#idemRetention, id, req.extendByMs, this.#maxExtensions],
+      ],
+    );
     const expiresAtMs = Number(result.exp);
     const response: ReservationExtendResponse = { status: 'ACTIVE', expiresAtMs };
     if (this.#includeBalances) response.balances = this.#balancesOf(result.b);
@@ -386,7 +421,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async event(input: EventCreateRequest): Promise<EventCreateResponse> {
-    const req: EventCreateRequest = validate(S.eventCreateRequest, input);
+    const req: EventCreateRequest = validateRequest(this.#schemas.eventCreateRequest, input);
     const normalized = normalizeEvent(req);
     const policy = normalized.overagePolicy;
     const fingerprint = fingerprintOf(normalized);
@@ -394,8 +429,9 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     const scopes = deriveScopes(req.subject);
     const unit = req.actual.unit;
     const config = await this.#config();
-    if (config.templates.length > 0) await this.#registerTenant(tenant);
-    const templateArgs = scopes.flatMap((scope) => [scope, this.#templateArg(config, scope, unit)]);
+    const templates = scopes.map((scope) => this.#templateArg(config, scope, unit));
+    await this.#registerIfTemplated(tenant, templates);
+    const templateArgs = scopes.flatMap((scope, i) => [scope, templates[i] as string]);
     const outcome = await this.#withSweep(tenant, async () =>
       this.#script(
         'event',
@@ -433,7 +469,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async balances(input: BalanceQuery): Promise<BalanceResponse> {
-    const query: BalanceQuery = validate(S.balanceQuery, input);
+    const query: BalanceQuery = validateRequest(S.balanceQuery, input);
     const tenants = query.tenant ? [query.tenant] : await this.#tenants();
     const rows: BudgetState[] = [];
     for (const tenant of tenants) {
@@ -448,7 +484,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async getReservation(reservationId: string): Promise<ReservationDetail> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     const tenant = await this.#tenantOfReservation(id);
     if (tenant === undefined) throw new NotFoundError(`Reservation ${id} not found`);
     await this.#sweepTenant(tenant);
@@ -460,7 +496,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async listReservations(input: ReservationListQuery = {}): Promise<ReservationListResponse> {
-    const query: ReservationListQuery = validate(S.reservationListQuery, input);
+    const query: ReservationListQuery = validateRequest(S.reservationListQuery, input);
     const tenants = query.tenant ? [query.tenant] : await this.#tenants();
     const fast = await this.#listByCreation(tenants, query);
     if (fast) return fast;
@@ -549,7 +585,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
    */
   async #hashesOf(keys: [tenant: string, key: string][]): Promise<Record<string, string>[]> {
     const byTenant = new Map<string, number[]>();
-    keys.forEach(([tenant], i) => byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), i]));
+    for (const [i, [tenant]] of keys.entries()) byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), i]);
     const out: Record<string, string>[] = new Array(keys.length);
     await Promise.all(
       [...byTenant.values()].map(async (indexes) => {
@@ -568,7 +604,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   // ------------------------------------------------------------ admin plane
 
   async createBudget(input: BudgetDefinition): Promise<BudgetInfo> {
-    const def = validate(P.budgetDefinition, input) as BudgetDefinition;
+    const def = validateRequest(P.budgetDefinition, input) as BudgetDefinition;
     parseScope(def.scope);
     const tenant = tenantOfScope(def.scope);
     await this.#redis(() => this.client.sadd(this.keys.tenants(), tenant));
@@ -629,7 +665,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async getBudget(input: BudgetKey): Promise<BudgetInfo | undefined> {
-    const key = validate(P.budgetKey, input) as BudgetKey;
+    const key = validateRequest(P.budgetKey, input) as BudgetKey;
     const tenant = TENANT_OF_SCOPE.exec(key.scope)?.[1];
     if (tenant === undefined) return undefined;
     await this.#sweepTenant(tenant);
@@ -637,7 +673,8 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     return b && infoOf(b);
   }
 
-  async listBudgets(filter: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+  async listBudgets(input: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+    const filter = validateRequest(P.budgetListFilter, input) as BudgetListFilter;
     const tenants = filter.tenant ? [filter.tenant] : await this.#tenants();
     const out: BudgetInfo[] = [];
     for (const tenant of tenants) {
@@ -648,7 +685,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async addTemplate(input: BudgetTemplate): Promise<void> {
-    const template = validate(P.budgetTemplate, input) as BudgetTemplate;
+    const template = validateRequest(P.budgetTemplate, input) as BudgetTemplate;
     parseScope(template.match, { allowWildcard: true });
     checkCeiling(template.allocated + (template.overdraftLimit ?? 0));
     await this.#script(
@@ -665,7 +702,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
 
   async setDegradationPolicy(input: DegradationPolicy | undefined): Promise<void> {
     const policy =
-      input === undefined ? undefined : (validate(P.degradationPolicy, input) as DegradationPolicy);
+      input === undefined ? undefined : (validateRequest(P.degradationPolicy, input) as DegradationPolicy);
     await this.#script(
       'config',
       [this.keys.templates(), this.keys.degradation()],
@@ -808,7 +845,16 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     return stateOf(v.map((x) => x ?? '') as Snapshot);
   }
 
-  /** Add `tenant` to the tenant index (needed once templates can create its budgets). */
+  /**
+   * Add `tenant` to the tenant index when a template gives one of the call's
+   * scopes a budget (the call will create it). A call no template matches
+   * creates nothing, and so registers nothing: a NOT_FOUND leaves no trace.
+   */
+  async #registerIfTemplated(tenant: string, templates: string[]): Promise<void> {
+    if (templates.some((t) => t !== '')) await this.#registerTenant(tenant);
+  }
+
+  /** Add `tenant` to the tenant index. */
   async #registerTenant(tenant: string): Promise<void> {
     if (this.#knownTenants.has(tenant)) return;
     await this.#redis(() => this.client.sadd(this.keys.tenants(), tenant));
@@ -866,7 +912,8 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     const unit = req.estimate.unit;
     const scopes = deriveScopes(req.subject);
     const config = await this.#config();
-    if (mode === 'reserve' && config.templates.length > 0) await this.#registerTenant(tenant);
+    const templates = scopes.map((scope) => this.#templateArg(config, scope, unit));
+    if (mode === 'reserve') await this.#registerIfTemplated(tenant, templates);
     const idemKey = this.keys.idempotency(tenant, op, req.idempotencyKey);
     const rid = rsv?.rid ?? '';
     const out = await this.#withSweep(tenant, async () =>
@@ -894,7 +941,8 @@ export class RedisAuthority implements Authority, LedgerAdmin {
           config.degradationJson,
           unit,
           this.#includeBalances ? '1' : '0',
-          ...scopes.flatMap((scope) => [scope, this.#templateArg(config, scope, unit)]),
+          this.#maxLive,
+          ...scopes.flatMap((scope, i) => [scope, templates[i] as string]),
         ],
       ),
     );
@@ -1015,6 +1063,26 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     return RID.exec(id)?.[1];
   }
 
+  /**
+   * For a tenant too long to embed in the id: the id → tenant lookup key,
+   * kept `liveMs` (what is left of the reservation's life) past now plus the
+   * reservation's retention and the idempotency window, so every replay finds it.
+   */
+  async #keepTenantOf(id: string, tenant: string, liveMs: number): Promise<void> {
+    if (!LONG_RID.test(id)) return;
+    const px = Math.max(0, liveMs) + 60_000 + this.#rsvRetention + this.#idemRetention;
+    await this.#redis(() => this.client.set(this.keys.reservationTenant(id), tenant, 'PX', px));
+  }
+
+  /** The answer stored under an idempotency record for `fingerprint`; IDEMPOTENCY_MISMATCH for another one. */
+  async #storedAnswer(key: string, fingerprint: string): Promise<Outcome | undefined> {
+    const rec = await this.#redis(() => this.client.get(key));
+    if (rec === null) return undefined;
+    const nl = rec.indexOf('\n');
+    if (rec.slice(0, nl) !== fingerprint) return { k: 'mismatch' };
+    return { k: 'replay', o: rec.slice(nl + 1) };
+  }
+
   async #tenantOfReservation(id: string): Promise<string | undefined> {
     const embedded = this.#parseTenant(id);
     if (embedded !== undefined) return embedded;
@@ -1030,6 +1098,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     id: string,
     op: 'commit' | 'release' | 'extend',
     idempotencyKey: string,
+    fingerprint: string,
     build: (tenant: string, rkey: string, bkeys: string[]) => [string[], (string | number)[]],
   ): Promise<Outcome> {
     const tenant = await this.#tenantOfReservation(id);
@@ -1038,23 +1107,28 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     let fresh = false;
     for (let attempt = 0; attempt < 3; attempt++) {
       const bkeys = await this.#reservationKeys(tenant, id, fresh);
-      if (!bkeys) throw new NotFoundError(`Reservation ${id} not found`);
-      const [keys, args] = build(tenant, rkey, bkeys);
-      const out = await this.#withSweep(tenant, async () =>
-        this.#script(op, keys, [await this.#testNow(), ...args]),
-      );
+      // The reservation is gone (past its retention): its answers replay for their own, longer window.
+      const out = bkeys
+        ? await this.#withSweep(tenant, async () => {
+            const [keys, args] = build(tenant, rkey, bkeys);
+            return this.#script(op, keys, [await this.#testNow(), ...args]);
+          })
+        : await this.#storedAnswer(this.keys.idempotency(tenant, op, idempotencyKey), fingerprint);
+      if (!out) throw new NotFoundError(`Reservation ${id} not found`);
       if (out.k === 'keys') {
         fresh = true;
         continue;
       }
       if (op === 'extend' && (out.k === 'replay' || out.k === 'fresh')) {
         const stored = this.#unwrap({ ...out, k: 'replay' }, tenant, op, idempotencyKey);
+        if (out.k === 'fresh') await this.#keepTenantOf(id, tenant, Number(stored.exp) - Number(out.now));
         return { ...stored, status: out.status, now: out.now };
       }
       const outcome = this.#unwrap(out, tenant, op, idempotencyKey);
       switch (outcome.k) {
         case 'ok':
           if (op !== 'extend') this.#budgetKeys.delete(id);
+          await this.#keepTenantOf(id, tenant, 0);
           return outcome;
         case 'unit':
           return outcome;
@@ -1080,12 +1154,12 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   }
 
   async #change<T extends BudgetKey>(
-    schema: Parameters<typeof validate>[0],
+    schema: Parameters<typeof validateRequest>[0],
     input: T,
     op: string,
     value: (change: T) => string | number,
   ): Promise<BudgetInfo> {
-    const change = validate(schema, input) as T;
+    const change = validateRequest(schema, input) as T;
     const tenant = TENANT_OF_SCOPE.exec(change.scope)?.[1];
     const notFound = () =>
       new NotFoundError(`No ${change.unit} budget for scope ${change.scope}`, { scope: change.scope });

@@ -1,7 +1,9 @@
 /**
  * The `idempotency` table: successful answers per (tenant, operation, key),
  * with a SHA-256 of the request's fingerprint, kept for `retentionMs` and at
- * most `maxRecords` (oldest dropped first), as core's IdempotencyRecords.
+ * most `maxRecords` (oldest dropped first), as core's IdempotencyRecords;
+ * and, as long, the tenants of pruned reservations (`settled_reservations`),
+ * so their settlement answers replay for the whole window.
  */
 import { createHash } from 'node:crypto';
 import { type IdempotencyRecords, type IdempotentOperation, idempotencyMismatchError } from '@governor/core';
@@ -14,6 +16,9 @@ export class IdempotencyRows implements IdempotencyRecords {
   readonly #upsert: SqlStatement;
   readonly #pruneOld: SqlStatement;
   readonly #pruneMany: SqlStatement;
+  readonly #settled: SqlStatement;
+  readonly #pruneSettledOld: SqlStatement;
+  readonly #pruneSettledMany: SqlStatement;
 
   constructor(
     db: SqlDatabase,
@@ -31,6 +36,15 @@ export class IdempotencyRows implements IdempotencyRecords {
     this.#pruneMany = db.prepare(
       'DELETE FROM idempotency WHERE seq <= (SELECT MAX(seq) FROM idempotency) - ?',
     );
+    this.#settled = db.prepare('SELECT tenant FROM settled_reservations WHERE id = ?');
+    this.#pruneSettledOld = db.prepare('DELETE FROM settled_reservations WHERE at < ?');
+    this.#pruneSettledMany = db.prepare(
+      'DELETE FROM settled_reservations WHERE rowid <= (SELECT MAX(rowid) FROM settled_reservations) - ?',
+    );
+  }
+
+  settledTenant(reservationId: string): string | undefined {
+    return (this.#settled.get(reservationId)?.tenant as string | undefined) ?? undefined;
   }
 
   replay<T>(tenant: string, op: IdempotentOperation, key: string, fingerprint: string): T | undefined {
@@ -55,5 +69,7 @@ export class IdempotencyRows implements IdempotencyRecords {
   prune(now: number): void {
     this.#pruneOld.run(now - this.retentionMs);
     this.#pruneMany.run(this.maxRecords);
+    this.#pruneSettledOld.run(now - this.retentionMs);
+    this.#pruneSettledMany.run(this.maxRecords);
   }
 }

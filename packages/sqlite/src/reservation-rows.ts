@@ -33,6 +33,7 @@ export class ReservationRows {
   readonly #pruneMany: SqlStatement;
   readonly #all: SqlStatement;
   readonly #ofTenant: SqlStatement;
+  readonly #live: SqlStatement;
 
   constructor(db: SqlDatabase) {
     this.#select = db.prepare(`SELECT ${COLUMNS} FROM reservations WHERE id = ?`);
@@ -55,6 +56,12 @@ export class ReservationRows {
     );
     this.#all = db.prepare('SELECT detail FROM reservations');
     this.#ofTenant = db.prepare('SELECT detail FROM reservations WHERE tenant = ?');
+    this.#live = db.prepare('SELECT n FROM live_reservations WHERE tenant = ?');
+  }
+
+  /** How many ACTIVE reservations `tenant` holds. */
+  liveCount(tenant: string): number {
+    return Number(this.#live.get(tenant)?.n ?? 0);
   }
 
   get(id: string): StoredReservation | undefined {
@@ -91,7 +98,10 @@ export class ReservationRows {
     return this.#due.all(now).map(fromRow);
   }
 
-  /** Forget finalized reservations past `retentionMs`, and the oldest beyond `max`. */
+  /**
+   * Forget finalized reservations past `retentionMs`, and the oldest beyond
+   * `max`; a trigger keeps their tenants in `settled_reservations` (see IdempotencyRows).
+   */
   prune(now: number, retentionMs: number, max: number): void {
     this.#pruneOld.run(now - retentionMs);
     this.#pruneMany.run(max);

@@ -10,7 +10,8 @@ import type { SqlDatabase } from './driver.js';
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
-export const SCHEMA_VERSION = 1;
+/** 2: `settled_reservations`, and `live_reservations` kept by triggers. */
+export const SCHEMA_VERSION = 2;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS budgets (
@@ -47,6 +48,33 @@ CREATE INDEX IF NOT EXISTS reservations_finalized ON reservations (finalized_seq
 CREATE INDEX IF NOT EXISTS reservations_by_finalized_time ON reservations (finalized_at);
 CREATE INDEX IF NOT EXISTS reservations_by_tenant ON reservations (tenant);
 
+-- ACTIVE reservations per tenant (the live cap), kept by triggers in the transaction that changes them.
+CREATE TABLE IF NOT EXISTS live_reservations (tenant TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS live_on_insert AFTER INSERT ON reservations WHEN NEW.status = 'ACTIVE' BEGIN
+  INSERT INTO live_reservations (tenant, n) VALUES (NEW.tenant, 1)
+    ON CONFLICT (tenant) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS live_on_settle AFTER UPDATE OF status ON reservations
+  WHEN OLD.status = 'ACTIVE' AND NEW.status <> 'ACTIVE' BEGIN
+  UPDATE live_reservations SET n = n - 1 WHERE tenant = OLD.tenant;
+  DELETE FROM live_reservations WHERE tenant = OLD.tenant AND n <= 0;
+END;
+CREATE TRIGGER IF NOT EXISTS live_on_delete AFTER DELETE ON reservations WHEN OLD.status = 'ACTIVE' BEGIN
+  UPDATE live_reservations SET n = n - 1 WHERE tenant = OLD.tenant;
+  DELETE FROM live_reservations WHERE tenant = OLD.tenant AND n <= 0;
+END;
+
+-- Reservations pruned while their settlement answers are kept: the tenant to find those answers by.
+CREATE TABLE IF NOT EXISTS settled_reservations (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS settled_reservations_by_time ON settled_reservations (at);
+CREATE TRIGGER IF NOT EXISTS settled_on_prune AFTER DELETE ON reservations WHEN OLD.status <> 'ACTIVE' BEGIN
+  INSERT OR REPLACE INTO settled_reservations (id, tenant, at) VALUES (OLD.id, OLD.tenant, OLD.finalized_at);
+END;
+
 CREATE TABLE IF NOT EXISTS idempotency (
   seq INTEGER PRIMARY KEY,
   tenant TEXT NOT NULL,
@@ -77,6 +105,12 @@ export function prepareSchema(db: SqlDatabase, options: { synchronous: Synchrono
       );
     }
     db.exec(TABLES);
+    if (version < 2) {
+      // Files from schema 1: count the live reservations the triggers did not see.
+      db.exec(`DELETE FROM live_reservations;
+        INSERT INTO live_reservations (tenant, n)
+          SELECT tenant, COUNT(*) FROM reservations WHERE status = 'ACTIVE' GROUP BY tenant`);
+    }
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   });
 }

@@ -22,8 +22,8 @@ import {
   type LedgerAdmin,
   newBudget,
   policySchemas,
-  validate,
   validateDefinition,
+  validateRequest,
 } from '@governor/core';
 import type { LedgerStore } from './ledger-store.js';
 
@@ -81,14 +81,15 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
   }
 
   async getBudget(input: BudgetKey): Promise<BudgetInfo | undefined> {
-    const key = validate(policySchemas.budgetKey, input) as BudgetKey;
+    const key = validateRequest(policySchemas.budgetKey, input) as BudgetKey;
     return this.write(() => {
       const b = this.store.budgets.find(key.scope, key.unit);
       return b ? budgetInfo(b) : undefined;
     });
   }
 
-  async listBudgets(filter: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+  async listBudgets(input: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+    const filter = validateRequest(policySchemas.budgetListFilter, input) as BudgetListFilter;
     return this.write(() => this.store.budgets.list(filter.tenant || undefined).map(budgetInfo));
   }
 
@@ -105,7 +106,7 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
     const policy =
       input === undefined
         ? undefined
-        : (validate(policySchemas.degradationPolicy, input) as DegradationPolicy);
+        : (validateRequest(policySchemas.degradationPolicy, input) as DegradationPolicy);
     this.write(() => this.store.config.setDegradation(policy));
   }
 
@@ -116,7 +117,7 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
   /** One provisioning change (core's BUDGET_CHANGES) to a stored budget. */
   protected async change(name: BudgetChangeName, input: BudgetKey): Promise<BudgetInfo> {
     const rule = BUDGET_CHANGES[name] as BudgetChange<BudgetKey>;
-    const change = validate(rule.schema, input) as BudgetKey;
+    const change = validateRequest(rule.schema, input) as BudgetKey;
     return this.write(() => {
       const b = this.store.budgets.find(change.scope, change.unit);
       if (!b) throw budgetNotFoundError(change);

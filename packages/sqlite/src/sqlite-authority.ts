@@ -15,12 +15,15 @@ import {
   chargeCommit,
   chargeRelease,
   checkExtendable,
+  DEFAULT_MAX_IDEMPOTENCY_RECORDS,
   decideOnce,
   type ReservationExtendResponse as ExtendResponse,
   eventOnce,
   finalizeDetail,
   type Ledger,
   type LedgerContext,
+  type MetadataLimits,
+  maxLiveOption,
   NotFoundError,
   pageTail,
   queryBudgets,
@@ -32,7 +35,7 @@ import {
   systemClock,
   toBalance,
   unreserve,
-  validate,
+  validateRequest,
   withRemainingTtl,
 } from '@governor/core';
 import type { DriverName } from './driver.js';
@@ -54,7 +57,7 @@ export interface SqliteAuthorityOptions {
   maxExtensions?: number;
   /** How long successful answers replay for the same idempotency key; default 24 h. */
   idempotencyRetentionMs?: number;
-  /** Most idempotency records kept (oldest dropped first); default 100,000. */
+  /** Most idempotency records kept (oldest dropped first); default 200,000. */
   maxIdempotencyRecords?: number;
   /** How long finalized and expired reservations stay listable; default 1 h. */
   reservationRetentionMs?: number;
@@ -62,9 +65,23 @@ export interface SqliteAuthorityOptions {
   maxFinalizedReservations?: number;
   /** Attach the affected budgets' balances to answers (optional in the protocol); default true. */
   includeBalances?: boolean;
+  /** Most ACTIVE reservations one tenant may hold; past it a reserve is a DENY (LIVE_RESERVATION_LIMIT). Default 100,000. */
+  maxLiveReservationsPerTenant?: number;
+  /** Bounds on metadata and `metrics.custom`: nesting depth (default 32) and JSON size (default 64 KiB). */
+  metadataLimits?: Partial<MetadataLimits>;
   /** SQLite driver; default better-sqlite3 (node:sqlite only if better-sqlite3's addon cannot load). */
   driver?: DriverName;
 }
+
+const TABLES = [
+  'budgets',
+  'reservations',
+  'live_reservations',
+  'idempotency',
+  'settled_reservations',
+  'templates',
+  'settings',
+];
 
 /** The durable embedded Authority and LedgerAdmin. */
 export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Authority {
@@ -72,6 +89,8 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   readonly #includeBalances: boolean;
   readonly #retentionMs: number;
   readonly #maxFinalized: number;
+  readonly #schemas: S.RequestSchemas;
+  readonly #liveLimit: NonNullable<LedgerContext['liveLimit']>;
 
   constructor(options: SqliteAuthorityOptions) {
     super(
@@ -81,7 +100,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
         synchronous: options.synchronous ?? 'FULL',
         busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
         idempotencyRetentionMs: options.idempotencyRetentionMs ?? 86_400_000,
-        maxIdempotencyRecords: options.maxIdempotencyRecords ?? 100_000,
+        maxIdempotencyRecords: options.maxIdempotencyRecords ?? DEFAULT_MAX_IDEMPOTENCY_RECORDS,
         driver: options.driver,
       }),
     );
@@ -89,6 +108,25 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
     this.#includeBalances = options.includeBalances ?? true;
     this.#retentionMs = options.reservationRetentionMs ?? 3_600_000;
     this.#maxFinalized = options.maxFinalizedReservations ?? 20_000;
+    this.#schemas = S.requestSchemas(options.metadataLimits);
+    this.#liveLimit = {
+      max: maxLiveOption(options.maxLiveReservationsPerTenant),
+      count: (tenant) => this.store.reservations.liveCount(tenant),
+    };
+  }
+
+  /** Rows per table of the ledger file: what it holds (operators' view; tests compare it). */
+  tableSizes(): Record<string, number> {
+    return this.store.write(
+      () => undefined,
+      () => {
+        const out: Record<string, number> = {};
+        for (const table of TABLES) {
+          out[table] = Number(this.store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get()?.n ?? 0);
+        }
+        return out;
+      },
+    );
   }
 
   /** The SQLite driver in use. */
@@ -97,7 +135,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
-    const req: M.ReservationCreateRequest = validate(S.reservationCreateRequest, input);
+    const req: M.ReservationCreateRequest = validateRequest(this.#schemas.reservationCreateRequest, input);
     return this.write((now) =>
       reserveOnce(this.#context(now), req, (detail, normalized) => {
         const { gracePeriodMs, overagePolicy } = normalized;
@@ -107,18 +145,18 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async decide(input: M.DecisionRequest): Promise<M.DecisionResponse> {
-    const req: M.DecisionRequest = validate(S.decisionRequest, input);
+    const req: M.DecisionRequest = validateRequest(this.#schemas.decisionRequest, input);
     return this.write((now) => decideOnce(this.#context(now), req));
   }
 
   async event(input: M.EventCreateRequest): Promise<M.EventCreateResponse> {
-    const req: M.EventCreateRequest = validate(S.eventCreateRequest, input);
+    const req: M.EventCreateRequest = validateRequest(this.#schemas.eventCreateRequest, input);
     return this.write((now) => eventOnce(this.#context(now), req));
   }
 
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.CommitRequest = validate(S.commitRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.CommitRequest = validateRequest(this.#schemas.commitRequest, input);
     return this.write((now) =>
       this.#settleOnce(id, 'commit', req, now, (rec, budgets) => {
         const response = chargeCommit(
@@ -137,8 +175,8 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async release(reservationId: string, input: M.ReleaseRequest): Promise<M.ReleaseResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReleaseRequest = validate(S.releaseRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReleaseRequest = validateRequest(S.releaseRequest, input);
     return this.write((now) =>
       this.#settleOnce(id, 'release', req, now, (rec, budgets) => {
         const response = chargeRelease(budgets, rec.detail.reserved, this.#includeBalances);
@@ -150,8 +188,8 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async extend(reservationId: string, input: M.ReservationExtendRequest): Promise<ExtendResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReservationExtendRequest = validate(S.reservationExtendRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReservationExtendRequest = validateRequest(this.#schemas.reservationExtendRequest, input);
     return this.write((now) => {
       const answer = this.#settleOnce(id, 'extend', req, now, (rec, budgets) => {
         checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
@@ -167,7 +205,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async balances(input: M.BalanceQuery): Promise<M.BalanceResponse> {
-    const query: M.BalanceQuery = validate(S.balanceQuery, input);
+    const query: M.BalanceQuery = validateRequest(S.balanceQuery, input);
     return this.write(() => {
       const page = queryBudgets(this.store.budgets.list(query.tenant), query);
       return { balances: page.items.map(toBalance), ...pageTail(page) };
@@ -175,7 +213,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async getReservation(reservationId: string): Promise<M.ReservationDetail> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     return this.write(() => {
       const rec = this.store.reservations.get(id);
       if (!rec) throw new NotFoundError(`Reservation ${id} not found`);
@@ -185,7 +223,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
   }
 
   async listReservations(input: M.ReservationListQuery = {}): Promise<M.ReservationListResponse> {
-    const query: M.ReservationListQuery = validate(S.reservationListQuery, input);
+    const query: M.ReservationListQuery = validateRequest(S.reservationListQuery, input);
     return this.write(() => {
       const page = queryReservations(this.store.reservations.list(query.tenant), query);
       return { reservations: page.items, ...pageTail(page) };
@@ -208,10 +246,12 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
    * ledger file, after which every call throws SqliteUnavailableError.
    */
   close(key: BudgetKey): Promise<BudgetInfo>;
-  close(): Promise<void>;
-  async close(key?: BudgetKey): Promise<BudgetInfo | void> {
-    if (arguments.length > 0) return this.change('close', key as BudgetKey);
+  close(): Promise<undefined>;
+  async close(...args: [] | [BudgetKey]): Promise<BudgetInfo | undefined> {
+    const [key] = args;
+    if (key !== undefined) return this.change('close', key);
     this.store.close();
+    return undefined;
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -264,6 +304,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
       includeBalances: this.#includeBalances,
       isActive: this.#isActive,
       now,
+      liveLimit: this.#liveLimit,
     };
   }
 }

@@ -8,7 +8,7 @@ import type { BudgetDefinition, BudgetInfo, BudgetKey, BudgetStatus } from '../a
 import { InvalidRequestError, NotFoundError } from '../errors.js';
 import * as P from '../policy/schemas.js';
 import { MAX_AMOUNT } from '../protocol/types.js';
-import { validate } from '../protocol/validate.js';
+import { validateRequest } from '../protocol/validate.js';
 import { parseScope } from '../scopes.js';
 import { type BudgetState, remainingOf } from './rules.js';
 
@@ -30,7 +30,7 @@ export function newBudget(def: Omit<BudgetDefinition, 'scope'> & { scope: string
 
 /** A validated budget definition whose scope is canonical. */
 export function validateDefinition(input: BudgetDefinition): BudgetDefinition {
-  const def = validate(P.budgetDefinition, input) as BudgetDefinition;
+  const def = validateRequest(P.budgetDefinition, input) as BudgetDefinition;
   parseScope(def.scope);
   return def;
 }
@@ -66,7 +66,7 @@ export function checkCeiling(total: number): void {
 
 /** One provisioning change: the schema its input must pass, and the rule it applies. */
 export interface BudgetChange<T extends BudgetKey> {
-  schema: Parameters<typeof validate>[0];
+  schema: Parameters<typeof validateRequest>[0];
   apply(b: BudgetState, change: T): void;
 }
 

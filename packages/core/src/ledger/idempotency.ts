@@ -27,6 +27,12 @@ export interface IdempotencyRecords {
     response: unknown,
     now: number,
   ): void;
+  /**
+   * The tenant of a reservation that has been pruned while its settlement
+   * answers are still kept, so a replay of its commit, release or extend
+   * finds them for the whole idempotency window.
+   */
+  settledTenant?(reservationId: string): string | undefined;
 }
 
 export function idempotencyMismatchError(tenant: string, op: IdempotentOperation, key: string) {
@@ -47,17 +53,17 @@ export function settleOnce<R extends { detail: ReservationDetail }, T>(
   apply: (rec: R) => T,
 ): T {
   const fingerprint = fingerprintOf({ reservationId: id, ...req });
-  const tenant = rec?.detail.subject.tenant;
+  const tenant = rec?.detail.subject.tenant ?? records.settledTenant?.(id);
   if (tenant !== undefined) {
     const replay = records.replay<T>(tenant, op, req.idempotencyKey, fingerprint);
     if (replay) return replay;
   }
-  if (!rec || tenant === undefined) throw new NotFoundError(`Reservation ${id} not found`);
+  if (!rec) throw new NotFoundError(`Reservation ${id} not found`);
   const status = rec.detail.status;
   if (status === 'EXPIRED') throw new ReservationExpiredError(`Reservation ${id} has expired`);
   if (status !== 'ACTIVE') throw new ReservationFinalizedError(`Reservation ${id} is already ${status}`);
   const response = apply(rec);
-  records.remember(tenant, op, req.idempotencyKey, fingerprint, response, now);
+  records.remember(rec.detail.subject.tenant, op, req.idempotencyKey, fingerprint, response, now);
   return response;
 }
 

@@ -10,6 +10,7 @@ import { fingerprintOf } from '../canonical-json.js';
 import type * as M from '../protocol/messages.js';
 import { type BudgetFinder, evaluateReservation } from './evaluate.js';
 import { type IdempotencyRecords, withRemainingTtl } from './idempotency.js';
+import { liveLimitDenial } from './limits.js';
 import { type NormalizedReservation, normalizeEvent, normalizeReservation } from './normalize.js';
 import { type BudgetState, toBalance } from './rules.js';
 import { chargeEvent, newReservationDetail } from './settle.js';
@@ -23,6 +24,8 @@ export interface LedgerContext {
   isActive(reservationId: string): boolean;
   /** The ledger's time for this operation. */
   now: number;
+  /** Cap on ACTIVE reservations per tenant: past `max`, a reserve is a DENY (LIVE_RESERVATION_LIMIT). */
+  liveLimit?: { max: number; count(tenant: string): number } | undefined;
 }
 
 /** Keep a new ACTIVE reservation; its budgets already carry its amount in `reserved`. */
@@ -49,7 +52,11 @@ export function reserveOnce(
   if (replay) return withRemainingTtl(replay, ctx.now, ctx.isActive);
 
   const evaluation = evaluateReservation(ctx.find, req, !normalized.dryRun, ctx.degradation);
-  const response: M.ReservationCreateResponse = { ...evaluation.response };
+  let response: M.ReservationCreateResponse = { ...evaluation.response };
+  const limit = ctx.liveLimit;
+  if (!normalized.dryRun && response.decision !== 'DENY' && limit && limit.count(tenant) >= limit.max) {
+    response = liveLimitDenial(tenant, response, evaluation.budgets);
+  }
   if (!normalized.dryRun && response.decision !== 'DENY') {
     const id = `rsv_${randomUUID()}`;
     for (const b of evaluation.budgets) b.reserved += req.estimate.amount;

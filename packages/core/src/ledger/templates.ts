@@ -5,7 +5,7 @@
 import type { BudgetTemplate } from '../authority.js';
 import * as P from '../policy/schemas.js';
 import type { Unit } from '../protocol/types.js';
-import { validate } from '../protocol/validate.js';
+import { validateRequest } from '../protocol/validate.js';
 import { parseScope, type ScopeSegment, scopeMatches } from '../scopes.js';
 import { checkCeiling, newBudget } from './budgets.js';
 import type { BudgetState } from './rules.js';
@@ -17,7 +17,7 @@ export interface CompiledTemplate {
 
 /** Validate a template (pattern, amounts, ceiling) and parse its pattern. */
 export function compileTemplate(input: BudgetTemplate): CompiledTemplate {
-  const template = validate(P.budgetTemplate, input) as BudgetTemplate;
+  const template = validateRequest(P.budgetTemplate, input) as BudgetTemplate;
   const pattern = parseScope(template.match, { allowWildcard: true });
   checkCeiling(template.allocated + (template.overdraftLimit ?? 0));
   return { template, pattern };

@@ -30,10 +30,16 @@ import { budgetFromTemplates, type CompiledTemplate, compileTemplate } from '../
 import * as P from '../policy/schemas.js';
 import type { BalanceQuery } from '../protocol/messages.js';
 import type { Caps, Unit } from '../protocol/types.js';
-import { validate } from '../protocol/validate.js';
+import { validateRequest } from '../protocol/validate.js';
 import { tenantOfScope } from '../scopes.js';
 
 const keyOf = (scope: string, unit: Unit) => `${scope}\u0000${unit}`;
+
+export interface BookSnapshot {
+  budgets: BudgetState[];
+  templates: BudgetTemplate[];
+  degradation: DegradationPolicy | undefined;
+}
 
 export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   readonly #budgets = new Map<string, BudgetState>();
@@ -56,6 +62,22 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     const budget = budgetFromTemplates(this.#templates, scope, unit);
     if (budget && persist) this.#budgets.set(keyOf(scope, unit), budget);
     return budget;
+  }
+
+  /** Budgets, templates and degradation policy as plain data (for a snapshot). */
+  protected exportBook(): BookSnapshot {
+    return structuredClone({
+      budgets: [...this.#budgets.values()],
+      templates: this.#templates.map((t) => t.template),
+      degradation: this.#degradation,
+    });
+  }
+
+  /** Load what `exportBook` gave, into an empty book. */
+  protected importBook(book: BookSnapshot): void {
+    for (const b of structuredClone(book.budgets)) this.#budgets.set(keyOf(b.scope, b.unit), b);
+    for (const t of book.templates) this.#templates.push(compileTemplate(t));
+    this.#degradation = book.degradation && structuredClone(book.degradation);
   }
 
   protected queryBudgets(query: BalanceQuery): Page<BudgetState> {
@@ -112,13 +134,14 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   }
 
   async getBudget(input: BudgetKey): Promise<BudgetInfo | undefined> {
-    const key = validate(P.budgetKey, input) as BudgetKey;
+    const key = validateRequest(P.budgetKey, input) as BudgetKey;
     this.ledgerNow();
     const b = this.#budgets.get(keyOf(key.scope, key.unit));
     return b ? budgetInfo(b) : undefined;
   }
 
-  async listBudgets(filter: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+  async listBudgets(input: BudgetListFilter = {}): Promise<BudgetInfo[]> {
+    const filter = validateRequest(P.budgetListFilter, input) as BudgetListFilter;
     this.ledgerNow();
     const all = [...this.#budgets.values()].filter(
       (b) => !filter.tenant || tenantOfScope(b.scope) === filter.tenant,
@@ -136,7 +159,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
 
   async setDegradationPolicy(input: DegradationPolicy | undefined): Promise<void> {
     this.#degradation =
-      input === undefined ? undefined : (validate(P.degradationPolicy, input) as DegradationPolicy);
+      input === undefined ? undefined : (validateRequest(P.degradationPolicy, input) as DegradationPolicy);
   }
 
   async getDegradationPolicy(): Promise<DegradationPolicy | undefined> {
@@ -145,7 +168,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
 
   async #change(name: BudgetChangeName, input: BudgetKey): Promise<BudgetInfo> {
     const rule = BUDGET_CHANGES[name] as BudgetChange<BudgetKey>;
-    const change = validate(rule.schema, input) as BudgetKey;
+    const change = validateRequest(rule.schema, input) as BudgetKey;
     this.ledgerNow();
     const b = this.#budgets.get(keyOf(change.scope, change.unit));
     if (!b) throw budgetNotFoundError(change);

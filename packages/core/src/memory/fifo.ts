@@ -17,6 +17,11 @@ export class Fifo {
     this.#keys.push(key);
   }
 
+  /** The entries, oldest first. */
+  entries(): [time: number, key: string][] {
+    return this.#keys.slice(this.#head).map((k, i) => [this.#times[this.#head + i] as number, k]);
+  }
+
   /** Remove and hand to `drop` every oldest entry for which `expired(time, size)` holds. */
   shiftWhile(expired: (time: number, size: number) => boolean, drop: (key: string) => void): void {
     while (this.#head < this.#keys.length && expired(this.#times[this.#head] as number, this.size)) {

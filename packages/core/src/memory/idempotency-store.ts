@@ -12,14 +12,24 @@ interface IdempotencyRecord {
   response: unknown;
 }
 
+/** The records of an IdempotencyStore as plain data, oldest first (see MemorySnapshot). */
+export interface IdempotencySnapshot {
+  records: [id: string, storedAt: number, fingerprint: string, response: unknown][];
+  settled: [reservationId: string, prunedAt: number, tenant: string][];
+}
+
 /**
  * Successful answers per (tenant, operation, key), kept for `retentionMs` and
  * at most `maxRecords` (oldest dropped first). A replay with the same payload
  * fingerprint gets the original answer; another payload is IDEMPOTENCY_MISMATCH.
+ * It also keeps, as long, the tenant of each reservation pruned from the
+ * ledger, so the settlement answers of that reservation still replay.
  */
 export class IdempotencyStore implements IdempotencyRecords {
   #records = new Map<string, IdempotencyRecord>();
   #order = new Fifo();
+  #settled = new Map<string, string>();
+  #settledOrder = new Fifo();
 
   constructor(
     private readonly retentionMs: number,
@@ -49,11 +59,41 @@ export class IdempotencyStore implements IdempotencyRecords {
     this.#records.set(id, { fingerprint, response });
   }
 
+  settledTenant(reservationId: string): string | undefined {
+    return this.#settled.get(reservationId);
+  }
+
+  /** A reservation leaves the ledger: keep its tenant as long as answers are kept. */
+  rememberSettled(reservationId: string, tenant: string, now: number): void {
+    if (!this.#settled.has(reservationId)) this.#settledOrder.push(now, reservationId);
+    this.#settled.set(reservationId, tenant);
+  }
+
   /** Drop records past retention or over the size bound, oldest first. */
   prune(now: number): void {
-    this.#order.shiftWhile(
-      (storedAt, size) => storedAt + this.retentionMs < now || size > this.maxRecords,
-      (id) => this.#records.delete(id),
-    );
+    const expired = (storedAt: number, size: number) =>
+      storedAt + this.retentionMs < now || size > this.maxRecords;
+    this.#order.shiftWhile(expired, (id) => this.#records.delete(id));
+    this.#settledOrder.shiftWhile(expired, (id) => this.#settled.delete(id));
+  }
+
+  snapshot(): IdempotencySnapshot {
+    return {
+      records: this.#order.entries().map(([storedAt, id]) => {
+        const r = this.#records.get(id) as IdempotencyRecord;
+        return [id, storedAt, r.fingerprint, structuredClone(r.response)];
+      }),
+      settled: this.#settledOrder
+        .entries()
+        .map(([at, id]) => [id, at, this.#settled.get(id) as string] as [string, number, string]),
+    };
+  }
+
+  load(snapshot: IdempotencySnapshot): void {
+    for (const [id, storedAt, fingerprint, response] of snapshot.records) {
+      this.#order.push(storedAt, id);
+      this.#records.set(id, { fingerprint, response: structuredClone(response) });
+    }
+    for (const [id, at, tenant] of snapshot.settled) this.rememberSettled(id, tenant, at);
   }
 }

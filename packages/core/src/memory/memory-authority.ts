@@ -8,6 +8,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { NotFoundError, ReservationExpiredError } from '../errors.js';
 import type { BudgetFinder } from '../ledger/evaluate.js';
 import { settleOnce, withRemainingTtl } from '../ledger/idempotency.js';
+import { DEFAULT_MAX_IDEMPOTENCY_RECORDS, maxLiveOption } from '../ledger/limits.js';
 import { decideOnce, eventOnce, type LedgerContext, reserveOnce } from '../ledger/operations.js';
 import { queryReservations } from '../ledger/queries.js';
 import { type BudgetState, toBalance } from '../ledger/rules.js';
@@ -19,14 +20,16 @@ import {
   finalizeDetail,
   unreserve,
 } from '../ledger/settle.js';
+import type { MetadataLimits } from '../protocol/json-value.js';
 import type * as M from '../protocol/messages.js';
 import * as S from '../protocol/schemas.js';
 import type { Amount, OveragePolicy } from '../protocol/types.js';
-import { validate } from '../protocol/validate.js';
+import { validateRequest } from '../protocol/validate.js';
 import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { Fifo } from './fifo.js';
 import { IdempotencyStore } from './idempotency-store.js';
+import { type MemorySnapshot, readSnapshot, SNAPSHOT_VERSION } from './snapshot.js';
 
 export interface MemoryAuthorityOptions {
   /** The ledger's clock; default the system clock. Use ManualClock in tests. */
@@ -35,7 +38,7 @@ export interface MemoryAuthorityOptions {
   maxExtensions?: number;
   /** How long successful answers replay for the same idempotency key; default 24 h. */
   idempotencyRetentionMs?: number;
-  /** Most idempotency records kept (oldest dropped first); default 100,000. */
+  /** Most idempotency records kept (oldest dropped first); default 200,000. */
   maxIdempotencyRecords?: number;
   /** How long finalized and expired reservations stay listable; default 1 h. */
   reservationRetentionMs?: number;
@@ -47,6 +50,13 @@ export interface MemoryAuthorityOptions {
    * roughly halves the cost of a reserve+commit pair.
    */
   includeBalances?: boolean;
+  /**
+   * Most ACTIVE reservations one tenant may hold; past it a reserve is a DENY
+   * with reason LIVE_RESERVATION_LIMIT. Default 100,000.
+   */
+  maxLiveReservationsPerTenant?: number;
+  /** Bounds on metadata and `metrics.custom`: nesting depth (default 32) and JSON size (default 64 KiB). */
+  metadataLimits?: Partial<MetadataLimits>;
 }
 
 interface ReservationRecord {
@@ -70,6 +80,9 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   readonly #live = new Map<string, ReservationRecord>();
   readonly #includeBalances: boolean;
   readonly #idempotency: IdempotencyStore;
+  readonly #schemas: S.RequestSchemas;
+  /** ACTIVE reservations per tenant. */
+  readonly #liveByTenant = new Map<string, number>();
 
   constructor(options: MemoryAuthorityOptions = {}) {
     super();
@@ -80,15 +93,37 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     this.#maxFinalized = options.maxFinalizedReservations ?? 20_000;
     this.#idempotency = new IdempotencyStore(
       options.idempotencyRetentionMs ?? 86_400_000,
-      options.maxIdempotencyRecords ?? 100_000,
+      options.maxIdempotencyRecords ?? DEFAULT_MAX_IDEMPOTENCY_RECORDS,
     );
+    this.#schemas = S.requestSchemas(options.metadataLimits);
+    this.#liveLimit.max = maxLiveOption(options.maxLiveReservationsPerTenant);
+  }
+
+  /** The whole ledger as plain data (see MemorySnapshot); `MemoryAuthority.restore` takes it back. */
+  snapshot(): MemorySnapshot {
+    return {
+      version: SNAPSHOT_VERSION,
+      ...this.exportBook(),
+      reservations: [...this.#reservations.values()].map(
+        ({ detail, gracePeriodMs, overagePolicy, extensions }) =>
+          structuredClone({ detail, gracePeriodMs, overagePolicy, extensions }),
+      ),
+      finalized: this.#finalized.entries(),
+      idempotency: this.#idempotency.snapshot(),
+    };
+  }
+
+  /** A ledger with the state of `snapshot` (from `snapshot()`), under `options`. */
+  static restore(snapshot: MemorySnapshot, options: MemoryAuthorityOptions = {}): MemoryAuthority {
+    const ledger = new MemoryAuthority(options);
+    ledger.#load(readSnapshot(snapshot));
+    return ledger;
   }
 
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
-    const req: M.ReservationCreateRequest = validate(S.reservationCreateRequest, input);
+    const req: M.ReservationCreateRequest = validateRequest(this.#schemas.reservationCreateRequest, input);
     const now = this.#tick();
     return reserveOnce(this.#context(now), req, (detail, normalized, budgets) => {
-      const id = detail.reservationId;
       const record: ReservationRecord = {
         detail,
         budgets,
@@ -96,20 +131,18 @@ export class MemoryAuthority extends BudgetBook implements Authority {
         overagePolicy: normalized.overagePolicy,
         extensions: 0,
       };
-      this.#reservations.set(id, record);
-      this.#live.set(id, record);
-      this.#deadlines.push(detail.expiresAtMs + normalized.gracePeriodMs, id);
+      this.#track(record);
     });
   }
 
   async decide(input: M.DecisionRequest): Promise<M.DecisionResponse> {
-    const req: M.DecisionRequest = validate(S.decisionRequest, input);
+    const req: M.DecisionRequest = validateRequest(this.#schemas.decisionRequest, input);
     return decideOnce(this.#context(this.#tick()), req);
   }
 
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.CommitRequest = validate(S.commitRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.CommitRequest = validateRequest(this.#schemas.commitRequest, input);
     return this.#settleOnce(id, 'commit', req, (rec, now) => {
       const response = chargeCommit(
         rec.budgets,
@@ -127,8 +160,8 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   }
 
   async release(reservationId: string, input: M.ReleaseRequest): Promise<M.ReleaseResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReleaseRequest = validate(S.releaseRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReleaseRequest = validateRequest(S.releaseRequest, input);
     return this.#settleOnce(id, 'release', req, (rec, now) => {
       const response = chargeRelease(rec.budgets, rec.detail.reserved, this.#includeBalances);
       this.#finalize(rec, 'RELEASED', now, {});
@@ -140,8 +173,8 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     reservationId: string,
     input: M.ReservationExtendRequest,
   ): Promise<M.ReservationExtendResponse> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReservationExtendRequest = validate(S.reservationExtendRequest, input);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
+    const req: M.ReservationExtendRequest = validateRequest(this.#schemas.reservationExtendRequest, input);
     const response = await this.#settleOnce(id, 'extend', req, (rec, now) => {
       checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
       rec.extensions += 1;
@@ -155,19 +188,19 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   }
 
   async event(input: M.EventCreateRequest): Promise<M.EventCreateResponse> {
-    const req: M.EventCreateRequest = validate(S.eventCreateRequest, input);
+    const req: M.EventCreateRequest = validateRequest(this.#schemas.eventCreateRequest, input);
     return eventOnce(this.#context(this.#tick()), req);
   }
 
   async balances(input: M.BalanceQuery): Promise<M.BalanceResponse> {
-    const query: M.BalanceQuery = validate(S.balanceQuery, input);
+    const query: M.BalanceQuery = validateRequest(S.balanceQuery, input);
     this.#tick();
     const page = this.queryBudgets(query);
     return { balances: page.items.map(toBalance), ...this.pageTail(page) };
   }
 
   async getReservation(reservationId: string): Promise<M.ReservationDetail> {
-    const id = validate(S.reservationId, reservationId, ['reservationId']);
+    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     this.#tick();
     const rec = this.#reservations.get(id);
     if (!rec) throw new NotFoundError(`Reservation ${id} not found`);
@@ -176,7 +209,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   }
 
   async listReservations(input: M.ReservationListQuery = {}): Promise<M.ReservationListResponse> {
-    const query: M.ReservationListQuery = validate(S.reservationListQuery, input);
+    const query: M.ReservationListQuery = validateRequest(S.reservationListQuery, input);
     this.#tick();
     const details = [...this.#reservations.values()].map((r) => r.detail);
     const page = queryReservations(details, query);
@@ -213,7 +246,12 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     this.#idempotency.prune(now);
     this.#finalized.shiftWhile(
       (at, size) => at + this.#reservationRetentionMs < now || size > this.#maxFinalized,
-      (id) => this.#reservations.delete(id),
+      (id) => {
+        const rec = this.#reservations.get(id);
+        // Its settlement answers outlive it: they replay for the whole idempotency window.
+        if (rec) this.#idempotency.rememberSettled(id, rec.detail.subject.tenant, now);
+        this.#reservations.delete(id);
+      },
     );
     return expired;
   }
@@ -233,7 +271,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     extra: { committed?: Amount; committedMetadata?: Record<string, unknown> | undefined },
   ): void {
     finalizeDetail(rec.detail, status, now, extra);
-    this.#live.delete(rec.detail.reservationId);
+    if (this.#live.delete(rec.detail.reservationId)) this.#countLive(rec.detail.subject.tenant, -1);
     this.#finalized.push(now, rec.detail.reservationId);
   }
 
@@ -248,6 +286,40 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     return settleOnce(this.#idempotency, id, this.#reservations.get(id), op, req, now, (rec) =>
       apply(rec, now),
     );
+  }
+
+  /** Keep a reservation; an ACTIVE one is live and has a deadline. */
+  #track(rec: ReservationRecord): void {
+    const id = rec.detail.reservationId;
+    this.#reservations.set(id, rec);
+    if (rec.detail.status !== 'ACTIVE') return;
+    this.#live.set(id, rec);
+    this.#countLive(rec.detail.subject.tenant, 1);
+    this.#deadlines.push(rec.detail.expiresAtMs + rec.gracePeriodMs, id);
+  }
+
+  #countLive(tenant: string, delta: number): void {
+    const n = (this.#liveByTenant.get(tenant) ?? 0) + delta;
+    if (n > 0) this.#liveByTenant.set(tenant, n);
+    else this.#liveByTenant.delete(tenant);
+  }
+
+  #load(s: MemorySnapshot): void {
+    this.importBook(s);
+    for (const r of s.reservations) {
+      const unit = r.detail.reserved.unit;
+      const budgets = r.detail.affectedScopes.map((scope) => {
+        const b = this.budgetAt(scope, unit);
+        if (!b)
+          throw new RangeError(
+            `MemoryAuthority.restore: ${r.detail.reservationId} charges a missing budget ${scope}`,
+          );
+        return b;
+      });
+      this.#track({ ...r, budgets });
+    }
+    for (const [at, id] of s.finalized) this.#finalized.push(at, id);
+    this.#idempotency.load(s.idempotency);
   }
 
   #withRemainingTtl<T extends { expiresAtMs?: number; remainingTtlMs?: number; reservationId?: string }>(
@@ -266,8 +338,14 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       includeBalances: this.#includeBalances,
       isActive: this.#isActive,
       now,
+      liveLimit: this.#liveLimit,
     };
   }
+
+  readonly #liveLimit = {
+    max: 0,
+    count: (tenant: string) => this.#liveByTenant.get(tenant) ?? 0,
+  };
 
   readonly #isActive = (id: string) => this.#reservations.get(id)?.detail.status === 'ACTIVE';
 

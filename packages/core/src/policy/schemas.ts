@@ -12,6 +12,8 @@ const key = { scope, unit };
 export const budgetKey = z.strictObject(key);
 export const amountChange = z.strictObject({ ...key, amount: amountValue });
 export const capsChange = z.strictObject({ ...key, caps: caps.optional() });
+/** `listBudgets`' filter; an empty tenant means every tenant. */
+export const budgetListFilter = z.strictObject({ tenant: z.string().max(1024).optional() });
 
 export const budgetDefinition = z
   .strictObject({

@@ -1,10 +1,20 @@
 /**
  * zod schemas for every runtime request. Each request type in messages.ts has
  * one schema here; `validate` turns zod issues into InvalidRequestError with
- * one `path: rule` line per problem.
+ * one `path: rule` line per problem. Requests that carry free JSON (metadata,
+ * `metrics.custom`) come from `requestSchemas(limits)`, per ledger; the
+ * exports below use the default limits.
  */
 import { z } from 'zod';
 import { sortKeysDeep } from '../canonical-json.js';
+import {
+  DEFAULT_METADATA_LIMITS,
+  type JsonIssue,
+  jsonObjectIssue,
+  type MetadataLimits,
+  metadataLimits,
+  reservedKeyIssue,
+} from './json-value.js';
 import { RESERVATION_SORT_KEYS } from './messages.js';
 import {
   MAX_AMOUNT,
@@ -40,11 +50,24 @@ export const amount = z.strictObject({ unit, amount: amountValue });
 
 export const levelValue = z.string().min(1).max(128).regex(NAME_PATTERN);
 
+/** A zod check from a JsonIssue finder: one issue at the path it names. */
+const issueCheck =
+  (find: (v: unknown) => JsonIssue | undefined) => (value: unknown, ctx: z.RefinementCtx) => {
+    const issue = find(value);
+    if (issue) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  };
+
+// zod's record skips a `__proto__` key silently: reserved keys are refused before it runs.
 const dimensions = z
-  .record(z.string().max(64).regex(DIMENSION_KEY_PATTERN), z.string().max(256))
-  .refine((d) => Object.keys(d).length <= 16, { error: 'must have at most 16 entries' })
-  .refine((d) => !('run' in d), { error: 'must not contain `run`: use subject.run' })
-  .transform(sortKeysDeep);
+  .unknown()
+  .superRefine(issueCheck(reservedKeyIssue))
+  .pipe(
+    z
+      .record(z.string().max(64).regex(DIMENSION_KEY_PATTERN), z.string().max(256))
+      .refine((d) => Object.keys(d).length <= 16, { error: 'must have at most 16 entries' })
+      .refine((d) => !('run' in d), { error: 'must not contain `run`: use subject.run' })
+      .transform(sortKeysDeep),
+  );
 
 export const subject = z
   .strictObject({
@@ -82,65 +105,100 @@ export const caps = z.strictObject({
 
 export const idempotencyKey = z.string().min(1).max(256);
 export const reservationId = z.string().min(1).max(128);
-const metadata = z.record(z.string(), z.unknown()).transform(sortKeysDeep);
 const overagePolicy = z.enum(OVERAGE_POLICIES);
-
-const metrics = z.strictObject({
-  tokensInput: nonNegInt.optional(),
-  tokensOutput: nonNegInt.optional(),
-  latencyMs: nonNegInt.optional(),
-  modelVersion: z.string().max(128).optional(),
-  custom: metadata.optional(),
-});
-
-export const reservationCreateRequest = z.strictObject({
-  idempotencyKey,
-  subject,
-  action,
-  estimate: amount,
-  ttlMs: intIn(1_000, 86_400_000).optional(),
-  gracePeriodMs: intIn(0, 60_000).optional(),
-  overagePolicy: overagePolicy.optional(),
-  dryRun: z.boolean().optional(),
-  metadata: metadata.optional(),
-});
-
-export const commitRequest = z.strictObject({
-  idempotencyKey,
-  actual: amount,
-  metrics: metrics.optional(),
-  metadata: metadata.optional(),
-});
 
 export const releaseRequest = z.strictObject({
   idempotencyKey,
   reason: z.string().max(256).optional(),
 });
 
-export const reservationExtendRequest = z.strictObject({
-  idempotencyKey,
-  extendByMs: intIn(1, 86_400_000),
-  metadata: metadata.optional(),
-});
+/** Free JSON whose top level is an object, within `limits`, keys sorted (see json-value.ts). */
+const freeJson = (limits: MetadataLimits) =>
+  z
+    .unknown()
+    .superRefine(issueCheck((v) => jsonObjectIssue(v, limits)))
+    .transform((v) => sortKeysDeep(v as Record<string, unknown>));
 
-export const decisionRequest = z.strictObject({
-  idempotencyKey,
-  subject,
-  action,
-  estimate: amount,
-  metadata: metadata.optional(),
-});
+function buildRequestSchemas(limits: MetadataLimits) {
+  const metadata = freeJson(limits);
+  const metrics = z.strictObject({
+    tokensInput: nonNegInt.optional(),
+    tokensOutput: nonNegInt.optional(),
+    latencyMs: nonNegInt.optional(),
+    modelVersion: z.string().max(128).optional(),
+    custom: metadata.optional(),
+  });
+  return {
+    metadata,
+    reservationCreateRequest: z.strictObject({
+      idempotencyKey,
+      subject,
+      action,
+      estimate: amount,
+      ttlMs: intIn(1_000, 86_400_000).optional(),
+      gracePeriodMs: intIn(0, 60_000).optional(),
+      overagePolicy: overagePolicy.optional(),
+      dryRun: z.boolean().optional(),
+      metadata: metadata.optional(),
+    }),
+    commitRequest: z.strictObject({
+      idempotencyKey,
+      actual: amount,
+      metrics: metrics.optional(),
+      metadata: metadata.optional(),
+    }),
+    releaseRequest,
+    reservationExtendRequest: z.strictObject({
+      idempotencyKey,
+      extendByMs: intIn(1, 86_400_000),
+      metadata: metadata.optional(),
+    }),
+    decisionRequest: z.strictObject({
+      idempotencyKey,
+      subject,
+      action,
+      estimate: amount,
+      metadata: metadata.optional(),
+    }),
+    eventCreateRequest: z.strictObject({
+      idempotencyKey,
+      subject,
+      action,
+      actual: amount,
+      overagePolicy: overagePolicy.optional(),
+      metrics: metrics.optional(),
+      clientTimeMs: nonNegInt.optional(),
+      metadata: metadata.optional(),
+    }),
+  };
+}
 
-export const eventCreateRequest = z.strictObject({
-  idempotencyKey,
-  subject,
-  action,
-  actual: amount,
-  overagePolicy: overagePolicy.optional(),
-  metrics: metrics.optional(),
-  clientTimeMs: nonNegInt.optional(),
-  metadata: metadata.optional(),
-});
+/** The request schemas whose free JSON carries a metadata limit. */
+export type RequestSchemas = ReturnType<typeof buildRequestSchemas>;
+
+const built = new Map<string, RequestSchemas>();
+
+/**
+ * The request schemas for a ledger's `metadataLimits` option (defaults: depth
+ * 32, 64 KiB); one set per distinct limits. RangeError for limits out of range.
+ */
+export function requestSchemas(limits: Partial<MetadataLimits> = DEFAULT_METADATA_LIMITS): RequestSchemas {
+  const full = metadataLimits(limits);
+  const id = `${full.maxDepth}:${full.maxBytes}`;
+  let schemas = built.get(id);
+  if (!schemas) {
+    schemas = buildRequestSchemas(full);
+    built.set(id, schemas);
+  }
+  return schemas;
+}
+
+const defaults = requestSchemas();
+export const reservationCreateRequest = defaults.reservationCreateRequest;
+export const commitRequest = defaults.commitRequest;
+export const reservationExtendRequest = defaults.reservationExtendRequest;
+export const decisionRequest = defaults.decisionRequest;
+export const eventCreateRequest = defaults.eventCreateRequest;
 
 const levelFilters = Object.fromEntries(SUBJECT_LEVELS.map((l) => [l, levelValue.optional()])) as Record<
   SubjectLevel,

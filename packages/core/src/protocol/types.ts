@@ -104,6 +104,7 @@ export const REASON_CODES = [
   'OVERDRAFT_LIMIT_EXCEEDED',
   'DEBT_OUTSTANDING',
   'TENANT_CLOSED',
+  'LIVE_RESERVATION_LIMIT',
 ] as const;
 export type KnownReasonCode = (typeof REASON_CODES)[number];
 export type ReasonCode = KnownReasonCode | (string & {});

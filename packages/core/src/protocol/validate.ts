@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { InvalidRequestError, type ValidationIssue } from '../errors.js';
+import { requestShapeIssue } from './json-value.js';
 
 type RawIssue = z.core.$ZodRawIssue;
 
@@ -80,4 +81,23 @@ export function validate<S extends z.ZodType>(
   if (result.success) return result.data;
   const described = schema.safeParse(input, { error: describe });
   throw new InvalidRequestError(toIssues(described.success ? result.error : described.error, prefix));
+}
+
+/**
+ * `validate` for a request to a ledger (the runtime API and the provisioning
+ * plane): first, what no JSON request could hold is refused — a BigInt, a
+ * function, a Date or a Map (which a schema would read as `{}`), nesting past
+ * 64 levels — so malformed input is an InvalidRequestError naming its path,
+ * never a TypeError or RangeError from deep inside, and never a change.
+ */
+export function validateRequest<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): z.output<S> {
+  const shape = requestShapeIssue(input);
+  if (shape) {
+    throw new InvalidRequestError([{ path: pathString([...prefix, ...shape.path]), message: shape.message }]);
+  }
+  return validate(schema, input, prefix);
 }

@@ -5,13 +5,39 @@ import { assertLedgerInvariant } from './invariant.js';
 
 /** What a ledger implementation hands the conformance suite: a fresh, empty ledger. */
 export interface LedgerHarness {
+  /** The ledger; `restart` replaces it with the restarted one. */
   ledger: Ledger;
   /** Move the ledger's clock forward by `ms`. */
   advanceClock(ms: number): void | Promise<void>;
   close?(): void | Promise<void>;
+  /**
+   * Everything the ledger stores, as a value that changes whenever its state
+   * does (keys under the prefix, rows, a snapshot). Checks that a rejected
+   * request leaves no trace compare it before and after; skipped without it.
+   */
+  footprint?(): Promise<unknown>;
+  /**
+   * Restart the authority over its durable state (a snapshot reload, a
+   * reopened file, a restarted server) and set `ledger` to the new one. The
+   * fault model check restarts it at random steps; skipped without it.
+   */
+  restart?(): Promise<void>;
+  /**
+   * Apply now the reservation retention that does not run on the ledger's
+   * clock (Redis key expiry), as if it had passed. Not needed when retention
+   * follows `advanceClock`.
+   */
+  applyRetention?(): Promise<void>;
 }
 
-export type LedgerFactory = () => Promise<LedgerHarness>;
+/** Ledger options some checks need; a factory passes each one it is given to its ledger. */
+export interface LedgerTestOptions {
+  maxLiveReservationsPerTenant?: number;
+  metadataLimits?: { maxDepth?: number; maxBytes?: number };
+  reservationRetentionMs?: number;
+}
+
+export type LedgerFactory = (options?: LedgerTestOptions) => Promise<LedgerHarness>;
 
 export const USD_UNIT: Unit = 'USD_MICROCENTS';
 export const SUBJECT: Subject = { tenant: 'acme', workflow: 'support', run: 'r1' };
@@ -24,6 +50,8 @@ export const SCOPES = [
 let counter = 0;
 /** A fresh idempotency key. */
 export const key = (prefix = 'k') => `${prefix}-${++counter}`;
+
+export type FreshLedger = (options?: LedgerTestOptions) => Promise<TestLedger>;
 
 /** Per-test helpers over one fresh ledger. */
 export class TestLedger {

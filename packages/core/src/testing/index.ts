@@ -2,7 +2,15 @@
  * `@governor/core/testing`: the conformance suite every Authority must pass,
  * and the ledger invariant it asserts. Needs `vitest` and `fast-check`.
  */
-export { type ConformanceOptions, describeLedgerConformance } from './conformance.js';
+
+export type { FaultFigures } from './checks/faults.js';
+export type { FuzzFigures } from './checks/fuzz.js';
+export { type ConformanceOptions, describeLedgerConformance, describeLedgerFaults } from './conformance.js';
 export { expectError } from './expect-error.js';
-export { type LedgerFactory, type LedgerHarness, TestLedger } from './harness.js';
+export {
+  type LedgerFactory,
+  type LedgerHarness,
+  type LedgerTestOptions,
+  TestLedger,
+} from './harness.js';
 export { assertLedgerInvariant, LedgerInvariantError } from './invariant.js';

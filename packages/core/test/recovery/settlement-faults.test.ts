@@ -6,7 +6,7 @@
  */
 import type { GovernorError } from '@governor/core';
 import { describe, expect, it } from 'vitest';
-import { ACTUAL, CALL, expectLedger, type RecoveryEnv, recoveryEnv, runPastExpiry, UNIT } from './env.js';
+import { ACTUAL, CALL, expectLedger, recoveryEnv, runPastExpiry, UNIT } from './env.js';
 import type { RecordedRequest } from './faulty-authority.js';
 
 const work = async () => ({ value: 'answer', actual: ACTUAL });

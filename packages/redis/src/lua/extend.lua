@@ -5,10 +5,11 @@
 local now = now_ms(ARGV[1])
 if sweep_due(KEYS[3], now) then return cjson.encode({ k = 'sweep' }) end
 local r = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'grace', 'extensions', 'budgetKeys')
-if not r[1] then return cjson.encode({ k = 'notfound' }) end
+-- A replay answers even once the reservation hash is gone (its answer is kept longer).
 local stored = idem_lookup(KEYS[2], ARGV[2])
 if stored == 'MISMATCH' then return cjson.encode({ k = 'mismatch' }) end
 if stored then return cjson.encode({ k = 'replay', o = stored, status = r[1], now = fmt(now) }) end
+if not r[1] then return cjson.encode({ k = 'notfound' }) end
 if not keys_match(r[5], KEYS, 4) then return cjson.encode({ k = 'keys' }) end
 if r[1] == 'EXPIRED' then return cjson.encode({ k = 'expired' }) end
 if r[1] ~= 'ACTIVE' then return cjson.encode({ k = 'finalized', status = r[1] }) end

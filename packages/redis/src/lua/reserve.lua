@@ -3,8 +3,8 @@
 --       5 budget index set, 6.. one budget key per derived scope (shallowest first)
 -- ARGV: 1 test clock ('' = Redis TIME), 2 mode (reserve|dry|decide), 3 fingerprint, 4 idempotency retention ms,
 --       5 reservation id, 6 amount, 7 ttl ms, 8 grace ms, 9 overage policy, 10 detail json,
---       11 degradation policy json, 12 unit, 13 balances wanted (1|0),
---       then per scope: 14+2i scope id, 15+2i template ("allocated\noverdraft\ncaps") or ''
+--       11 degradation policy json, 12 unit, 13 balances wanted (1|0), 14 most live reservations per tenant,
+--       then per scope: 15+2i scope id, 16+2i template ("allocated\noverdraft\ncaps") or ''
 local now = now_ms(ARGV[1])
 if sweep_due(KEYS[2], now) then return cjson.encode({ k = 'sweep' }) end
 local mode = ARGV[2]
@@ -14,7 +14,7 @@ if stored then return cjson.encode({ k = 'replay', o = stored, now = fmt(now) })
 
 local persist = mode == 'reserve'
 local unit = ARGV[12]
-local all = resolve_budgets(6, 14, unit, persist, KEYS[5])
+local all = resolve_budgets(6, 15, unit, persist, KEYS[5])
 if #all == 0 then return cjson.encode({ k = 'nobudget' }) end
 local list = charged_budgets(all)
 local affected = {}
@@ -27,6 +27,11 @@ if reason then
   local encoded = cjson.encode(out)
   if not persist then idem_store(KEYS[1], ARGV[3], encoded, ARGV[4]) end
   return encoded
+end
+-- Live reservations are the tenant's expiry set (swept above): past the cap, a DENY that is not remembered.
+if persist and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[14]) then
+  out.d = 'DENY'; out.r = 'LIVE_RESERVATION_LIMIT'; out.s = ARGV[15]; out.b = snapshots(list)
+  return cjson.encode(out)
 end
 out.d = 'ALLOW'
 if persist then
