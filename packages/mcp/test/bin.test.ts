@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { assertLedgerInvariant } from '@governor/core/testing';
 import { RedisAuthority } from '@governor/redis';
+import { SqliteAuthority } from '@governor/sqlite';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,6 +107,53 @@ describe('governor-mcp-proxy, the command', () => {
       jsonrpc: '2.0',
       error: { message: expect.stringMatching(/over the 10 MiB stdio limit/) },
     });
+  });
+
+  it('--ledger: a SQLite ledger file keeps the spend across a restart of the proxy', async () => {
+    const budgets = await writeBudgets(3, cleanup);
+    const { dir, remove } = await tempDir();
+    cleanup.push(remove);
+    const file = join(dir, 'governor.db');
+    const args = [
+      ...[
+        '--tenant',
+        'acme',
+        '--workflow',
+        'support',
+        '--run',
+        'desk-2',
+        '--budgets',
+        budgets,
+        '--ledger',
+        file,
+      ],
+      ...['--env', `MEMORY_FILE_PATH=${join(dir, 'memory.jsonl')}`, '--', process.execPath, MEMORY],
+    ];
+    const results: boolean[] = [];
+    for (const names of [
+      ['a', 'b'],
+      ['c', 'd'],
+    ]) {
+      const { client } = await host(args);
+      for (const name of names) {
+        const result = await client.callTool({
+          name: 'create_entities',
+          arguments: { entities: [{ name, entityType: 'note', observations: [] }] },
+        });
+        results.push(result.isError === true);
+      }
+      await client.close();
+    }
+    expect(results).toEqual([false, false, false, true]);
+    const ledger = new SqliteAuthority({ path: file });
+    cleanup.push(() => ledger.close());
+    const scope = 'tenant:acme/workflow:support/run:desk-2';
+    expect(await ledger.getBudget({ scope, unit: 'RISK_POINTS' })).toMatchObject({
+      allocated: 3,
+      spent: 3,
+      reserved: 0,
+    });
+    await assertLedgerInvariant(ledger);
   });
 
   it('--redis: spend survives a restart (budgets applied idempotently, never re-funded); server-memory gets --env; every decision is an audit line', async () => {

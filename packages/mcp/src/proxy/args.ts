@@ -34,6 +34,8 @@ export interface ProxyConfig {
   upstream: UpstreamSpec;
   budgets?: string | undefined;
   redis?: { url: string; prefix: string } | undefined;
+  /** A SQLite ledger file (SqliteAuthority): durable across restarts on one machine. */
+  ledger?: string | undefined;
   run: RunChoice;
   timeoutMs: number;
   onUpstreamExit: OnUpstreamExit;
@@ -46,7 +48,19 @@ export interface ProxyConfig {
 
 const OPTIONS = {
   ...Object.fromEntries(
-    ['tenant', 'workflow', 'agent', 'budgets', 'redis', 'redis-prefix', 'run', 'run-per', 'run-header', 'url']
+    [
+      'tenant',
+      'workflow',
+      'agent',
+      'budgets',
+      'redis',
+      'redis-prefix',
+      'ledger',
+      'run',
+      'run-per',
+      'run-header',
+      'url',
+    ]
       .concat(['timeout-ms', 'on-upstream-exit', 'http', 'host', 'idle-timeout-ms', 'max-sessions'])
       .concat(['max-body-bytes', 'auth-token', 'auth-tokens', 'audit-log'])
       .map((name) => [name, { type: 'string' as const }]),
@@ -121,6 +135,8 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const redis = s('redis') ?? env.GOVERNOR_REDIS;
   if (redis && !/^rediss?:\/\//.test(redis))
     throw new UsageError(`--redis: expected a redis:// or rediss:// URL, got "${redis}"`);
+  const ledger = s('ledger') ?? env.GOVERNOR_LEDGER;
+  if (redis && ledger) throw new UsageError('give either --redis <url> or --ledger <file>, not both');
   const fixed = s('run') ?? env.GOVERNOR_RUN;
   if (fixed && s('run-per')) throw new UsageError('give either --run <id> or --run-per, not both');
   const extraEnv = pairs(v.env as string[] | undefined);
@@ -133,6 +149,7 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     upstream: url ? { url } : { command: command as string, args, env: extraEnv },
     budgets: s('budgets') ?? env.GOVERNOR_BUDGETS,
     redis: redis ? { url: redis, prefix: s('redis-prefix') ?? 'governor' } : undefined,
+    ledger,
     run: {
       fixed,
       per: oneOf('run-per', s('run-per'), ['session', 'process'], 'session'),

@@ -15,9 +15,10 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
-/** The ledger the flags choose: Redis (`--redis`), else in memory. One line per kind. */
-export async function openLedger(config: Pick<ProxyConfig, 'redis'>): Promise<Ledger> {
+/** The ledger the flags choose: Redis (`--redis`), a SQLite file (`--ledger`), else in memory. One line per kind. */
+export async function openLedger(config: Pick<ProxyConfig, 'redis' | 'ledger'>): Promise<Ledger> {
   if (config.redis) return openRedis(config.redis.url, config.redis.prefix);
+  if (config.ledger) return openSqlite(config.ledger);
   return { authority: new MemoryAuthority(), durable: false, close: async () => undefined };
 }
 
@@ -30,6 +31,12 @@ async function openRedis(url: string, prefix: string): Promise<Ledger> {
     throw new Error(`cannot reach Redis at ${url}: ${(error as Error).message}`);
   }
   return { authority, durable: true, close: () => authority.quit() };
+}
+
+async function openSqlite(path: string): Promise<Ledger> {
+  const { SqliteAuthority } = await import('@governor/sqlite');
+  const authority = new SqliteAuthority({ path });
+  return { authority, durable: true, close: () => authority.close() };
 }
 
 /**

@@ -19,6 +19,7 @@ Subject and budgets (flags, or the environment):
   --budgets <file>           GOVERNOR_BUDGETS   policy file (.json/.yaml): budgets, templates, degradation, riskPoints
   --redis <url>              GOVERNOR_REDIS     a shared, durable ledger on Redis (default: in memory, lost at exit)
   --redis-prefix <prefix>                       key prefix on Redis; default "governor"
+  --ledger <file>            GOVERNOR_LEDGER    a durable SQLite ledger file on this machine (created if missing)
 Runs (what a session's calls are charged to):
   --run <id>                 GOVERNOR_RUN       one fixed run for every session (survives restarts with --redis)
   --run-per session|process                     a new run per MCP session (default) or one per proxy process
