@@ -47,9 +47,11 @@ describe.skipIf(process.env.GOVERNOR_SKIP_PACK === '1')(
       expect(publishable.map((p) => p.manifest.name).sort()).toEqual([
         '@governor/ai-sdk',
         '@governor/core',
+        '@governor/http',
         '@governor/langchain',
         '@governor/mcp',
         '@governor/redis',
+        '@governor/server',
         '@governor/sqlite',
         'governor',
       ]);
@@ -105,15 +107,18 @@ describe.skipIf(process.env.GOVERNOR_SKIP_PACK === '1')(
           "import * as aiSdk from '@governor/ai-sdk';",
           "import * as core from '@governor/core';",
           "import type * as testing from '@governor/core/testing';",
+          "import * as http from '@governor/http';",
           "import * as langchain from '@governor/langchain';",
           "import * as mcp from '@governor/mcp';",
           "import * as redis from '@governor/redis';",
+          "import * as server from '@governor/server';",
           "import * as sqlite from '@governor/sqlite';",
           "import * as cli from 'governor';",
           'const ledger: core.Ledger = new core.MemoryAuthority();',
           'export type Conformance = typeof testing.describeLedgerConformance;',
           'export const entries = [ledger, aiSdk.governModel, langchain.governorMiddleware, mcp.governClient];',
           'export const ledgers = [redis.RedisAuthority, sqlite.SqliteAuthority, cli.main];',
+          'export const service = [http.HttpAuthority, server.createServer];',
         ].join('\n'),
       );
       copyFileSync(join(ROOT, 'examples/quickstart/ai-sdk.ts'), join(app, 'ai-sdk.ts'));
