@@ -4,8 +4,8 @@
  * lockfile's versions) into a fresh project in a temp dir, type-check a file
  * importing every public entry point against the published types, run a quick
  * start and `governor --help` from the installed bin. Slow (a real npm
- * install): CI runs it once (`.ci/run` sets GOVERNOR_SKIP_PACK=1 for the
- * second, Node 24, run).
+ * install): CI runs it once (`.ci/run` leaves test/pack out of the second,
+ * Node 24, run).
  */
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -40,120 +40,114 @@ const publishable = readdirSync(join(ROOT, 'packages'))
 const lockedVersion = (name: string) =>
   read(join(ROOT, 'examples/quickstart/node_modules', name, 'package.json')).version;
 
-describe.skipIf(process.env.GOVERNOR_SKIP_PACK === '1')(
-  'packed packages, installed outside the workspace',
-  () => {
-    it('manifests are complete', () => {
-      expect(publishable.map((p) => p.manifest.name).sort()).toEqual([
-        '@governor/ai-sdk',
-        '@governor/core',
-        '@governor/http',
-        '@governor/langchain',
-        '@governor/mcp',
-        '@governor/redis',
-        '@governor/server',
-        '@governor/sqlite',
-        'governor',
-      ]);
-      for (const { manifest: m } of publishable) {
-        expect(m.license, m.name).toBe('Apache-2.0');
-        expect(m.engines, m.name).toEqual({ node: '>=20.19' });
-        expect(m.files, m.name).toContain('dist');
-        expect(m.type, m.name).toBe('module');
-        for (const [entry, conditions] of Object.entries(m.exports ?? {})) {
-          expect(conditions.types, `${m.name} ${entry}`).toMatch(/^\.\/dist\/.*\.d\.ts$/);
-          expect(conditions.default, `${m.name} ${entry}`).toMatch(/^\.\/dist\/.*\.js$/);
-        }
+describe('packed packages, installed outside the workspace', () => {
+  it('manifests are complete', () => {
+    expect(publishable.map((p) => p.manifest.name).sort()).toEqual([
+      '@governor/ai-sdk',
+      '@governor/core',
+      '@governor/http',
+      '@governor/langchain',
+      '@governor/mcp',
+      '@governor/redis',
+      '@governor/server',
+      '@governor/sqlite',
+      'governor',
+    ]);
+    for (const { manifest: m } of publishable) {
+      expect(m.license, m.name).toBe('Apache-2.0');
+      expect(m.engines, m.name).toEqual({ node: '>=20.19' });
+      expect(m.files, m.name).toContain('dist');
+      expect(m.type, m.name).toBe('module');
+      for (const [entry, conditions] of Object.entries(m.exports ?? {})) {
+        expect(conditions.types, `${m.name} ${entry}`).toMatch(/^\.\/dist\/.*\.d\.ts$/);
+        expect(conditions.default, `${m.name} ${entry}`).toMatch(/^\.\/dist\/.*\.js$/);
       }
+    }
+  });
+
+  it('install with npm, type-check every entry point, run a quick start and governor --help', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'governor-packed-'));
+    await exec('npx', [...PNPM, 'build'], { cwd: ROOT, timeout: 150_000 });
+    for (const { dir } of publishable) {
+      await exec('npx', [...PNPM, 'pack', '--pack-destination', work], { cwd: dir, timeout: 60_000 });
+    }
+    const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz'));
+    expect(tarballs).toHaveLength(publishable.length);
+
+    const app = join(work, 'app');
+    await exec('mkdir', [app]);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    const peers = PEERS.map((name) => `${name}@${lockedVersion(name)}`);
+    await exec(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        ...tarballs.map((t) => join(work, t)),
+        ...peers,
+      ],
+      { cwd: app, timeout: 200_000 },
+    );
+
+    for (const { manifest } of publishable) {
+      const installed = readFileSync(join(app, 'node_modules', manifest.name, 'package.json'), 'utf8');
+      expect(installed, manifest.name).not.toContain('workspace:');
+    }
+
+    writeFileSync(
+      join(app, 'entries.ts'),
+      [
+        "import * as aiSdk from '@governor/ai-sdk';",
+        "import * as core from '@governor/core';",
+        "import type * as testing from '@governor/core/testing';",
+        "import * as http from '@governor/http';",
+        "import * as langchain from '@governor/langchain';",
+        "import * as mcp from '@governor/mcp';",
+        "import * as redis from '@governor/redis';",
+        "import * as server from '@governor/server';",
+        "import * as sqlite from '@governor/sqlite';",
+        "import * as cli from 'governor';",
+        'const ledger: core.Ledger = new core.MemoryAuthority();',
+        'export type Conformance = typeof testing.describeLedgerConformance;',
+        'export const entries = [ledger, aiSdk.governModel, langchain.governorMiddleware, mcp.governClient];',
+        'export const ledgers = [redis.RedisAuthority, sqlite.SqliteAuthority, cli.main];',
+        'export const service = [http.HttpAuthority, server.createServer];',
+      ].join('\n'),
+    );
+    copyFileSync(join(ROOT, 'examples/quickstart/ai-sdk.ts'), join(app, 'ai-sdk.ts'));
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2023',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          skipLibCheck: true,
+          types: [],
+          outDir: 'out',
+        },
+        include: ['*.ts'],
+      }),
+    );
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, timeout: 60_000 });
+
+    const quickstart = await exec(process.execPath, ['out/ai-sdk.js'], { cwd: app, timeout: 60_000 });
+    expect(quickstart.stdout).toContain('sent to bob@example.com');
+    expect(quickstart.stdout).toContain('not executed: send_email was denied');
+
+    const help = await exec(join(app, 'node_modules/.bin/governor'), ['--help'], {
+      cwd: app,
+      timeout: 30_000,
     });
-
-    it('install with npm, type-check every entry point, run a quick start and governor --help', async () => {
-      const work = mkdtempSync(join(tmpdir(), 'governor-packed-'));
-      await exec('npx', [...PNPM, 'build'], { cwd: ROOT, timeout: 150_000 });
-      for (const { dir } of publishable) {
-        await exec('npx', [...PNPM, 'pack', '--pack-destination', work], { cwd: dir, timeout: 60_000 });
-      }
-      const tarballs = readdirSync(work).filter((f) => f.endsWith('.tgz'));
-      expect(tarballs).toHaveLength(publishable.length);
-
-      const app = join(work, 'app');
-      await exec('mkdir', [app]);
-      writeFileSync(
-        join(app, 'package.json'),
-        JSON.stringify({ name: 'app', private: true, type: 'module' }),
-      );
-      const peers = PEERS.map((name) => `${name}@${lockedVersion(name)}`);
-      await exec(
-        'npm',
-        [
-          'install',
-          '--no-audit',
-          '--no-fund',
-          '--prefer-offline',
-          ...tarballs.map((t) => join(work, t)),
-          ...peers,
-        ],
-        { cwd: app, timeout: 200_000 },
-      );
-
-      for (const { manifest } of publishable) {
-        const installed = readFileSync(join(app, 'node_modules', manifest.name, 'package.json'), 'utf8');
-        expect(installed, manifest.name).not.toContain('workspace:');
-      }
-
-      writeFileSync(
-        join(app, 'entries.ts'),
-        [
-          "import * as aiSdk from '@governor/ai-sdk';",
-          "import * as core from '@governor/core';",
-          "import type * as testing from '@governor/core/testing';",
-          "import * as http from '@governor/http';",
-          "import * as langchain from '@governor/langchain';",
-          "import * as mcp from '@governor/mcp';",
-          "import * as redis from '@governor/redis';",
-          "import * as server from '@governor/server';",
-          "import * as sqlite from '@governor/sqlite';",
-          "import * as cli from 'governor';",
-          'const ledger: core.Ledger = new core.MemoryAuthority();',
-          'export type Conformance = typeof testing.describeLedgerConformance;',
-          'export const entries = [ledger, aiSdk.governModel, langchain.governorMiddleware, mcp.governClient];',
-          'export const ledgers = [redis.RedisAuthority, sqlite.SqliteAuthority, cli.main];',
-          'export const service = [http.HttpAuthority, server.createServer];',
-        ].join('\n'),
-      );
-      copyFileSync(join(ROOT, 'examples/quickstart/ai-sdk.ts'), join(app, 'ai-sdk.ts'));
-      writeFileSync(
-        join(app, 'tsconfig.json'),
-        JSON.stringify({
-          compilerOptions: {
-            target: 'ES2023',
-            module: 'NodeNext',
-            moduleResolution: 'NodeNext',
-            strict: true,
-            skipLibCheck: true,
-            types: [],
-            outDir: 'out',
-          },
-          include: ['*.ts'],
-        }),
-      );
-      const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-      await exec(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, timeout: 60_000 });
-
-      const quickstart = await exec(process.execPath, ['out/ai-sdk.js'], { cwd: app, timeout: 60_000 });
-      expect(quickstart.stdout).toContain('sent to bob@example.com');
-      expect(quickstart.stdout).toContain('not executed: send_email was denied');
-
-      const help = await exec(join(app, 'node_modules/.bin/governor'), ['--help'], {
-        cwd: app,
-        timeout: 30_000,
-      });
-      expect(help.stdout).toMatch(/^Usage: governor <command>/);
-      const proxyHelp = await exec(join(app, 'node_modules/.bin/governor-mcp-proxy'), ['--help'], {
-        cwd: app,
-        timeout: 30_000,
-      });
-      expect(proxyHelp.stdout + proxyHelp.stderr).toMatch(/governor-mcp-proxy/);
-    }, 420_000);
-  },
-);
+    expect(help.stdout).toMatch(/^Usage: governor <command>/);
+    const proxyHelp = await exec(join(app, 'node_modules/.bin/governor-mcp-proxy'), ['--help'], {
+      cwd: app,
+      timeout: 30_000,
+    });
+    expect(proxyHelp.stdout + proxyHelp.stderr).toMatch(/governor-mcp-proxy/);
+  }, 420_000);
+});
