@@ -67,10 +67,16 @@ describe('soak: sessions opened and abandoned over HTTP', () => {
         await Promise.all(Array.from({ length: Math.min(PARALLEL, n - i) }, open));
       await expect.poll(() => children(pid).length, { timeout: 15_000, interval: 100 }).toBe(0);
     };
-    await wave(500); // warm-up: the heap grows to its working size
+    await wave(500); // warm-up: the heap grows towards its working size
     const baseline = rssMb(pid);
     await wave(SESSIONS);
     expect(children(pid)).toEqual([]);
-    expect(rssMb(pid) - baseline).toBeLessThan(40);
+    const afterFirst = rssMb(pid);
+    expect(afterFirst - baseline).toBeLessThan(80); // what the heap may still take on (Node 24 takes more than 20)
+    await wave(SESSIONS);
+    expect(children(pid)).toEqual([]);
+    // Flat: a second thousand sessions adds next to nothing once the heap has its size (a leak of
+    // 25 KiB a session would add 25 MB here).
+    expect(rssMb(pid) - afterFirst).toBeLessThan(25);
   }, 180_000); // ~40 s alone; bounded in count (1,000) and time either way
 });
