@@ -1,9 +1,10 @@
 /**
  * The Lua scripts, one per mutation, loaded from `./lua` next to this module
  * (src/lua in development, dist/lua once built) with the shared `lib.lua`
- * prepended, and registered as ioredis commands (EVALSHA, with a transparent
- * reload on NOSCRIPT).
+ * prepended, called by their digest (EVALSHA, with a transparent reload on
+ * NOSCRIPT).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Cluster, Redis } from 'ioredis';
 
@@ -40,15 +41,26 @@ export function scriptSources(): Record<ScriptName, string> {
 
 export type ScriptCall = (name: ScriptName, keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-/** Define every script on `client` (idempotent per client) and return a caller. */
+/**
+ * A caller of the scripts on `client`: EVALSHA of the script's digest, and on
+ * NOSCRIPT (a node restarted, flushed or new to the cluster) one EVAL, which
+ * also loads it. Plain EVALSHA rather than ioredis' `defineCommand`: for a
+ * command it knows, ioredis reads the keys after the key count, so on a Cluster
+ * its auto-pipelining batches each call with the calls for the same master. (A
+ * defined command with a variable key count is grouped by its first argument,
+ * the count, and calls for different masters were sent in one batch and failed.)
+ */
 export function registerScripts(client: Redis | Cluster): ScriptCall {
-  const c = client as unknown as Record<string, unknown>;
-  for (const [name, lua] of Object.entries(scriptSources())) {
-    const command = `governor_${name}`;
-    if (typeof c[command] !== 'function') client.defineCommand(command, { lua });
-  }
-  return (name, keys, args) => {
-    const fn = c[`governor_${name}`] as (...a: (string | number)[]) => Promise<unknown>;
-    return fn.call(client, keys.length, ...keys, ...args);
+  const lua = scriptSources();
+  const sha = Object.fromEntries(
+    SCRIPT_NAMES.map((n) => [n, createHash('sha1').update(lua[n]).digest('hex')]),
+  ) as Record<ScriptName, string>;
+  return async (name, keys, args) => {
+    try {
+      return await client.evalsha(sha[name], keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return client.eval(lua[name], keys.length, ...keys, ...args);
+    }
   };
 }
