@@ -1,4 +1,5 @@
 export * from './adapter/index.js';
+export * from './audit/index.js';
 export type * from './authority.js';
 export { canonicalJson, fingerprintOf } from './canonical-json.js';
 export { isEmptyCaps, isToolAllowed, mergeCaps } from './caps.js';

@@ -5,6 +5,7 @@
  * reservations live (a LedgerContext); these functions apply the rules.
  */
 import { randomUUID } from 'node:crypto';
+import { type AuditDraft, decideDraft, eventDraft, reserveDraft } from '../audit/entries.js';
 import type { DegradationPolicy } from '../authority.js';
 import { fingerprintOf } from '../canonical-json.js';
 import type * as M from '../protocol/messages.js';
@@ -26,6 +27,8 @@ export interface LedgerContext {
   now: number;
   /** Cap on ACTIVE reservations per tenant: past `max`, a reserve is a DENY (LIVE_RESERVATION_LIMIT). */
   liveLimit?: { max: number; count(tenant: string): number } | undefined;
+  /** Record a decision or change that was made now (never a replay); the ledger adds the budgets touched. */
+  audit?: ((draft: AuditDraft) => void) | undefined;
 }
 
 /** Keep a new ACTIVE reservation; its budgets already carry its amount in `reserved`. */
@@ -74,6 +77,7 @@ export function reserveOnce(
   if (normalized.dryRun || response.decision !== 'DENY') {
     ctx.records.remember(tenant, 'reserve', req.idempotencyKey, fingerprint, response, ctx.now);
   }
+  ctx.audit?.(reserveDraft(req, response));
   return response.reservationId ? { ...response, remainingTtlMs: normalized.ttlMs } : response;
 }
 
@@ -88,6 +92,7 @@ export function decideOnce(ctx: LedgerContext, req: M.DecisionRequest): M.Decisi
   if (caps) response.caps = caps;
   if (reasonCode) Object.assign(response, { reasonCode, blockedScope });
   ctx.records.remember(tenant, 'decide', req.idempotencyKey, fingerprint, response, ctx.now);
+  ctx.audit?.(decideDraft(req, response));
   return response;
 }
 
@@ -99,5 +104,6 @@ export function eventOnce(ctx: LedgerContext, req: M.EventCreateRequest): M.Even
   if (replay) return replay;
   const response = chargeEvent(ctx.find, normalized, ctx.includeBalances);
   ctx.records.remember(tenant, 'event', req.idempotencyKey, fingerprint, response, ctx.now);
+  ctx.audit?.(eventDraft(req, response));
   return response;
 }

@@ -3,6 +3,11 @@
  * (scope, unit), templates that materialise budgets on first use, and the
  * degradation policy.
  */
+
+import { type AuditDraft, budgetDraft } from '../audit/entries.js';
+import type { MemoryAuditLog } from '../audit/memory-audit.js';
+import { AUDIT_ALL_TENANTS } from '../audit/query.js';
+import { BudgetTouches } from '../audit/touches.js';
 import type {
   AmountChange,
   BudgetDefinition,
@@ -45,6 +50,17 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   readonly #budgets = new Map<string, BudgetState>();
   readonly #templates: CompiledTemplate[] = [];
   #degradation: DegradationPolicy | undefined;
+  /** Where every change is recorded; none when the ledger keeps no audit trail. */
+  protected readonly auditLog: MemoryAuditLog | undefined;
+
+  constructor(auditLog: MemoryAuditLog | undefined) {
+    this.auditLog = auditLog;
+  }
+
+  /** Record `draft`, made at `now`, with the budgets `touches` saw. */
+  protected recordAudit(draft: AuditDraft, now: number, touches?: BudgetTouches): void {
+    this.auditLog?.append({ ...draft, atMs: now, scopes: touches?.scopes() ?? [] });
+  }
 
   /** The ledger's time, after settling what is due (expiry). */
   protected abstract ledgerNow(): number;
@@ -90,10 +106,16 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
 
   async createBudget(input: BudgetDefinition): Promise<BudgetInfo> {
     const def = validateDefinition(input);
-    this.ledgerNow();
+    const now = this.ledgerNow();
     if (this.#budgets.has(keyOf(def.scope, def.unit))) throw duplicateBudgetError(def);
     const budget = newBudget(def);
     this.#budgets.set(keyOf(def.scope, def.unit), budget);
+    if (this.auditLog) {
+      const touches = new BudgetTouches();
+      touches.touch(budget, true);
+      const { scope, unit: _unit, ...asked } = def;
+      this.recordAudit(budgetDraft('create', scope, asked), now, touches);
+    }
     return budgetInfo(budget);
   }
 
@@ -150,7 +172,13 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   }
 
   async addTemplate(input: BudgetTemplate): Promise<void> {
-    this.#templates.push(compileTemplate(input));
+    const compiled = compileTemplate(input);
+    this.#templates.push(compiled);
+    const detail = { template: structuredClone(compiled.template) };
+    this.recordAudit(
+      { operation: 'policy.add_template', tenant: AUDIT_ALL_TENANTS, detail },
+      this.ledgerNow(),
+    );
   }
 
   async listTemplates(): Promise<BudgetTemplate[]> {
@@ -160,6 +188,11 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   async setDegradationPolicy(input: DegradationPolicy | undefined): Promise<void> {
     this.#degradation =
       input === undefined ? undefined : (validateRequest(P.degradationPolicy, input) as DegradationPolicy);
+    const detail = this.#degradation ? { policy: structuredClone(this.#degradation) } : { policy: null };
+    this.recordAudit(
+      { operation: 'policy.set_degradation', tenant: AUDIT_ALL_TENANTS, detail },
+      this.ledgerNow(),
+    );
   }
 
   async getDegradationPolicy(): Promise<DegradationPolicy | undefined> {
@@ -169,10 +202,16 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   async #change(name: BudgetChangeName, input: BudgetKey): Promise<BudgetInfo> {
     const rule = BUDGET_CHANGES[name] as BudgetChange<BudgetKey>;
     const change = validateRequest(rule.schema, input) as BudgetKey;
-    this.ledgerNow();
+    const now = this.ledgerNow();
     const b = this.#budgets.get(keyOf(change.scope, change.unit));
     if (!b) throw budgetNotFoundError(change);
+    const touches = this.auditLog && new BudgetTouches();
+    touches?.touch(b);
     rule.apply(b, change);
+    if (touches) {
+      const { scope, unit: _unit, ...asked } = change as BudgetKey & Record<string, unknown>;
+      this.recordAudit(budgetDraft(name, scope, asked), now, touches);
+    }
     return budgetInfo(b);
   }
 }

@@ -3,9 +3,22 @@
  * operation runs to completion synchronously inside its promise, so each one
  * is atomic with respect to every other, however many are in flight.
  */
+
+import { type AuditAppend, validateAuditAppend } from '../audit/append.js';
+import { type AuditDraft, settleDraft } from '../audit/entries.js';
+import { MemoryAuditLog } from '../audit/memory-audit.js';
+import { BudgetTouches } from '../audit/touches.js';
+import type {
+  AuditPage,
+  AuditQuery,
+  AuditRecord,
+  AuditRetention,
+  AuditTrail,
+  AuditVerification,
+} from '../audit/types.js';
 import type { Authority } from '../authority.js';
 import { type Clock, systemClock } from '../clock.js';
-import { NotFoundError, ReservationExpiredError } from '../errors.js';
+import { InvalidRequestError, NotFoundError, ReservationExpiredError } from '../errors.js';
 import type { BudgetFinder } from '../ledger/evaluate.js';
 import { settleOnce, withRemainingTtl } from '../ledger/idempotency.js';
 import { DEFAULT_MAX_IDEMPOTENCY_RECORDS, maxLiveOption } from '../ledger/limits.js';
@@ -57,6 +70,11 @@ export interface MemoryAuthorityOptions {
   maxLiveReservationsPerTenant?: number;
   /** Bounds on metadata and `metrics.custom`: nesting depth (default 32) and JSON size (default 64 KiB). */
   metadataLimits?: Partial<MetadataLimits>;
+  /**
+   * The audit trail: one hash-chained record per decision and change, kept per
+   * tenant (default the last 10,000); `false` keeps none.
+   */
+  audit?: AuditRetention | false;
 }
 
 interface ReservationRecord {
@@ -68,7 +86,7 @@ interface ReservationRecord {
 }
 
 /** The embedded Authority and LedgerAdmin. */
-export class MemoryAuthority extends BudgetBook implements Authority {
+export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail {
   readonly #clock: Clock;
   readonly #maxExtensions: number;
   readonly #reservationRetentionMs: number;
@@ -85,7 +103,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   readonly #liveByTenant = new Map<string, number>();
 
   constructor(options: MemoryAuthorityOptions = {}) {
-    super();
+    super(options.audit === false ? undefined : new MemoryAuditLog(options.audit));
     this.#clock = options.clock ?? systemClock;
     this.#maxExtensions = options.maxExtensions ?? Number.POSITIVE_INFINITY;
     this.#includeBalances = options.includeBalances ?? true;
@@ -110,6 +128,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       ),
       finalized: this.#finalized.entries(),
       idempotency: this.#idempotency.snapshot(),
+      ...(this.auditLog ? { audit: this.auditLog.snapshot() } : {}),
     };
   }
 
@@ -143,30 +162,52 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
     const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     const req: M.CommitRequest = validateRequest(this.#schemas.commitRequest, input);
-    return this.#settleOnce(id, 'commit', req, (rec, now) => {
-      const response = chargeCommit(
-        rec.budgets,
-        rec.detail,
-        req.actual,
-        rec.overagePolicy,
-        this.#includeBalances,
-      );
-      this.#finalize(rec, 'COMMITTED', now, {
-        committed: { ...response.charged },
-        committedMetadata: req.metadata,
-      });
-      return response;
-    });
+    return this.#settleOnce(
+      id,
+      'commit',
+      req,
+      (rec, now) => {
+        const response = chargeCommit(
+          rec.budgets,
+          rec.detail,
+          req.actual,
+          rec.overagePolicy,
+          this.#includeBalances,
+        );
+        this.#finalize(rec, 'COMMITTED', now, {
+          committed: { ...response.charged },
+          committedMetadata: req.metadata,
+        });
+        return response;
+      },
+      (rec, response) =>
+        settleDraft('commit', rec.detail, {
+          idempotencyKey: req.idempotencyKey,
+          actual: req.actual,
+          charged: response.charged,
+          released: response.released,
+        }),
+    );
   }
 
   async release(reservationId: string, input: M.ReleaseRequest): Promise<M.ReleaseResponse> {
     const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     const req: M.ReleaseRequest = validateRequest(S.releaseRequest, input);
-    return this.#settleOnce(id, 'release', req, (rec, now) => {
-      const response = chargeRelease(rec.budgets, rec.detail.reserved, this.#includeBalances);
-      this.#finalize(rec, 'RELEASED', now, {});
-      return response;
-    });
+    return this.#settleOnce(
+      id,
+      'release',
+      req,
+      (rec, now) => {
+        const response = chargeRelease(rec.budgets, rec.detail.reserved, this.#includeBalances);
+        this.#finalize(rec, 'RELEASED', now, {});
+        return response;
+      },
+      (rec, response) =>
+        settleDraft('release', rec.detail, {
+          idempotencyKey: req.idempotencyKey,
+          released: response.released,
+        }),
+    );
   }
 
   async extend(
@@ -175,15 +216,25 @@ export class MemoryAuthority extends BudgetBook implements Authority {
   ): Promise<M.ReservationExtendResponse> {
     const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     const req: M.ReservationExtendRequest = validateRequest(this.#schemas.reservationExtendRequest, input);
-    const response = await this.#settleOnce(id, 'extend', req, (rec, now) => {
-      checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
-      rec.extensions += 1;
-      rec.detail.expiresAtMs += req.extendByMs;
-      this.#deadlines.push(rec.detail.expiresAtMs + rec.gracePeriodMs, id);
-      const out: M.ReservationExtendResponse = { status: 'ACTIVE', expiresAtMs: rec.detail.expiresAtMs };
-      if (this.#includeBalances) out.balances = rec.budgets.map(toBalance);
-      return out;
-    });
+    const response = await this.#settleOnce(
+      id,
+      'extend',
+      req,
+      (rec, now) => {
+        checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
+        rec.extensions += 1;
+        rec.detail.expiresAtMs += req.extendByMs;
+        this.#deadlines.push(rec.detail.expiresAtMs + rec.gracePeriodMs, id);
+        const out: M.ReservationExtendResponse = { status: 'ACTIVE', expiresAtMs: rec.detail.expiresAtMs };
+        if (this.#includeBalances) out.balances = rec.budgets.map(toBalance);
+        return out;
+      },
+      (rec, out) =>
+        settleDraft('extend', rec.detail, {
+          idempotencyKey: req.idempotencyKey,
+          detail: { extendByMs: req.extendByMs, expiresAtMs: out.expiresAtMs },
+        }),
+    );
     return this.#withRemainingTtl(response, this.#clock.now(), id);
   }
 
@@ -220,6 +271,21 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     return this.#sweep(this.#clock.now());
   }
 
+  async queryAudit(query?: AuditQuery): Promise<AuditPage> {
+    this.#tick();
+    return this.#trail().query(query);
+  }
+
+  async verifyAudit(tenant: string): Promise<AuditVerification> {
+    this.#tick();
+    return this.#trail().verify(tenant);
+  }
+
+  async appendAudit(input: AuditAppend): Promise<AuditRecord> {
+    const entry = validateAuditAppend(input);
+    return this.#trail().append({ scopes: [], ...entry, atMs: this.#tick() });
+  }
+
   // ---- internals -------------------------------------------------------------------------
 
   protected override ledgerNow(): number {
@@ -238,8 +304,12 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     for (let id = this.#deadlines.popBefore(now); id; id = this.#deadlines.popBefore(now)) {
       const rec = this.#reservations.get(id);
       if (rec?.detail.status !== 'ACTIVE' || rec.detail.expiresAtMs + rec.gracePeriodMs >= now) continue;
+      const touches = this.auditLog && new BudgetTouches();
+      touches?.touchAll(rec.budgets);
       unreserve(rec.budgets, rec.detail.reserved.amount);
       this.#finalize(rec, 'EXPIRED', now, {});
+      if (touches)
+        this.recordAudit(settleDraft('expire', rec.detail, { released: rec.detail.reserved }), now, touches);
       expired += 1;
     }
     this.#compactDeadlines();
@@ -264,6 +334,12 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     this.#deadlines.rebuild(live);
   }
 
+  #trail(): MemoryAuditLog {
+    if (!this.auditLog)
+      throw new InvalidRequestError('this MemoryAuthority keeps no audit trail (audit: false)');
+    return this.auditLog;
+  }
+
   #finalize(
     rec: ReservationRecord,
     status: FinalStatus,
@@ -275,17 +351,22 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     this.#finalized.push(now, rec.detail.reservationId);
   }
 
-  /** The shared path of commit, release and extend (see settleOnce). */
+  /** The shared path of commit, release and extend (see settleOnce); `draft` is its audit entry. */
   #settleOnce<T>(
     id: string,
     op: 'commit' | 'release' | 'extend',
     req: { idempotencyKey: string },
     apply: (rec: ReservationRecord, now: number) => T,
+    draft: (rec: ReservationRecord, response: T) => AuditDraft,
   ): T {
     const now = this.#tick();
-    return settleOnce(this.#idempotency, id, this.#reservations.get(id), op, req, now, (rec) =>
-      apply(rec, now),
-    );
+    return settleOnce(this.#idempotency, id, this.#reservations.get(id), op, req, now, (rec) => {
+      const touches = this.auditLog && new BudgetTouches();
+      touches?.touchAll(rec.budgets);
+      const response = apply(rec, now);
+      if (touches) this.recordAudit(draft(rec, response), now, touches);
+      return response;
+    });
   }
 
   /** Keep a reservation; an ACTIVE one is live and has a deadline. */
@@ -320,6 +401,7 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     }
     for (const [at, id] of s.finalized) this.#finalized.push(at, id);
     this.#idempotency.load(s.idempotency);
+    if (s.audit) this.auditLog?.load(s.audit);
   }
 
   #withRemainingTtl<T extends { expiresAtMs?: number; remainingTtlMs?: number; reservationId?: string }>(
@@ -330,8 +412,9 @@ export class MemoryAuthority extends BudgetBook implements Authority {
     return withRemainingTtl(response, now, this.#isActive, reservationId);
   }
 
+  /** The context of one operation at `now`; with an audit trail, it records the budgets it looks at. */
   #context(now: number): LedgerContext {
-    return {
+    const ctx: LedgerContext = {
       records: this.#idempotency,
       find: this.#find,
       degradation: this.degradation,
@@ -340,6 +423,16 @@ export class MemoryAuthority extends BudgetBook implements Authority {
       now,
       liveLimit: this.#liveLimit,
     };
+    if (this.auditLog) {
+      const touches = new BudgetTouches();
+      ctx.find = (scope, unit, persist) => {
+        const stored = this.budgetAt(scope, unit);
+        const b = stored ?? this.materialize(scope, unit, persist);
+        return b && touches.touch(b, !stored && persist);
+      };
+      ctx.audit = (draft) => this.recordAudit(draft, now, touches);
+    }
+    return ctx;
   }
 
   readonly #liveLimit = {

@@ -6,6 +6,7 @@
  * reservations live and settled, and every idempotency record, so replays after
  * a restore answer as before. Options (clock, limits) are not part of it.
  */
+import type { AuditSnapshot } from '../audit/memory-audit.js';
 import type { BudgetTemplate, DegradationPolicy } from '../authority.js';
 import type { BudgetState } from '../ledger/rules.js';
 import type { ReservationDetail } from '../protocol/messages.js';
@@ -31,6 +32,8 @@ export interface MemorySnapshot {
   /** Settled reservations by when they left ACTIVE, oldest first (for retention). */
   finalized: [at: number, reservationId: string][];
   idempotency: IdempotencySnapshot;
+  /** The audit trail, when the ledger keeps one. */
+  audit?: AuditSnapshot;
 }
 
 /** A deep copy of `snapshot`, after checking it is one this version reads. */

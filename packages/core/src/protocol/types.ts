@@ -54,7 +54,8 @@ export interface Action {
   tags?: string[];
 }
 
-export type Decision = 'ALLOW' | 'ALLOW_WITH_CAPS' | 'DENY';
+export const DECISIONS = ['ALLOW', 'ALLOW_WITH_CAPS', 'DENY'] as const;
+export type Decision = (typeof DECISIONS)[number];
 
 /** Soft-landing constraints returned with ALLOW_WITH_CAPS. */
 export interface Caps {

@@ -3,6 +3,7 @@
  * and the ledger invariant it asserts. Needs `vitest` and `fast-check`.
  */
 
+export { allAuditRecords, assertAuditReplays } from './audit-invariant.js';
 export type { FaultFigures } from './checks/faults.js';
 export type { FuzzFigures } from './checks/fuzz.js';
 export { type ConformanceOptions, describeLedgerConformance, describeLedgerFaults } from './conformance.js';

@@ -3,6 +3,7 @@ import { expect, it } from 'vitest';
 import { GovernorError } from '../../errors.js';
 import type { OveragePolicy } from '../../protocol/types.js';
 import { OVERAGE_POLICIES } from '../../protocol/types.js';
+import { assertAuditReplays } from '../audit-invariant.js';
 import { key, SCOPES, SUBJECT, type TestLedger, USD_UNIT } from '../harness.js';
 
 type Op =
@@ -157,6 +158,7 @@ export function modelChecks(
           for (const b of budgets)
             expect(b.spent + b.debt, `${b.scope} spent + debt`).toBe(charged.get(b.scope));
         }
+        await assertAuditReplays(t.ledger);
       }),
       { numRuns: options.runs ?? 60 },
     );
