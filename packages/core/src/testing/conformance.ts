@@ -1,4 +1,5 @@
 import { afterEach, describe } from 'vitest';
+import { auditChecks } from './checks/audit.js';
 import { type ConcurrencyOptions, concurrencyChecks } from './checks/concurrency.js';
 import { expiryChecks } from './checks/expiry.js';
 import { type FaultFigures, faultChecks } from './checks/faults.js';
@@ -21,6 +22,8 @@ export interface ConformanceOptions {
   modelRuns?: number;
   /** fast-check runs of the fault model check (lost answers, timeouts, restarts); default 15. */
   faultRuns?: number;
+  /** The ledger keeps an audit trail (AuditTrail): check it; default true. */
+  audit?: boolean;
   /** Figures of the fuzz and fault checks, when they have run (default: printed). */
   report?: (figures: { fuzz?: FuzzFigures; faults?: FaultFigures }) => void;
 }
@@ -52,6 +55,7 @@ export function describeLedgerConformance(
     describe('balances and listing', () => queryChecks(fresh));
     describe('concurrency', () => concurrencyChecks(fresh, options.concurrency));
     describe('model-based', () => modelChecks(fresh, { runs: options.modelRuns ?? 60 }));
+    if (options.audit !== false) describe('audit trail', () => auditChecks(fresh));
     const report =
       options.report ?? ((figures: object) => console.info(`${name}: ${JSON.stringify(figures)}`));
     describe('malformed input', () => {
