@@ -2,6 +2,7 @@ export { type AuditAppend, validateAuditAppend } from './append.js';
 export { chainHash, verifyChain } from './chain.js';
 export { type AuditContext, currentAuditContext, withAuditContext } from './context.js';
 export { type AuditDraft, BUDGET_OPERATIONS, budgetDraft, settleDraft } from './entries.js';
+export { type ExplainedScope, type Explanation, explainRecord, explainReservation } from './explain.js';
 export { type AuditSnapshot, DEFAULT_MEMORY_AUDIT_RECORDS, MemoryAuditLog } from './memory-audit.js';
 export {
   AUDIT_ALL_TENANTS,

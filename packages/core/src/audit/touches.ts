@@ -44,6 +44,7 @@ export class BudgetTouches {
       const delta: AuditDelta = {};
       for (const f of FIGURES) if (b[f] !== before[f]) delta[f] = b[f] - before[f];
       if (Object.keys(delta).length > 0) s.delta = delta;
+      if (b.caps && Object.keys(b.caps).length > 0) s.caps = structuredClone(b.caps);
       out.push(s);
     }
     return out.sort((a, b) => a.scope.split('/').length - b.scope.split('/').length);

@@ -51,6 +51,8 @@ export interface AuditScope {
   debt: number;
   remaining: number;
   delta?: AuditDelta;
+  /** The budget's own caps, when it has some. */
+  caps?: Caps;
 }
 
 /** The content of one record, as the ledger writes it (and hashes it). */
