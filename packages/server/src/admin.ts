@@ -16,6 +16,7 @@ import {
   type DegradationPolicy,
   IdempotencyMismatchError,
   InvalidRequestError,
+  isAuditTrail,
   NAME_PATTERN,
   NotFoundError,
   parsePolicy,
@@ -63,6 +64,13 @@ const keyView = (k: ApiKeyRecord) =>
 
 export function registerAdmin(app: FastifyInstance, ctx: ServerContext) {
   const { ledger, store, now, call } = ctx;
+
+  /** API keys live in the identity store, not the ledger: their changes are appended to the tenant's trail. */
+  const recordKey = async (operation: 'key.create' | 'key.revoke', k: ApiKeyRecord) => {
+    if (!isAuditTrail(ledger)) return;
+    const detail = { keyId: k.keyId, ...(k.name !== undefined ? { name: k.name } : {}) };
+    await call('audit append', ledger.appendAudit({ tenant: k.tenantId, operation, detail }));
+  };
 
   const tenantOr404 = async (tenantId: string): Promise<TenantRecord> => {
     const t = await store.getTenant(tenantId);
@@ -140,6 +148,7 @@ export function registerAdmin(app: FastifyInstance, ctx: ServerContext) {
       hash: key.hash,
     };
     await store.createKey(record);
+    await recordKey('key.create', record);
     // The only time the key is ever shown.
     return reply.code(201).send({ ...keyView(record), api_key: key.apiKey });
   });
@@ -152,6 +161,7 @@ export function registerAdmin(app: FastifyInstance, ctx: ServerContext) {
   const revoke = async (keyId: string) => {
     const k = await store.revokeKey(keyId, now());
     if (!k) throw new NotFoundError(`API key ${keyId} not found`);
+    await recordKey('key.revoke', k);
     return keyView(k);
   };
   app.post<{ Params: { keyId: string } }>('/v1/admin/api-keys/:keyId/revoke', ADMIN, async (request) =>

@@ -14,11 +14,13 @@ import {
   type Ledger,
   LimitExceededError,
   UnauthorizedError,
+  withAuditContext,
 } from '@governor/core';
 import type { Span } from '@opentelemetry/api';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import { registerAdmin } from './admin.js';
+import { registerAudit } from './audit.js';
 import { keyFingerprint, parseApiKey, sameSecret, verifySecret } from './keys.js';
 import { ServerMetrics } from './metrics.js';
 import { registerRuntime } from './runtime.js';
@@ -206,6 +208,18 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
       }
     });
 
+  // Ledger calls made for a request are recorded in the audit trail as made by its key.
+  app.addHook('preHandler', (request, _reply, done) => {
+    const plane = request.routeOptions.config?.plane;
+    const actor = request.principal
+      ? `key:${request.principal.keyId}`
+      : plane === 'admin'
+        ? 'admin'
+        : undefined;
+    if (actor === undefined) return done();
+    withAuditContext({ actor, traceId: request.trace.traceId }, done);
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
@@ -290,6 +304,7 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
 
   registerRuntime(app, ctx);
   registerAdmin(app, ctx);
+  registerAudit(app, ctx);
 
   return {
     app,
