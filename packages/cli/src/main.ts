@@ -14,6 +14,8 @@ Commands:
   keys        create, list or revoke a tenant's API keys on a server
   balances    a table of budgets: from a budgets file, a server, a Redis ledger or a SQLite ledger file
   budgets     create, fund, freeze or unfreeze budgets on a server, Redis or a SQLite ledger, or apply a file
+  audit       query, export or verify the audit trail (one hash-chained record per decision and change)
+  explain     why a reservation was allowed, capped or denied: balances then, and the rule that applied
   mcp-proxy   the enforcing MCP proxy of @governor/mcp (governor-mcp-proxy)
   recovery-adapter
               run the native tests bound to a client-recovery scenario (JSON on stdin), print a verdict
@@ -28,6 +30,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   balances: async () => (await import('./commands/balances.js')).balancesCommand,
   budgets: async () => (await import('./commands/budgets.js')).budgetsCommand,
+  audit: async () => (await import('./commands/audit.js')).auditCommand,
+  explain: async () => (await import('./commands/explain.js')).explainCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   tenants: async () => (await import('./commands/tenants.js')).tenantsCommand,
   keys: async () => (await import('./commands/keys.js')).keysCommand,

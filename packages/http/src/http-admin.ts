@@ -6,6 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AmountChange,
+  type AuditPage,
+  type AuditQuery,
+  type AuditTrail,
+  type AuditVerification,
   type BudgetDefinition,
   type BudgetInfo,
   type BudgetKey,
@@ -67,7 +71,9 @@ const enc = encodeURIComponent;
 const valid = <T>(schema: Parameters<typeof validateRequest>[0], input: T): T =>
   validateRequest(schema, input) as T;
 
-export class HttpLedgerAdmin implements LedgerAdmin {
+const snakeCase = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+export class HttpLedgerAdmin implements LedgerAdmin, AuditTrail {
   readonly transport: HttpTransport;
 
   constructor(options: HttpLedgerAdminOptions) {
@@ -197,6 +203,32 @@ export class HttpLedgerAdmin implements LedgerAdmin {
   }
   async sweepExpired(): Promise<number> {
     return (await this.#call<{ expired: number }>('POST', '/v1/admin/sweep')).expired;
+  }
+
+  // ---- audit trail -----------------------------------------------------------------------
+
+  /** The server ledger's trail (every tenant's, with the admin key); records as the ledger keeps them. */
+  async queryAudit(query: AuditQuery = {}): Promise<AuditPage> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(snakeCase(k), String(v));
+    const qs = params.size > 0 ? `?${params}` : '';
+    return this.#raw<AuditPage>('GET', `/v1/admin/audit${qs}`);
+  }
+
+  async verifyAudit(tenant: string): Promise<AuditVerification> {
+    return this.#raw('GET', `/v1/admin/audit/verify?tenant=${enc(tenant)}`);
+  }
+
+  /** Release a live reservation as an operator (recorded as made by the admin key). */
+  forceRelease(reservationId: string): Promise<{ status: 'RELEASED' }> {
+    return this.#call('POST', `/v1/admin/reservations/${enc(reservationId)}/release`);
+  }
+
+  /** An answer's body as the server sent it (audit records are camelCase already, and hashed as they are). */
+  async #raw<T>(method: 'GET', path: string): Promise<T> {
+    const answer: Answer = await this.transport.send(`admin ${method} ${path}`, { method, path });
+    if (answer.status < 200 || answer.status > 299) throw errorOf(`${method} ${path}`, answer);
+    return answer.body as T;
   }
 
   /** Close the connection pool. */

@@ -16,7 +16,7 @@ import {
   type DegradationPolicy,
   IdempotencyMismatchError,
   InvalidRequestError,
-  isAuditTrail,
+  isAuditWriter,
   NAME_PATTERN,
   NotFoundError,
   parsePolicy,
@@ -67,7 +67,7 @@ export function registerAdmin(app: FastifyInstance, ctx: ServerContext) {
 
   /** API keys live in the identity store, not the ledger: their changes are appended to the tenant's trail. */
   const recordKey = async (operation: 'key.create' | 'key.revoke', k: ApiKeyRecord) => {
-    if (!isAuditTrail(ledger)) return;
+    if (!isAuditWriter(ledger)) return;
     const detail = { keyId: k.keyId, ...(k.name !== undefined ? { name: k.name } : {}) };
     await call('audit append', ledger.appendAudit({ tenant: k.tenantId, operation, detail }));
   };

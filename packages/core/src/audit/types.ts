@@ -153,7 +153,10 @@ export interface AuditTrail {
   queryAudit(query?: AuditQuery): Promise<AuditPage>;
   /** Check a tenant's hash chain from its oldest kept record; reports the first break. */
   verifyAudit(tenant: string): Promise<AuditVerification>;
-  /** Append a record for a change the ledger does not make itself (an API key created or revoked). */
+}
+
+/** A ledger's own trail also takes the records of changes it does not make (API keys created or revoked). */
+export interface AuditWriter {
   appendAudit(
     entry: Pick<AuditEntry, 'tenant' | 'operation'> &
       Partial<Pick<AuditEntry, 'actor' | 'traceId' | 'detail' | 'scopePath'>>,
@@ -162,3 +165,6 @@ export interface AuditTrail {
 
 export const isAuditTrail = (ledger: unknown): ledger is AuditTrail =>
   typeof (ledger as Partial<AuditTrail> | null)?.queryAudit === 'function';
+
+export const isAuditWriter = (ledger: unknown): ledger is AuditWriter =>
+  typeof (ledger as Partial<AuditWriter> | null)?.appendAudit === 'function';

@@ -15,6 +15,7 @@ import type {
   AuditRetention,
   AuditTrail,
   AuditVerification,
+  AuditWriter,
 } from '../audit/types.js';
 import type { Authority } from '../authority.js';
 import { type Clock, systemClock } from '../clock.js';
@@ -86,7 +87,7 @@ interface ReservationRecord {
 }
 
 /** The embedded Authority and LedgerAdmin. */
-export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail {
+export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail, AuditWriter {
   readonly #clock: Clock;
   readonly #maxExtensions: number;
   readonly #reservationRetentionMs: number;

@@ -1,11 +1,11 @@
 import { expect, it } from 'vitest';
 import { withAuditContext } from '../../audit/context.js';
-import type { AuditTrail } from '../../audit/types.js';
+import type { AuditTrail, AuditWriter } from '../../audit/types.js';
 import { allAuditRecords, assertAuditReplays } from '../audit-invariant.js';
 import { expectError } from '../expect-error.js';
 import { key, SCOPES, SUBJECT, type TestLedger, USD_UNIT } from '../harness.js';
 
-const trailOf = (t: TestLedger) => t.ledger as unknown as AuditTrail;
+const trailOf = (t: TestLedger) => t.ledger as unknown as AuditTrail & AuditWriter;
 
 /** The audit trail, for ledgers that keep one: a record per decision and change, queries, the chain. */
 export function auditChecks(fresh: () => Promise<TestLedger>) {
