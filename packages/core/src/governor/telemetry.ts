@@ -21,7 +21,6 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { Clock } from '../clock.js';
-import { GovernorError } from '../errors.js';
 import type { Action, Amount, Caps, Decision, ReasonCode, Subject } from '../protocol/types.js';
 import { scopePathOf } from '../scopes.js';
 
@@ -283,5 +282,5 @@ function failSpan(span: Span, error: unknown): void {
   span.setAttribute(ATTR.errorType, errorType(error));
 }
 
-const errorType = (error: unknown): string =>
-  GovernorError.isInstance(error) ? error.code : error instanceof Error ? error.name : typeof error;
+/** The error's class name (`AuthorityUnavailableError`, `TypeError`): low-cardinality, as `error.type` should be. */
+const errorType = (error: unknown): string => (error instanceof Error ? error.name : typeof error);
