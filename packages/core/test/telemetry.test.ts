@@ -82,16 +82,26 @@ const only = (name: string): ReadableSpan => {
 const childOf = (child: ReadableSpan, parent: ReadableSpan) =>
   expect(child.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);
 
+/** A governor on a MemoryAuthority; `override` answers some of its operations otherwise. */
 async function setup(
   options: Partial<GovernorOptions> = {},
-  wrap?: (ledger: MemoryAuthority, clock: ManualClock) => Authority,
+  override?: (ledger: MemoryAuthority, clock: ManualClock) => Partial<Authority>,
 ) {
   const clock = new ManualClock();
   const ledger = new MemoryAuthority({ clock });
   await ledger.createBudget({ scope: 'tenant:acme', unit: USD, allocated: 10_000 });
   await ledger.createBudget({ scope: RUN, unit: USD, allocated: 1_000 });
+  const own = override?.(ledger, clock) ?? {};
+  const authority = new Proxy(ledger, {
+    get(target, prop) {
+      const replaced = own[prop as keyof Authority];
+      if (replaced) return replaced;
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as Authority;
   const governor = createGovernor({
-    authority: wrap ? wrap(ledger, clock) : ledger,
+    authority,
     subject: { tenant: 'acme', workflow: 'support', run: 'r1' },
     clock,
     ...options,
@@ -99,21 +109,13 @@ async function setup(
   return { clock, ledger, governor };
 }
 
-/** The ledger, with `delays` ms of clock time before the chosen operations answer. */
-function slow(ledger: MemoryAuthority, clock: ManualClock, delays: Partial<Record<keyof Authority, number>>) {
-  return new Proxy(ledger, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== 'function') return value;
-      const delay = delays[prop as keyof Authority];
-      if (delay === undefined) return value.bind(target);
-      return async (...args: unknown[]) => {
-        await clock.sleep(delay);
-        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-      };
-    },
-  }) as Authority;
-}
+/** `fn`, answering `ms` of clock time later. */
+const delayed =
+  <A extends unknown[], R>(clock: ManualClock, ms: number, fn: (...args: A) => Promise<R>) =>
+  async (...args: A): Promise<R> => {
+    await clock.sleep(ms);
+    return fn(...args);
+  };
 
 describe('spans', () => {
   it('ALLOW: one span from reserve to commit, with the reserve and commit spans as children', async () => {
@@ -200,16 +202,9 @@ describe('spans', () => {
   });
 
   it('fail closed: ERROR with the AuthorityUnavailableError', async () => {
-    const { clock, governor } = await setup(
-      {},
-      (ledger) =>
-        new Proxy(ledger, {
-          get: (target, prop) =>
-            prop === 'reserve'
-              ? () => Promise.reject(new TransportError('connection refused'))
-              : (Reflect.get(target, prop, target) as () => unknown).bind(target),
-        }),
-    );
+    const { clock, governor } = await setup({}, () => ({
+      reserve: () => Promise.reject(new TransportError('connection refused')),
+    }));
     const run = governor.run({ action: llm, estimate: cost(1) }, () => ({ value: 1, actual: 1 }));
     await expect(clock.runUntilSettled(run)).rejects.toThrow(/fail closed/);
     const call = only('governor llm.completion');
@@ -219,16 +214,9 @@ describe('spans', () => {
   });
 
   it('a commit that fails for good: ERROR on the commit span and the call span', async () => {
-    const { governor } = await setup(
-      {},
-      (ledger) =>
-        new Proxy(ledger, {
-          get: (target, prop) =>
-            prop === 'commit'
-              ? () => Promise.reject(new InvalidRequestError([{ path: 'actual', message: 'refused' }]))
-              : (Reflect.get(target, prop, target) as () => unknown).bind(target),
-        }),
-    );
+    const { governor } = await setup({}, () => ({
+      commit: () => Promise.reject(new InvalidRequestError([{ path: 'actual', message: 'refused' }])),
+    }));
     const handle = await governor.begin({ action: llm, estimate: cost(400) });
     expect((await handle.commit(100)).outcome).toBe('failed');
     const commit = only('governor.commit');
@@ -264,7 +252,9 @@ describe('spans', () => {
   });
 
   it('a settlement that goes on in the background: the span ends when it does', async () => {
-    const { clock, governor } = await setup({ settleWaitMs: 10 }, (l, c) => slow(l, c, { commit: 30 }));
+    const { clock, governor } = await setup({ settleWaitMs: 10 }, (l, c) => ({
+      commit: delayed(c, 30, l.commit.bind(l)),
+    }));
     const handle = await governor.begin({ action: llm, estimate: cost(400) });
     const outcome = await clock.runUntilSettled(handle.commit(200));
     expect(outcome.outcome).toBe('pending');
@@ -308,7 +298,10 @@ describe('metrics', () => {
   });
 
   it("reserve and commit latency in ms, on the Governor's clock", async () => {
-    const { clock, governor } = await setup({}, (l, c) => slow(l, c, { reserve: 120, commit: 30 }));
+    const { clock, governor } = await setup({}, (l, c) => ({
+      reserve: delayed(c, 120, l.reserve.bind(l)),
+      commit: delayed(c, 30, l.commit.bind(l)),
+    }));
     await clock.runUntilSettled(
       governor.run({ action: llm, estimate: cost(100) }, () => ({ value: 1, actual: 90 })),
     );
@@ -326,16 +319,12 @@ describe('metrics', () => {
 
   it('budget gauges only for registered budgets, read at most once per maxAgeMs', async () => {
     let reads = 0;
-    const { clock, governor } = await setup(
-      {},
-      (ledger) =>
-        new Proxy(ledger, {
-          get(target, prop) {
-            const value = (Reflect.get(target, prop, target) as (...a: unknown[]) => unknown).bind(target);
-            return prop === 'balances' ? (...args: unknown[]) => (reads++, value(...args)) : value;
-          },
-        }),
-    );
+    const { clock, governor } = await setup({}, (ledger) => ({
+      balances: (query) => {
+        reads++;
+        return ledger.balances(query);
+      },
+    }));
     const gauges = async () => {
       const points = await collect();
       return {
