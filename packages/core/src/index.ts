@@ -5,6 +5,7 @@ export { canonicalJson, fingerprintOf } from './canonical-json.js';
 export { isEmptyCaps, isToolAllowed, mergeCaps } from './caps.js';
 export { type Clock, flushMicrotasks, ManualClock, type Scheduler, systemClock } from './clock.js';
 export * from './errors.js';
+export { DEFAULT_BUDGET_MAX_AGE_MS, type ObserveBudgetsOptions } from './governor/budget-gauges.js';
 export { extendSubject, type GovernorContext } from './governor/context.js';
 export { type AuthorityOperation, DEFAULT_TIMEOUTS, type Timeouts } from './governor/deadline.js';
 export {

@@ -4,8 +4,7 @@
  * observe mode, fail mode and the circuit breaker live here, so adapters only
  * map their framework's hooks onto it.
  */
-import { trace } from '@opentelemetry/api';
-import type { Authority, LedgerAdmin } from '../authority.js';
+import type { Authority, BudgetKey, LedgerAdmin } from '../authority.js';
 import { type Scheduler, systemClock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
 import type { RiskPointTable } from '../policy/risk-points.js';
@@ -22,6 +21,7 @@ import type {
   Subject,
 } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
+import { BudgetGauges, type ObserveBudgetsOptions } from './budget-gauges.js';
 import { contextStorage, extendSubject } from './context.js';
 import { DEFAULT_TIMEOUTS, type Timeouts, withAbort } from './deadline.js';
 import { delegate } from './delegation.js';
@@ -43,6 +43,7 @@ import {
 } from './run-state.js';
 import { noJournal, type Runtime, type SettlementJournal, withRetries } from './settle.js';
 import { type CallSpec, checkSpec } from './spec.js';
+import { type CallTrace, Telemetry } from './telemetry.js';
 
 export type { CallSpec } from './spec.js';
 
@@ -101,8 +102,6 @@ export interface RunResult<T> {
   metadata?: Metadata;
 }
 
-const tracer = trace.getTracer('@governor/core');
-
 export class Governor {
   /** Counts denied tool calls per run; undefined when turned off. */
   readonly breaker: CircuitBreaker | undefined;
@@ -113,6 +112,8 @@ export class Governor {
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #capsInForce = new CapsInForce();
   readonly #pace = new ToolPace();
+  readonly #telemetry: Telemetry;
+  readonly #budgetGauges: BudgetGauges;
 
   constructor(options: GovernorOptions) {
     this.#options = options;
@@ -144,6 +145,13 @@ export class Governor {
         void tracked.then(() => this.#inFlight.delete(tracked));
       },
     };
+    this.#telemetry = new Telemetry(this.#rt.clock);
+    this.#budgetGauges = new BudgetGauges(
+      this.#telemetry.meter,
+      options.authority,
+      this.#rt.clock,
+      timeouts.balances,
+    );
   }
 
   /** The subject calls made here act as: the context's, or the default. */
@@ -182,7 +190,19 @@ export class Governor {
    * maximum lifetime (`handles` of createGovernor, or `limits` here).
    */
   async begin(spec: CallSpec, limits?: HandleLimits): Promise<ReservationHandle> {
-    return this.#begin(checkSpec(spec), { ...this.#limits, ...limits });
+    checkSpec(spec);
+    return this.#begin(spec, { ...this.#limits, ...limits }, this.#telemetry.call(spec.action));
+  }
+
+  /**
+   * Report `keys` as the OpenTelemetry gauges `governor.budget.reserved` and
+   * `governor.budget.remaining` (attributes `governor.scope`, `governor.unit`).
+   * A collection reads each registered scope at most once per `maxAgeMs`
+   * (default 10,000); nothing is read for budgets not registered, or when no
+   * meter provider is registered. Returns a function that stops reporting them.
+   */
+  observeBudgets(keys: readonly BudgetKey[], options?: ObserveBudgetsOptions): () => void {
+    return this.#budgetGauges.observe(keys, options);
   }
 
   /**
@@ -243,47 +263,35 @@ export class Governor {
    */
   async run<T>(spec: CallSpec, fn: (grant: Grant) => Promise<RunResult<T>> | RunResult<T>): Promise<T> {
     checkSpec(spec);
-    return tracer.startActiveSpan(`governor ${spec.action.kind}`, async (span) => {
-      span.setAttributes({
-        'governor.action.kind': spec.action.kind,
-        'governor.action.name': spec.action.name,
-      });
-      try {
-        const handle = await this.#begin(spec, undefined);
-        span.setAttributes({
-          'governor.decision': handle.grant.decision,
-          'governor.enforced': handle.grant.enforced,
-        });
-        let result: RunResult<T>;
-        try {
-          const context = { subject: handle.grant.subject, parentReservationId: handle.grant.reservationId };
-          result = await contextStorage.run(context, () => fn(handle.grant));
-        } catch (error) {
-          await handle.release(`work failed: ${error instanceof Error ? error.message : String(error)}`);
-          throw error;
-        }
-        if (result?.actual === undefined || result.actual === null) {
-          handle.dispose();
-          this.#rt.emit({ type: 'actual_missing', ...handle.grant });
-          throw new MissingActualError(handle.grant, result?.value);
-        }
-        await handle
-          .commit(result.actual, {
-            ...(result.metrics ? { metrics: result.metrics } : {}),
-            ...(result.metadata ? { metadata: result.metadata } : {}),
-          })
-          .catch((error: unknown) => {
-            if (error && typeof error === 'object') Object.assign(error, { value: result.value });
-            throw error;
-          });
-        return result.value;
-      } catch (error) {
-        span.recordException(error as Error);
+    const call = this.#telemetry.call(spec.action);
+    const handle = await this.#begin(spec, undefined, call);
+    let result: RunResult<T>;
+    try {
+      const context = { subject: handle.grant.subject, parentReservationId: handle.grant.reservationId };
+      result = await contextStorage.run(context, () => call.within(() => fn(handle.grant)));
+    } catch (error) {
+      call.fail(error);
+      await handle.release(`work failed: ${error instanceof Error ? error.message : String(error)}`);
+      throw error;
+    }
+    if (result?.actual === undefined || result.actual === null) {
+      handle.dispose();
+      this.#rt.emit({ type: 'actual_missing', ...handle.grant });
+      const error = new MissingActualError(handle.grant, result?.value);
+      call.fail(error);
+      call.end();
+      throw error;
+    }
+    await handle
+      .commit(result.actual, {
+        ...(result.metrics ? { metrics: result.metrics } : {}),
+        ...(result.metadata ? { metadata: result.metadata } : {}),
+      })
+      .catch((error: unknown) => {
+        if (error && typeof error === 'object') Object.assign(error, { value: result.value });
         throw error;
-      } finally {
-        span.end();
-      }
-    });
+      });
+    return result.value;
   }
 
   /**
@@ -347,7 +355,11 @@ export class Governor {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
   }
 
-  async #begin(spec: CallSpec, limits: Required<HandleLimits> | undefined): Promise<ReservationHandle> {
+  async #begin(
+    spec: CallSpec,
+    limits: Required<HandleLimits> | undefined,
+    call: CallTrace,
+  ): Promise<ReservationHandle> {
     // The authority validates the whole request (subject included) before it reaches the ledger.
     const subject = extendSubject(this.subject, spec.subject);
     const key = spec.idempotencyKey === undefined ? newAttemptKey() : checkCallerKey(spec.idempotencyKey);
@@ -355,18 +367,22 @@ export class Governor {
     const observe = this.mode === 'observe';
     let reserved: Awaited<ReturnType<typeof reserveFor>>;
     try {
-      reserved = await reserveFor(this.#rt, attempt, spec, {
-        subject,
-        action: spec.action,
-        ttlMs: spec.ttlMs ?? this.#options.ttlMs ?? 60_000,
-        gracePeriodMs: this.#options.gracePeriodMs ?? 5_000,
-        ...this.#overage(spec),
-        ...(observe ? { dryRun: true } : {}),
-        ...(spec.metadata ? { metadata: spec.metadata } : {}),
-      });
+      reserved = await call.reserve(subject, () =>
+        reserveFor(this.#rt, attempt, spec, {
+          subject,
+          action: spec.action,
+          ttlMs: spec.ttlMs ?? this.#options.ttlMs ?? 60_000,
+          gracePeriodMs: this.#options.gracePeriodMs ?? 5_000,
+          ...this.#overage(spec),
+          ...(observe ? { dryRun: true } : {}),
+          ...(spec.metadata ? { metadata: spec.metadata } : {}),
+        }),
+      );
     } catch (error) {
-      if (!isTransportFailure(error)) throw error;
-      return this.#unreachable(attempt, spec, error);
+      if (isTransportFailure(error)) return this.#unreachable(attempt, spec, error, call);
+      call.fail(error);
+      call.end();
+      throw error;
     }
     const { response, estimate } = reserved;
     const details = {
@@ -376,13 +392,20 @@ export class Governor {
       reasonCode: response.reasonCode,
       scope: response.blockedScope,
     };
+    call.decided({
+      ...details,
+      affectedScopes: response.affectedScopes,
+      reservationId: response.reservationId,
+      enforced: !observe,
+    });
     if (observe) {
       this.#rt.emit({ type: 'observed', ...attempt, ...details });
       const grant: Grant = { ...attempt, ...details, enforced: false };
-      return new ReservationHandle(this.#rt, grant, undefined, spec.overagePolicy, limits);
+      return new ReservationHandle(this.#rt, grant, undefined, spec.overagePolicy, limits, call);
     }
     this.#rt.emit({ type: 'decision', ...attempt, reservationId: response.reservationId, ...details });
     if (response.decision === 'DENY' || !response.reservationId) {
+      call.end(); // a DENY is an answer, not an error: the span keeps its decision and reason
       throw new BudgetDeniedError({
         reasonCode: response.reasonCode ?? 'BUDGET_EXCEEDED',
         scope: response.blockedScope,
@@ -401,7 +424,7 @@ export class Governor {
     };
     this.#capsInForce.note(subject, estimate.unit, response.caps);
     const heartbeat = this.#heartbeatFor(grant, response);
-    return new ReservationHandle(this.#rt, grant, heartbeat, spec.overagePolicy, limits);
+    return new ReservationHandle(this.#rt, grant, heartbeat, spec.overagePolicy, limits, call);
   }
 
   #overage(spec: CallSpec): { overagePolicy?: OveragePolicy } {
@@ -424,17 +447,22 @@ export class Governor {
     attempt: { subject: Subject; action: Action; key: string },
     spec: Pick<CallSpec, 'action' | 'estimate' | 'overagePolicy'>,
     error: unknown,
+    call?: CallTrace,
   ): ReservationHandle {
     if ((this.#options.failMode ?? 'closed') === 'closed') {
       this.#rt.emit({ type: 'fail_closed', ...attempt, error });
-      throw new AuthorityUnavailableError(
+      const closed = new AuthorityUnavailableError(
         `authority unreachable; ${spec.action.kind} ${spec.action.name} not run (fail closed)`,
         error,
       );
+      call?.fail(closed);
+      call?.end();
+      throw closed;
     }
     this.#rt.emit({ type: 'fail_open', ...attempt, error });
+    call?.failedOpen(spec.estimate);
     const grant: Grant = { ...attempt, decision: 'ALLOW', estimate: spec.estimate, enforced: false };
-    return new ReservationHandle(this.#rt, grant, undefined, spec.overagePolicy);
+    return new ReservationHandle(this.#rt, grant, undefined, spec.overagePolicy, undefined, call);
   }
 }
 

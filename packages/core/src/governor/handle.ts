@@ -3,6 +3,7 @@ import { InvalidActualError, MissingActualError, SettlementError } from './error
 import type { Heartbeat } from './heartbeat.js';
 import { type ExpiryReason, ExpiryWatch, type HandleLimits } from './limits.js';
 import { type Attempt, type Runtime, type SettlementOutcome, settleCommit, settleRelease } from './settle.js';
+import type { CallTrace, SettlementResult } from './telemetry.js';
 
 /** What the authority granted a call: adapters read the decision and apply the caps. */
 export interface Grant extends Attempt {
@@ -42,6 +43,7 @@ export class ReservationHandle {
   readonly #overagePolicy: OveragePolicy | undefined;
   readonly #watch: ExpiryWatch | undefined;
   readonly #expiryListeners: ((reason: ExpiryReason) => void)[] = [];
+  readonly #trace: CallTrace | undefined;
   #state: State = 'open';
   #settlement: Promise<SettlementOutcome | undefined> | undefined;
   #delivered: number | Amount | (() => number | Amount) | undefined;
@@ -52,8 +54,10 @@ export class ReservationHandle {
     heartbeat: Heartbeat | undefined,
     overagePolicy?: OveragePolicy,
     limits?: Required<HandleLimits>,
+    trace?: CallTrace,
   ) {
     this.#rt = rt;
+    this.#trace = trace;
     this.grant = grant;
     this.#heartbeat = heartbeat;
     this.#overagePolicy = overagePolicy;
@@ -98,9 +102,11 @@ export class ReservationHandle {
         : typeof actual === 'number'
           ? { unit: this.grant.estimate.unit, amount: actual }
           : (actual as Amount);
+    const invalid = problem ? new InvalidActualError(this.grant, actual, problem, undefined) : undefined;
+    if (invalid) this.#trace?.fail(invalid);
     const outcome = this.#commit(amount, actual === 'estimate' || problem ? 'estimate' : 'reported', options);
-    if (!problem) return outcome;
-    return outcome.then(() => Promise.reject(new InvalidActualError(this.grant, actual, problem, undefined)));
+    if (!invalid) return outcome;
+    return outcome.then(() => Promise.reject(invalid));
   }
 
   /** Release the reservation; a no-op once the call is committed or released. */
@@ -111,9 +117,11 @@ export class ReservationHandle {
     }
     this.#state = 'releasing';
     this.#stopWatching();
-    const settlement = this.grant.enforced
-      ? settleRelease(this.#rt, this.grant, this.grant.estimate, reason).then(() => undefined)
-      : Promise.resolve(undefined);
+    const settlement = this.#traced('release', undefined, () =>
+      this.grant.enforced
+        ? settleRelease(this.#rt, this.grant, this.grant.estimate, reason)
+        : Promise.resolve(undefined),
+    ).then(() => undefined);
     this.#settlement = settlement;
     await this.#waitFor(settlement, 'release');
     this.#state = 'released';
@@ -149,6 +157,7 @@ export class ReservationHandle {
     if (this.#state !== 'open') return void (await this.#settlement);
     const delivered = this.delivered;
     this.#rt.emit({ type: 'abandoned', ...this.grant, reason, delivered });
+    this.#trace?.abandoned(reason, detail, delivered);
     if (delivered && delivered.amount > 0) {
       await this.#commit(delivered, 'partial', { metadata: { abandoned: detail.slice(0, 200) } });
     } else {
@@ -178,13 +187,15 @@ export class ReservationHandle {
   ): Promise<SettlementOutcome> {
     this.#state = 'committing';
     this.#stopWatching();
-    const settlement = settleCommit(this.#rt, this.grant, {
-      actual: amount,
-      actualSource: source,
-      metrics: options.metrics,
-      metadata: options.metadata,
-      overagePolicy: this.#overagePolicy,
-    }).then((outcome) => {
+    const settlement = this.#traced('commit', source, () =>
+      settleCommit(this.#rt, this.grant, {
+        actual: amount,
+        actualSource: source,
+        metrics: options.metrics,
+        metadata: options.metadata,
+        overagePolicy: this.#overagePolicy,
+      }),
+    ).then((outcome) => {
       this.#state = 'committed';
       return outcome;
     });
@@ -203,6 +214,7 @@ export class ReservationHandle {
     return new Promise<T | SettlementOutcome>((resolve) => {
       const timer = this.#rt.clock.setTimeout(() => {
         this.#rt.emit({ type: 'settlement_backgrounded', ...this.grant, operation, waitedMs: waitMs });
+        this.#trace?.backgrounded(operation, waitMs);
         resolve({ outcome: 'pending', settlement });
       }, waitMs);
       void settlement.then((value) => {
@@ -210,6 +222,15 @@ export class ReservationHandle {
         resolve(value);
       });
     }) as Promise<T>;
+  }
+
+  /** The settlement under its span, when the call is traced. */
+  #traced<T extends SettlementOutcome | { error: unknown } | undefined>(
+    operation: 'commit' | 'release',
+    source: string | undefined,
+    settle: () => Promise<T>,
+  ): Promise<T> {
+    return this.#trace ? this.#trace.settle(operation, settle, resultOf, source) : settle();
   }
 
   #stopWatching(): void {
@@ -229,6 +250,14 @@ export class ReservationHandle {
       }
     });
   }
+}
+
+/** A settlement's result as its span records it. */
+function resultOf(value: SettlementOutcome | { error: unknown } | undefined): SettlementResult {
+  if (!value) return { outcome: 'released' };
+  if (!('outcome' in value)) return { outcome: 'failed', error: value.error };
+  if (value.outcome === 'pending') return { outcome: 'failed', error: new Error('settlement still pending') };
+  return value;
 }
 
 /** Why `actual` cannot be committed against `estimate`, or undefined when it can. */

@@ -236,14 +236,17 @@ async function done(rt: Runtime, key: string, outcome: SettlementOutcome): Promi
   return outcome;
 }
 
-/** Release the reservation (work failed or was abandoned). Never throws; an already-final reservation is fine. */
+/**
+ * Release the reservation (work failed or was abandoned). Never throws; an
+ * already-final reservation is fine. Resolves with the error when it failed.
+ */
 export async function settleRelease(
   rt: Runtime,
   attempt: Attempt,
   estimate: Amount,
   reason: string,
-): Promise<void> {
-  if (!attempt.reservationId) return;
+): Promise<{ error: unknown } | undefined> {
+  if (!attempt.reservationId) return undefined;
   const id = attempt.reservationId;
   try {
     await withRetries(rt, 'release', attempt, () =>
@@ -253,6 +256,7 @@ export async function settleRelease(
       }),
     );
     rt.emit({ type: 'release', ...attempt, released: estimate, reason });
+    return undefined;
   } catch (error) {
     // Already final (finalized, expired, gone) or unreachable: reported, never thrown — the
     // reservation expires on its own at worst.
@@ -263,5 +267,6 @@ export async function settleRelease(
       error,
       ...attempt,
     });
+    return { error };
   }
 }
