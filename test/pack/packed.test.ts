@@ -101,6 +101,7 @@ describe('packed packages, installed outside the workspace', () => {
       [
         "import * as aiSdk from '@governor/ai-sdk';",
         "import * as core from '@governor/core';",
+        "import type * as ledgerRules from '@governor/core/ledger';",
         "import type * as testing from '@governor/core/testing';",
         "import * as http from '@governor/http';",
         "import * as langchain from '@governor/langchain';",
@@ -111,6 +112,7 @@ describe('packed packages, installed outside the workspace', () => {
         "import * as cli from 'governor';",
         'const ledger: core.Ledger = new core.MemoryAuthority();',
         'export type Conformance = typeof testing.describeLedgerConformance;',
+        'export type SettleOnce = typeof ledgerRules.settleOnce;',
         'export const entries = [ledger, aiSdk.governModel, langchain.governorMiddleware, mcp.governClient];',
         'export const ledgers = [redis.RedisAuthority, sqlite.SqliteAuthority, cli.main];',
         'export const service = [http.HttpAuthority, server.createServer];',
