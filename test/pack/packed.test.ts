@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../docs/readmes.js';
@@ -53,8 +53,13 @@ describe('packed packages, installed outside the workspace', () => {
       '@governor/sqlite',
       'governor',
     ]);
-    for (const { manifest: m } of publishable) {
+    for (const { dir, manifest: m } of publishable) {
       expect(m.license, m.name).toBe('Apache-2.0');
+      expect(m.repository, m.name).toEqual({
+        type: 'git',
+        url: 'git+https://github.com/governor-dev/governor.git',
+        directory: relative(ROOT, dir),
+      });
       expect(m.engines, m.name).toEqual({ node: '>=20.19' });
       expect(m.files, m.name).toContain('dist');
       expect(m.type, m.name).toBe('module');
@@ -101,6 +106,7 @@ describe('packed packages, installed outside the workspace', () => {
       [
         "import * as aiSdk from '@governor/ai-sdk';",
         "import * as core from '@governor/core';",
+        "import type * as ledgerRules from '@governor/core/ledger';",
         "import type * as testing from '@governor/core/testing';",
         "import * as http from '@governor/http';",
         "import * as langchain from '@governor/langchain';",
@@ -111,6 +117,7 @@ describe('packed packages, installed outside the workspace', () => {
         "import * as cli from 'governor';",
         'const ledger: core.Ledger = new core.MemoryAuthority();',
         'export type Conformance = typeof testing.describeLedgerConformance;',
+        'export type SettleOnce = typeof ledgerRules.settleOnce;',
         'export const entries = [ledger, aiSdk.governModel, langchain.governorMiddleware, mcp.governClient];',
         'export const ledgers = [redis.RedisAuthority, sqlite.SqliteAuthority, cli.main];',
         'export const service = [http.HttpAuthority, server.createServer];',

@@ -37,6 +37,6 @@ it('replays a commit and a release after 20,001 later finalisations pruned their
 });
 
 it('keeps 200,000 idempotency records by default, as documented', async () => {
-  const { DEFAULT_MAX_IDEMPOTENCY_RECORDS } = await import('../src/index.js');
+  const { DEFAULT_MAX_IDEMPOTENCY_RECORDS } = await import('../src/ledger/index.js');
   expect(DEFAULT_MAX_IDEMPOTENCY_RECORDS).toBe(200_000);
 });

@@ -3,7 +3,8 @@
  * budget is loaded once (an identity map), changed in place by core's shared
  * rules, and written back by `flush()` if it changed.
  */
-import { type BudgetState, tenantOfScope, type Unit } from '@governor/core';
+import { tenantOfScope, type Unit } from '@governor/core';
+import type { BudgetState } from '@governor/core/ledger';
 import type { Row, SqlDatabase, SqlStatement } from './driver.js';
 
 const COLUMNS =

@@ -5,12 +5,8 @@
  * finds (inside the transaction) has moved, so another process's change
  * applies to the very next call.
  */
-import {
-  type BudgetTemplate,
-  type CompiledTemplate,
-  compileTemplate,
-  type DegradationPolicy,
-} from '@governor/core';
+import type { BudgetTemplate, DegradationPolicy } from '@governor/core';
+import { type CompiledTemplate, compileTemplate } from '@governor/core/ledger';
 import type { SqlDatabase, SqlStatement } from './driver.js';
 
 export interface LedgerConfig {

@@ -6,7 +6,11 @@
  * so their settlement answers replay for the whole window.
  */
 import { createHash } from 'node:crypto';
-import { type IdempotencyRecords, type IdempotentOperation, idempotencyMismatchError } from '@governor/core';
+import {
+  type IdempotencyRecords,
+  type IdempotentOperation,
+  idempotencyMismatchError,
+} from '@governor/core/ledger';
 import type { SqlDatabase, SqlStatement } from './driver.js';
 
 const digest = (fingerprint: string) => createHash('sha256').update(fingerprint).digest('base64');

@@ -5,7 +5,8 @@
  * undone, and what the embedded ledger keeps of a failed call is kept: the
  * expiry, and budgets that templates materialised (fresh, as created).
  */
-import { type BudgetFinder, type BudgetState, budgetFromTemplates, type Clock } from '@governor/core';
+import type { Clock } from '@governor/core';
+import { type BudgetFinder, type BudgetState, budgetFromTemplates } from '@governor/core/ledger';
 import { BudgetRows } from './budget-rows.js';
 import { ConfigRows } from './config-rows.js';
 import { openDatabase, type SqlDatabase } from './driver.js';

@@ -5,26 +5,28 @@
  */
 import {
   type AmountChange,
-  BUDGET_CHANGES,
-  type BudgetChange,
-  type BudgetChangeName,
   type BudgetDefinition,
   type BudgetInfo,
   type BudgetKey,
   type BudgetListFilter,
   type BudgetTemplate,
-  budgetInfo,
-  budgetNotFoundError,
   type Caps,
-  compileTemplate,
   type DegradationPolicy,
-  duplicateBudgetError,
   type LedgerAdmin,
-  newBudget,
   policySchemas,
-  validateDefinition,
   validateRequest,
 } from '@governor/core';
+import {
+  BUDGET_CHANGES,
+  type BudgetChange,
+  type BudgetChangeName,
+  budgetInfo,
+  budgetNotFoundError,
+  compileTemplate,
+  duplicateBudgetError,
+  newBudget,
+  validateDefinition,
+} from '@governor/core/ledger';
 import type { LedgerStore } from './ledger-store.js';
 
 export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpired' | 'close'> {

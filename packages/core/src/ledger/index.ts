@@ -1,0 +1,85 @@
+/**
+ * `@governor/core/ledger`: the shared ledger rules (normalisation, evaluation,
+ * settlement, idempotency, templates, queries and pagination) as pure
+ * functions, for packages that implement a ledger of their own
+ * (`@governor/sqlite`, `@governor/redis`). Not needed to use Governor: the
+ * public API is `@governor/core`.
+ */
+export {
+  BUDGET_CHANGES,
+  type BudgetChange,
+  type BudgetChangeName,
+  budgetInfo,
+  budgetNotFoundError,
+  checkCeiling,
+  duplicateBudgetError,
+  newBudget,
+  validateDefinition,
+} from './budgets.js';
+export {
+  assertUnitKnown,
+  type BudgetFinder,
+  budgetsFor,
+  type Evaluation,
+  evaluateReservation,
+  throwNoBudget,
+} from './evaluate.js';
+export {
+  type IdempotencyRecords,
+  type IdempotentOperation,
+  idempotencyMismatchError,
+  settleOnce,
+  withRemainingTtl,
+} from './idempotency.js';
+export {
+  DEFAULT_MAX_IDEMPOTENCY_RECORDS,
+  DEFAULT_MAX_LIVE_RESERVATIONS,
+  liveLimitDenial,
+  maxLiveOption,
+} from './limits.js';
+export {
+  DEFAULT_GRACE_PERIOD_MS,
+  DEFAULT_OVERAGE_POLICY,
+  DEFAULT_TTL_MS,
+  type NormalizedEvent,
+  type NormalizedReservation,
+  normalizeEvent,
+  normalizeReservation,
+} from './normalize.js';
+export {
+  decideOnce,
+  eventOnce,
+  type LedgerContext,
+  reserveOnce,
+  type StoreReservation,
+} from './operations.js';
+export {
+  type Page,
+  pageTail,
+  paginate,
+  queryBudgets,
+  queryReservations,
+  scopeMatchesFilter,
+} from './queries.js';
+export {
+  applySettlement,
+  type BudgetState,
+  capsOf,
+  chargedBudgets,
+  denialOf,
+  planSettlement,
+  remainingOf,
+  type Settlement,
+  toBalance,
+} from './rules.js';
+export {
+  chargeCommit,
+  chargeEvent,
+  chargeRelease,
+  checkExtendable,
+  type FinalStatus,
+  finalizeDetail,
+  newReservationDetail,
+  unreserve,
+} from './settle.js';
+export { budgetFromTemplates, type CompiledTemplate, compileTemplate } from './templates.js';
