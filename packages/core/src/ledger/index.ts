@@ -5,6 +5,21 @@
  * (`@governor/sqlite`, `@governor/redis`). Not needed to use Governor: the
  * public API is `@governor/core`.
  */
+
+// The audit trail of a ledger: entries from operations, budget deltas, the in-memory ring, queries.
+export { type AuditAppend, validateAuditAppend } from '../audit/append.js';
+export { currentAuditContext } from '../audit/context.js';
+export { type AuditDraft, BUDGET_OPERATIONS, budgetDraft, settleDraft } from '../audit/entries.js';
+export { type AuditSnapshot, DEFAULT_MEMORY_AUDIT_RECORDS, MemoryAuditLog } from '../audit/memory-audit.js';
+export {
+  byTime,
+  encodeCursor,
+  matchesAudit,
+  mergePage,
+  type ParsedAuditQuery,
+  parseAuditQuery,
+} from '../audit/query.js';
+export { BudgetTouches } from '../audit/touches.js';
 export {
   BUDGET_CHANGES,
   type BudgetChange,
