@@ -23,19 +23,15 @@ describeOnCluster('RedisAuthority on Redis Cluster', cluster, (client) => {
     await dropClusterPrefix(client, run);
     client.disconnect();
   });
-  describeLedgerConformance(
-    'RedisAuthority on Redis Cluster',
-    async (options) => {
-      const prefix = `${run}:${++n}:`;
-      const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {}, ...options });
-      return {
-        ledger,
-        advanceClock: (ms) => ledger.advanceClock(ms),
-        close: () => dropClusterPrefix(client, prefix),
-        footprint: () => redisFootprint(client, prefix),
-        applyRetention: () => expireSettledReservations(client, prefix),
-      };
-    },
-    { audit: false },
-  );
+  describeLedgerConformance('RedisAuthority on Redis Cluster', async (options) => {
+    const prefix = `${run}:${++n}:`;
+    const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {}, ...options });
+    return {
+      ledger,
+      advanceClock: (ms) => ledger.advanceClock(ms),
+      close: () => dropClusterPrefix(client, prefix),
+      footprint: () => redisFootprint(client, prefix),
+      applyRetention: () => expireSettledReservations(client, prefix),
+    };
+  });
 });

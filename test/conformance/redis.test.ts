@@ -25,18 +25,14 @@ afterAll(async () => {
   await owner.quit();
 });
 
-describeLedgerConformance(
-  'RedisAuthority',
-  async (options) => {
-    const prefix = `${run}:${++n}:`;
-    const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {}, ...options });
-    return {
-      ledger,
-      advanceClock: (ms) => ledger.advanceClock(ms),
-      close: () => dropPrefix(prefix),
-      footprint: () => redisFootprint(client, prefix),
-      applyRetention: () => expireSettledReservations(client, prefix),
-    };
-  },
-  { audit: false },
-);
+describeLedgerConformance('RedisAuthority', async (options) => {
+  const prefix = `${run}:${++n}:`;
+  const ledger = new RedisAuthority({ client, keyPrefix: prefix, testClock: {}, ...options });
+  return {
+    ledger,
+    advanceClock: (ms) => ledger.advanceClock(ms),
+    close: () => dropPrefix(prefix),
+    footprint: () => redisFootprint(client, prefix),
+    applyRetention: () => expireSettledReservations(client, prefix),
+  };
+});

@@ -1,6 +1,7 @@
 /** The admin plane: budgets (create, change, read, list), templates, the degradation policy. */
 import {
   type AmountChange,
+  AUDIT_ALL_TENANTS,
   type BudgetDefinition,
   type BudgetInfo,
   type BudgetKey,
@@ -14,7 +15,14 @@ import {
   tenantOfScope,
   validateRequest,
 } from '@governor/core';
-import { budgetInfo, checkCeiling, duplicateBudgetError } from '@governor/core/ledger';
+import {
+  type AuditDraft,
+  type BUDGET_OPERATIONS,
+  budgetDraft,
+  budgetInfo,
+  checkCeiling,
+  duplicateBudgetError,
+} from '@governor/core/ledger';
 import type { LedgerParts } from './ledger-parts.js';
 import { budgetsOf, loadBudget } from './listing.js';
 import { failBudgetUpdate } from './outcome-errors.js';
@@ -22,6 +30,13 @@ import { type Snapshot, stateOf } from './records.js';
 import { tenantOfBudgetScope } from './reservation-ids.js';
 
 type Schema = Parameters<typeof validateRequest>[0];
+
+/** What an admin change asked for, without the budget's key (as MemoryAuthority records it). */
+const asked = (change: BudgetKey): Record<string, unknown> => {
+  const { scope: _scope, unit: _unit, ...rest } = change as BudgetKey & Record<string, unknown>;
+  return rest;
+};
+const auditOf = (draft: AuditDraft) => ({ tenant: draft.tenant, members: draft });
 
 export class RedisAdmin {
   constructor(readonly parts: LedgerParts) {}
@@ -43,37 +58,41 @@ export class RedisAdmin {
         def.caps ? JSON.stringify(def.caps) : '',
         def.isolated ? '1' : '0',
       ],
+      auditOf(budgetDraft('create', def.scope, asked(def))),
     );
     if (out.k === 'exists') throw duplicateBudgetError(def);
     return budgetInfo(stateOf(out.b as Snapshot));
   }
 
   fund(input: AmountChange): Promise<BudgetInfo> {
-    return this.#change(P.amountChange, input, 'fund', (c) => c.amount);
+    return this.#change(P.amountChange, input, 'fund', 'fund', (c) => c.amount);
   }
 
   debit(input: AmountChange): Promise<BudgetInfo> {
-    return this.#change(P.amountChange, input, 'debit', (c) => c.amount);
+    return this.#change(P.amountChange, input, 'debit', 'debit', (c) => c.amount);
   }
 
   setAllocation(input: AmountChange): Promise<BudgetInfo> {
-    return this.#change(P.amountChange, input, 'allocation', (c) => c.amount);
+    return this.#change(P.amountChange, input, 'setAllocation', 'allocation', (c) => c.amount);
   }
 
   setOverdraftLimit(input: AmountChange): Promise<BudgetInfo> {
-    return this.#change(P.amountChange, input, 'overdraft', (c) => c.amount);
+    return this.#change(P.amountChange, input, 'setOverdraftLimit', 'overdraft', (c) => c.amount);
   }
 
   setCaps(input: BudgetKey & { caps?: Caps | undefined }): Promise<BudgetInfo> {
-    return this.#change(P.capsChange, input, 'caps', (c) => (c.caps ? JSON.stringify(c.caps) : ''));
+    return this.#change(P.capsChange, input, 'setCaps', 'caps', (c) =>
+      c.caps ? JSON.stringify(c.caps) : '',
+    );
   }
 
   setStatus(key: BudgetKey, status: 'FROZEN' | 'ACTIVE' | 'CLOSED'): Promise<BudgetInfo> {
-    return this.#change(P.budgetKey, key, 'status', () => status);
+    const change = status === 'FROZEN' ? 'freeze' : status === 'ACTIVE' ? 'unfreeze' : 'close';
+    return this.#change(P.budgetKey, key, change, 'status', () => status);
   }
 
   resetSpent(key: BudgetKey): Promise<BudgetInfo> {
-    return this.#change(P.budgetKey, key, 'reset', () => '');
+    return this.#change(P.budgetKey, key, 'resetSpent', 'reset', () => '');
   }
 
   async getBudget(input: BudgetKey): Promise<BudgetInfo | undefined> {
@@ -102,7 +121,7 @@ export class RedisAdmin {
     const template = validateRequest(P.budgetTemplate, input) as BudgetTemplate;
     parseScope(template.match, { allowWildcard: true });
     checkCeiling(template.allocated + (template.overdraftLimit ?? 0));
-    await this.#setConfig('template', JSON.stringify(template));
+    await this.#setConfig('template', JSON.stringify(template), { template });
   }
 
   async listTemplates(): Promise<BudgetTemplate[]> {
@@ -112,7 +131,7 @@ export class RedisAdmin {
   async setDegradationPolicy(input: DegradationPolicy | undefined): Promise<void> {
     const policy =
       input === undefined ? undefined : (validateRequest(P.degradationPolicy, input) as DegradationPolicy);
-    await this.#setConfig('degradation', policy ? JSON.stringify(policy) : '');
+    await this.#setConfig('degradation', policy ? JSON.stringify(policy) : '', { policy: policy ?? null });
   }
 
   async getDegradationPolicy(): Promise<DegradationPolicy | undefined> {
@@ -120,15 +139,24 @@ export class RedisAdmin {
     return policy && structuredClone(policy);
   }
 
-  async #setConfig(what: 'template' | 'degradation', json: string): Promise<void> {
+  async #setConfig(
+    what: 'template' | 'degradation',
+    json: string,
+    detail: Record<string, unknown>,
+  ): Promise<void> {
     const { calls, keys, config } = this.parts;
-    await calls.script('config', [keys.templates(), keys.degradation()], [what, json]);
+    const operation = what === 'template' ? 'policy.add_template' : 'policy.set_degradation';
+    await calls.script('config', [keys.templates(), keys.degradation()], [what, json], {
+      tenant: AUDIT_ALL_TENANTS,
+      members: { tenant: AUDIT_ALL_TENANTS, operation, detail },
+    });
     config.invalidate();
   }
 
   async #change<T extends BudgetKey>(
     schema: Schema,
     input: T,
+    name: keyof typeof BUDGET_OPERATIONS,
     op: string,
     value: (change: T) => string | number,
   ): Promise<BudgetInfo> {
@@ -141,6 +169,7 @@ export class RedisAdmin {
         'budget_update',
         [keys.budget(tenant, change.scope, change.unit), keys.expiry(tenant)],
         [await calls.now(), op, value(change), MAX_AMOUNT],
+        auditOf(budgetDraft(name, change.scope, asked(change))),
       ),
     );
     if (out.k !== 'ok') failBudgetUpdate(out, change);

@@ -5,14 +5,14 @@
  */
 import {
   type Amount,
-  type DegradationPolicy,
+  type Caps,
   NotFoundError,
   type ReservationCreateResponse,
   UNITS,
   type Unit,
   UnitMismatchError,
 } from '@governor/core';
-import { capsOf, toBalance } from '@governor/core/ledger';
+import { toBalance } from '@governor/core/ledger';
 import { type Config, templateArg } from './config-cache.js';
 import { balancesOf, list, type Outcome, type Snapshot, stateOf } from './records.js';
 import type { RedisCalls } from './redis-calls.js';
@@ -55,8 +55,8 @@ export function renderEvaluation(
       balances: pre.map(toBalance),
     };
   }
-  const degradation = o.g ? (JSON.parse(o.g as string) as DegradationPolicy) : undefined;
-  const caps = capsOf(pre, degradation);
+  // Decided by reserve.lua (caps_of: the budgets' caps and every degradation tier reached), as its record says.
+  const caps = o.c as Caps | undefined;
   const response: ReservationCreateResponse = {
     decision: caps ? 'ALLOW_WITH_CAPS' : 'ALLOW',
     affectedScopes,

@@ -45,6 +45,7 @@ export class ExpirySweep {
           continue;
         }
         const done = await this.calls.expire(
+          tenant,
           [
             keys.reservation(tenant, id),
             keys.expiry(tenant),

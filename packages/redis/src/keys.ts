@@ -53,6 +53,13 @@ export class KeySpace {
   clock(): string {
     return `${this.prefix}{config}:clock`;
   }
+  /** The audit trail of `tenant` (a Stream) and its head (last hash, count); `*`: the configuration's. */
+  audit(tenant: string): string {
+    return `${tenant === '*' ? `${this.prefix}{config}` : this.tag(tenant)}:audit`;
+  }
+  auditHead(tenant: string): string {
+    return `${tenant === '*' ? `${this.prefix}{config}` : this.tag(tenant)}:audit-head`;
+  }
   /** Every key under this prefix (for cleanup in tests). */
   pattern(): string {
     return `${this.prefix}*`;

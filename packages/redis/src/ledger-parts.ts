@@ -24,7 +24,7 @@ export function ledgerParts(
   options: RedisAuthorityOptions,
 ): LedgerParts {
   const settings = settingsOf(options);
-  const calls = new RedisCalls(client, keys, options.testClock);
+  const calls = new RedisCalls(client, keys, options.testClock, settings.audit);
   const budgetKeys = new BudgetKeys(calls);
   return {
     calls,

@@ -1,5 +1,5 @@
 /** RedisAuthority's options, what they resolve to, and the client it opens when given none. */
-import { type MetadataLimits, schemas as S } from '@governor/core';
+import { type AuditRetention, type MetadataLimits, schemas as S } from '@governor/core';
 import { maxLiveOption } from '@governor/core/ledger';
 import { Cluster, type ClusterNode, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 
@@ -45,6 +45,12 @@ export interface RedisAuthorityOptions {
    * it in production: time would stand still.
    */
   testClock?: { startMs?: number };
+  /**
+   * The audit trail: one hash-chained record per decision and change, appended
+   * by the same script as the change to a Stream per tenant; by default the
+   * last 100,000 records per tenant. `false` keeps none.
+   */
+  audit?: AuditRetention | false;
 }
 
 /** The options the ledger's parts read, defaults applied. */
@@ -55,6 +61,8 @@ export interface Settings {
   readonly includeBalances: boolean;
   readonly schemas: ReturnType<typeof S.requestSchemas>;
   readonly maxLive: number;
+  /** Records kept per tenant and their longest age (0 = any); undefined: no audit trail. */
+  readonly audit: { max: number; maxAgeMs: number } | undefined;
 }
 
 export function settingsOf(options: RedisAuthorityOptions): Settings {
@@ -65,7 +73,20 @@ export function settingsOf(options: RedisAuthorityOptions): Settings {
     includeBalances: options.includeBalances ?? true,
     schemas: S.requestSchemas(options.metadataLimits),
     maxLive: maxLiveOption(options.maxLiveReservationsPerTenant),
+    audit:
+      options.audit === false
+        ? undefined
+        : {
+            max: positiveInt('audit.maxRecordsPerTenant', options.audit?.maxRecordsPerTenant ?? 100_000),
+            maxAgeMs: positiveInt('audit.maxAgeMs', options.audit?.maxAgeMs ?? 0),
+          },
   };
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`RedisAuthority: ${name} must be an integer ≥ 0, got ${value}`);
+  return value;
 }
 
 /** A Redis that stops answering (kill -STOP, a partition) fails calls instead of hanging them. */

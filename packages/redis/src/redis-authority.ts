@@ -8,8 +8,15 @@
  * runtime (reserve, decide, event), settlement (commit, release, extend),
  * listing (balances and reservations) and the admin plane.
  */
+
 import type {
   AmountChange,
+  AuditPage,
+  AuditQuery,
+  AuditRecord,
+  AuditTrail,
+  AuditVerification,
+  AuditWriter,
   Authority,
   BalanceQuery,
   BalanceResponse,
@@ -37,8 +44,10 @@ import type {
   ReservationListQuery,
   ReservationListResponse,
 } from '@governor/core';
+import type { AuditAppend } from '@governor/core/ledger';
 import type { Cluster, Redis } from 'ioredis';
 import { RedisAdmin } from './admin.js';
+import { RedisAuditTrail } from './audit-trail.js';
 import { KeySpace } from './keys.js';
 import { type LedgerParts, ledgerParts } from './ledger-parts.js';
 import { RedisListing } from './listing.js';
@@ -49,7 +58,7 @@ import { RedisSettlement } from './settlement.js';
 export type { RedisAuthorityOptions } from './options.js';
 
 /** The Authority and LedgerAdmin on Redis. */
-export class RedisAuthority implements Authority, LedgerAdmin {
+export class RedisAuthority implements Authority, LedgerAdmin, AuditTrail, AuditWriter {
   readonly client: Redis | Cluster;
   readonly keys: KeySpace;
   readonly #own: boolean;
@@ -58,6 +67,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
   readonly #settlement: RedisSettlement;
   readonly #listing: RedisListing;
   readonly #admin: RedisAdmin;
+  readonly #audit: RedisAuditTrail;
 
   constructor(options: RedisAuthorityOptions = {}) {
     this.#own = !options.client;
@@ -69,6 +79,7 @@ export class RedisAuthority implements Authority, LedgerAdmin {
     this.#settlement = new RedisSettlement(this.#parts);
     this.#listing = new RedisListing(this.#parts);
     this.#admin = new RedisAdmin(this.#parts);
+    this.#audit = new RedisAuditTrail(this.#parts);
   }
 
   /** Close our own Redis connection (a client passed in is left open). */
@@ -183,6 +194,20 @@ export class RedisAuthority implements Authority, LedgerAdmin {
 
   getDegradationPolicy(): Promise<DegradationPolicy | undefined> {
     return this.#admin.getDegradationPolicy();
+  }
+
+  // ------------------------------------------------------------ audit trail
+
+  queryAudit(query?: AuditQuery): Promise<AuditPage> {
+    return this.#audit.query(query);
+  }
+
+  verifyAudit(tenant: string): Promise<AuditVerification> {
+    return this.#audit.verify(tenant);
+  }
+
+  appendAudit(entry: AuditAppend): Promise<AuditRecord> {
+    return this.#audit.append(entry);
   }
 
   /** Expire every due reservation of every tenant; how many expired. */

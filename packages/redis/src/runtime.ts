@@ -24,6 +24,23 @@ import { newReservationId } from './reservation-ids.js';
 export const fingerprintOf = (request: unknown): string =>
   createHash('sha256').update(JSON.stringify(request)).digest('hex');
 
+/** The members of a call's audit record that its request gives (the script adds the decision and budgets). */
+function callMembers(
+  operation: 'reserve' | 'decide' | 'event',
+  req: { idempotencyKey: string; subject: Subject; action: ReservationCreateRequest['action'] },
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    operation,
+    tenant: req.subject.tenant,
+    subject: req.subject,
+    scopePath: scopePathOf(req.subject),
+    action: req.action,
+    idempotencyKey: req.idempotencyKey,
+    ...extra,
+  };
+}
+
 interface NewReservation {
   rid: string;
   ttl: number;
@@ -51,13 +68,24 @@ export class RedisRuntime {
       scopePath,
     };
     if (req.metadata) detail.metadata = req.metadata;
-    const out = await this.#evaluate('reserve', mode, req, fingerprintOf(normalized), {
-      rid,
-      ttl: normalized.ttlMs,
-      grace: normalized.gracePeriodMs,
-      policy: normalized.overagePolicy,
-      detail: JSON.stringify(detail),
-    });
+    const out = await this.#evaluate(
+      'reserve',
+      mode,
+      req,
+      fingerprintOf(normalized),
+      {
+        rid,
+        ttl: normalized.ttlMs,
+        grace: normalized.gracePeriodMs,
+        policy: normalized.overagePolicy,
+        detail: JSON.stringify(detail),
+      },
+      callMembers(
+        'reserve',
+        req,
+        req.dryRun ? { estimate: req.estimate, dryRun: true } : { estimate: req.estimate },
+      ),
+    );
     const response = renderEvaluation(out.outcome, mode, req.estimate, scopePath, settings.includeBalances);
     const id = response.reservationId;
     if (!id || response.expiresAtMs === undefined) return response;
@@ -78,7 +106,14 @@ export class RedisRuntime {
 
   async decide(input: DecisionRequest): Promise<DecisionResponse> {
     const req: DecisionRequest = validateRequest(this.parts.settings.schemas.decisionRequest, input);
-    const out = await this.#evaluate('decide', 'decide', req, fingerprintOf(req), undefined);
+    const out = await this.#evaluate(
+      'decide',
+      'decide',
+      req,
+      fingerprintOf(req),
+      undefined,
+      callMembers('decide', req, { estimate: req.estimate }),
+    );
     const scopePath = scopePathOf(req.subject);
     const full = renderEvaluation(out.outcome, 'decide', req.estimate, scopePath, false);
     const { decision, caps, reasonCode, affectedScopes, blockedScope } = full;
@@ -118,6 +153,7 @@ export class RedisRuntime {
           normalized.overagePolicy,
           ...scopes.flatMap((scope, i) => [scope, templates[i] ?? '']),
         ],
+        { tenant, members: callMembers('event', req, { actual: req.actual }) },
       ),
     );
     const stored = replayed(outcome, tenant, 'event', req.idempotencyKey);
@@ -137,6 +173,7 @@ export class RedisRuntime {
     req: { idempotencyKey: string; subject: Subject; estimate: Amount },
     fingerprint: string,
     rsv: NewReservation | undefined,
+    members: Record<string, unknown>,
   ): Promise<{ outcome: Outcome; replay: boolean; now: number }> {
     const { calls, keys, settings, config, sweep, tenants } = this.parts;
     const tenant = req.subject.tenant;
@@ -175,6 +212,7 @@ export class RedisRuntime {
           settings.maxLive,
           ...scopes.flatMap((scope, i) => [scope, templates[i] ?? '']),
         ],
+        { tenant, members },
       ),
     );
     if (out.k === 'replay' || out.k === 'mismatch') {
@@ -184,7 +222,12 @@ export class RedisRuntime {
     if (mode === 'reserve') throw await noBudgetError(calls, cfg, tenant, scopes, unit);
     await assertUnitKnown(calls, cfg, tenant, scopes, unit);
     const denial = JSON.stringify({ k: 'ok', d: 'NONE' });
-    const put = await calls.script('idem_put', [idemKey], [fingerprint, denial, settings.idemRetention]);
+    const scopePath = scopes[scopes.length - 1];
+    const notFound = { decision: 'DENY', reasonCode: 'BUDGET_NOT_FOUND', blockedScope: scopePath };
+    const put = await calls.script('idem_put', [idemKey], [fingerprint, denial, settings.idemRetention], {
+      tenant,
+      members: { ...members, ...notFound },
+    });
     return { outcome: replayed(put, tenant, op, req.idempotencyKey), replay: false, now: 0 };
   }
 }

@@ -20,6 +20,7 @@ export const SCRIPT_NAMES = [
   'budget_update',
   'config',
   'idem_put',
+  'audit_put',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

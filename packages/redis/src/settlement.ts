@@ -152,7 +152,10 @@ export class RedisSettlement {
       const out = bkeys
         ? await sweep.around(tenant, async () => {
             const [scriptKeys, args] = build(tenant, rkey, bkeys);
-            return calls.script(op, scriptKeys, [await calls.now(), ...args]);
+            return calls.script(op, scriptKeys, [await calls.now(), ...args], {
+              tenant,
+              members: { operation: op, idempotencyKey },
+            });
           })
         : await this.#storedAnswer(keys.idempotency(tenant, op, idempotencyKey), fingerprint);
       if (!out) throw new NotFoundError(`Reservation ${id} not found`);

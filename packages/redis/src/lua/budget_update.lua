@@ -52,4 +52,5 @@ elseif op == 'reset' then
 end
 if err then return err end
 save_budget(b)
+audit_append(now, '', { b })
 return cjson.encode({ k = 'ok', b = snapshot(b) })

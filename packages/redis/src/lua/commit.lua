@@ -25,4 +25,8 @@ if ARGV[8] ~= '' then extra[3] = 'committedMetadata'; extra[4] = ARGV[8] end
 finalize(KEYS[1], ARGV[5], 'COMMITTED', now, KEYS[3], KEYS[4], KEYS[5], ARGV[4], extra)
 local encoded = cjson.encode({ k = 'ok', unit = r[2], reserved = r[3], charged = fmt(charged), b = ARGV[9] == '1' and snapshots(list) or nil })
 idem_store(KEYS[2], ARGV[2], encoded, ARGV[3])
+local members = reservation_members(r[5], r[2], reserved) .. ',"actual":' .. amount_json(ARGV[6], tonumber(ARGV[7])) ..
+  ',"charged":' .. amount_json(r[2], charged)
+if reserved > charged then members = members .. ',"released":' .. amount_json(r[2], reserved - charged) end
+audit_append(now, members, list)
 return encoded

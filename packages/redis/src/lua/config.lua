@@ -8,4 +8,5 @@ elseif ARGV[2] == '' then
 else
   redis.call('SET', KEYS[2], ARGV[2])
 end
+audit_append(now_ms(AUDIT_CLOCK), '')
 return cjson.encode({ k = 'ok' })

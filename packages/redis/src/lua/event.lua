@@ -20,4 +20,5 @@ if not charged then return cjson.encode({ k = 'error', e = debts }) end
 apply_settlement(list, 0, charged, debts, overs)
 local encoded = cjson.encode({ k = 'ok', id = ARGV[4], unit = unit, amount = ARGV[6], charged = fmt(charged), b = snapshots(list) })
 idem_store(KEYS[1], ARGV[2], encoded, ARGV[3])
+audit_append(now, '"charged":' .. amount_json(unit, charged) .. ',"detail":{"eventId":' .. cjson.encode(ARGV[4]) .. '}', list)
 return encoded

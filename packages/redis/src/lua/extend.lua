@@ -4,7 +4,7 @@
 --       6 max extensions (-1 = unlimited)
 local now = now_ms(ARGV[1])
 if sweep_due(KEYS[3], now) then return cjson.encode({ k = 'sweep' }) end
-local r = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'grace', 'extensions', 'budgetKeys')
+local r = redis.call('HMGET', KEYS[1], 'status', 'expiresAt', 'grace', 'extensions', 'budgetKeys', 'detail', 'unit', 'amount')
 -- A replay answers even once the reservation hash is gone (its answer is kept longer).
 local stored = idem_lookup(KEYS[2], ARGV[2])
 if stored == 'MISMATCH' then return cjson.encode({ k = 'mismatch' }) end
@@ -23,4 +23,6 @@ redis.call('ZADD', KEYS[3], fmt(expires + tonumber(r[3])), ARGV[4])
 local list = load_list(KEYS, 4)
 local encoded = cjson.encode({ k = 'ok', exp = fmt(expires), b = snapshots(list) })
 idem_store(KEYS[2], ARGV[2], encoded, ARGV[3])
+audit_append(now, reservation_members(r[6], r[7], tonumber(r[8])) .. ',"detail":{"extendByMs":' .. fmt(tonumber(ARGV[5])) ..
+  ',"expiresAtMs":' .. fmt(expires) .. '}', list)
 return cjson.encode({ k = 'fresh', o = encoded, status = 'ACTIVE', now = fmt(now) })

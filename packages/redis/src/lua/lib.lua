@@ -15,18 +15,38 @@ local function sweep_due(exp_key, now)
   return #redis.call('ZRANGEBYSCORE', exp_key, '-inf', '(' .. fmt(now), 'LIMIT', 0, 1) > 0
 end
 
+-- The audit trail (see audit.lua's notes in README): every script gets four trailing ARGV — the
+-- clock, the most records kept, their longest age in ms (0 = any), and the record's fixed part as
+-- JSON members ('' = no trail) — and, with a trail, two trailing KEYS: the tenant's stream and head.
+local AUDIT_FIXED = ARGV[#ARGV]
+local AUDIT_MAX_AGE = tonumber(ARGV[#ARGV - 1])
+local AUDIT_MAX = ARGV[#ARGV - 2]
+local AUDIT_CLOCK = ARGV[#ARGV - 3]
+local NKEYS = AUDIT_FIXED ~= '' and #KEYS - 2 or #KEYS
+local AUDIT_STREAM, AUDIT_HEAD = KEYS[#KEYS - 1], KEYS[#KEYS]
+local FIGURES = { 'allocated', 'spent', 'reserved', 'debt' }
+
+-- Each budget keeps its figures as loaded (`o`), so a record can say what the script changed.
+local function originals(b, zero)
+  b.o = {}
+  for _, f in ipairs(FIGURES) do b.o[f] = zero and 0 or b[f] end
+  return b
+end
+
 local function load_budget(key)
   local v = redis.call('HMGET', key, 'scope', 'unit', 'allocated', 'spent', 'reserved', 'debt',
     'overdraftLimit', 'status', 'isOverLimit', 'caps', 'isolated')
   if not v[1] then return nil end
-  return { key = key, scope = v[1], unit = v[2], allocated = tonumber(v[3]), spent = tonumber(v[4]),
+  return originals({ key = key, scope = v[1], unit = v[2], allocated = tonumber(v[3]), spent = tonumber(v[4]),
     reserved = tonumber(v[5]), debt = tonumber(v[6]), od = tonumber(v[7]), status = v[8],
-    over = v[9] == '1', caps = v[10] or '', isolated = v[11] == '1' }
+    over = v[9] == '1', caps = v[10] or '', isolated = v[11] == '1' }, false)
 end
 
-local function new_budget(key, scope, unit, allocated, od, caps, isolated)
-  return { key = key, scope = scope, unit = unit, allocated = tonumber(allocated), spent = 0, reserved = 0,
-    debt = 0, od = tonumber(od), status = 'ACTIVE', over = false, caps = caps or '', isolated = isolated }
+-- A budget that did not exist: its figures start at 0 for the trail (`stored` false: never saved, no change).
+local function new_budget(key, scope, unit, allocated, od, caps, isolated, stored)
+  return originals({ key = key, scope = scope, unit = unit, allocated = tonumber(allocated), spent = 0, reserved = 0,
+    debt = 0, od = tonumber(od), status = 'ACTIVE', over = false, caps = caps or '', isolated = isolated },
+    stored ~= false)
 end
 
 local function save_budget(b)
@@ -49,10 +69,6 @@ local function snapshot(b)
     b.over and '1' or '0', b.caps, b.isolated and '1' or '0' }
 end
 
-local function has_caps(list)
-  for _, b in ipairs(list) do if b.caps ~= '' then return true end end
-  return false
-end
 
 -- The budgets of KEYS[first..], shallowest first: a missing one is built from
 -- its template argument ("allocated\noverdraft\ncaps", '' = none) found at
@@ -60,7 +76,7 @@ end
 -- indexed when `persist`.
 local function resolve_budgets(first, arg0, unit, persist, index_key)
   local all = {}
-  for i = first, #KEYS do
+  for i = first, NKEYS do
     local scope = ARGV[arg0 + (i - first) * 2]
     local template = ARGV[arg0 + 1 + (i - first) * 2]
     local b = load_budget(KEYS[i])
@@ -68,7 +84,7 @@ local function resolve_budgets(first, arg0, unit, persist, index_key)
       local nl1 = string.find(template, '\n', 1, true)
       local nl2 = string.find(template, '\n', nl1 + 1, true)
       b = new_budget(KEYS[i], scope, unit, string.sub(template, 1, nl1 - 1),
-        string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1), false)
+        string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1), false, persist)
       if persist then
         save_budget(b)
         redis.call('SADD', index_key, scope .. '\n' .. unit)
@@ -200,7 +216,7 @@ end
 
 local function load_list(keys, from)
   local list = {}
-  for i = from, #keys do
+  for i = from, NKEYS do
     local b = load_budget(keys[i])
     if b then list[#list + 1] = b end
   end
@@ -209,6 +225,204 @@ end
 
 local function keys_match(stored, keys, from)
   local given = {}
-  for i = from, #keys do given[#given + 1] = keys[i] end
+  for i = from, NKEYS do given[#given + 1] = keys[i] end
   return stored == cjson.encode(given)
+end
+
+-- ---- audit records ---------------------------------------------------------------------------
+-- Records are built as JSON text here: amounts with fmt (exact), strings with cjson.
+
+local function amount_json(unit, n)
+  return '{"unit":' .. cjson.encode(unit) .. ',"amount":' .. fmt(n) .. '}'
+end
+
+local function audit_scope(b)
+  local parts = { '{"scope":', cjson.encode(b.scope), ',"unit":', cjson.encode(b.unit), ',"status":',
+    cjson.encode(b.status), ',"allocated":', fmt(b.allocated), ',"spent":', fmt(b.spent), ',"reserved":',
+    fmt(b.reserved), ',"debt":', fmt(b.debt), ',"remaining":', fmt(remaining(b)) }
+  local d = {}
+  for _, f in ipairs(FIGURES) do
+    local x = b[f] - b.o[f]
+    if x ~= 0 then d[#d + 1] = '"' .. f .. '":' .. fmt(x) end
+  end
+  if #d > 0 then parts[#parts + 1] = ',"delta":{' .. table.concat(d, ',') .. '}' end
+  if b.caps ~= '' and b.caps ~= '{}' then parts[#parts + 1] = ',"caps":' .. b.caps end
+  parts[#parts + 1] = '}'
+  return table.concat(parts)
+end
+
+-- The part of a settlement's record that comes from the reservation itself (its stored detail).
+local function reservation_members(detail_json, unit, amount)
+  local d = cjson.decode(detail_json)
+  return '"tenant":' .. cjson.encode(d.subject.tenant) .. ',"subject":' .. cjson.encode(d.subject) ..
+    ',"scopePath":' .. cjson.encode(d.scopePath) .. ',"action":' .. cjson.encode(d.action) ..
+    ',"reservationId":' .. cjson.encode(d.reservationId) .. ',"estimate":' .. amount_json(unit, amount)
+end
+
+-- Append one record to the tenant's chain: `members` are JSON members computed here ('' for none),
+-- `list` the budgets it looked at. Nothing without a trail.
+local function audit_append(now, members, list)
+  if AUDIT_FIXED == '' then return end
+  local scopes = {}
+  for i, b in ipairs(list or {}) do scopes[i] = audit_scope(b) end
+  local head = redis.call('HMGET', AUDIT_HEAD, 'h', 'n', 'ms')
+  local prev = head[1] or ''
+  local n = tonumber(head[2] or '0') + 1
+  local ms = math.max(now, tonumber(head[3] or '0'))
+  local body = '{"atMs":' .. fmt(now) .. ',' .. AUDIT_FIXED .. (members ~= '' and (',' .. members) or '') ..
+    ',"scopes":[' .. table.concat(scopes, ',') .. ']}'
+  local hash = redis.sha1hex(prev .. '\n' .. body)
+  redis.call('XADD', AUDIT_STREAM, 'MAXLEN', '~', AUDIT_MAX, fmt(ms) .. '-' .. fmt(n), 'b', body, 'p', prev, 'h', hash)
+  if AUDIT_MAX_AGE > 0 and now > AUDIT_MAX_AGE then
+    redis.call('XTRIM', AUDIT_STREAM, 'MINID', '~', fmt(now - AUDIT_MAX_AGE))
+  end
+  redis.call('HSET', AUDIT_HEAD, 'h', hash, 'n', fmt(n), 'ms', fmt(ms))
+end
+
+-- ---- caps (see caps.ts: mergeCaps, and rules.ts: capsOf, reachesTier) --------------------------
+
+local function list_empty(l) return l == nil or #l == 0 end
+
+local function caps_empty(c)
+  return c == nil or (c.maxTokens == nil and c.maxStepsRemaining == nil and list_empty(c.toolAllowlist) and
+    list_empty(c.toolDenylist) and c.cooldownMs == nil)
+end
+
+local function copy_caps(c)
+  local out = {}
+  for k, v in pairs(c) do
+    if type(v) == 'table' then
+      local l = {}
+      for i, x in ipairs(v) do l[i] = x end
+      if #l > 0 then out[k] = l end
+    else
+      out[k] = v
+    end
+  end
+  return out
+end
+
+local function contains(l, x)
+  for _, y in ipairs(l or {}) do if y == x then return true end end
+  return false
+end
+
+local function allowlist_of(a, b)
+  if list_empty(a) then
+    if list_empty(b) then return nil end
+    local out = {}
+    for i, x in ipairs(b) do out[i] = x end
+    return out
+  end
+  if list_empty(b) then
+    local out = {}
+    for i, x in ipairs(a) do out[i] = x end
+    return out
+  end
+  local out = {}
+  for _, x in ipairs(a) do if contains(b, x) then out[#out + 1] = x end end
+  return out
+end
+
+local function denylist_of(a, b)
+  local out = {}
+  for _, l in ipairs({ a or {}, b or {} }) do
+    for _, x in ipairs(l) do if not contains(out, x) then out[#out + 1] = x end end
+  end
+  if #out == 0 then return nil end
+  return out
+end
+
+local function min_of(a, b)
+  if a == nil then return b end
+  if b == nil then return a end
+  return math.min(a, b)
+end
+
+local function max_of(a, b)
+  if a == nil then return b end
+  if b == nil then return a end
+  return math.max(a, b)
+end
+
+local function merge_caps(a, b)
+  if a == nil then
+    if b ~= nil and not caps_empty(b) then return copy_caps(b) end
+    return nil
+  end
+  if b == nil then
+    if caps_empty(a) then return nil end
+    return copy_caps(a)
+  end
+  local allow = allowlist_of(a.toolAllowlist, b.toolAllowlist)
+  local deny = denylist_of(a.toolDenylist, b.toolDenylist)
+  if allow and #allow == 0 then
+    local both = {}
+    for _, l in ipairs({ a.toolAllowlist or {}, b.toolAllowlist or {} }) do
+      for _, x in ipairs(l) do both[#both + 1] = x end
+    end
+    deny = denylist_of(deny, both)
+    allow = nil
+  end
+  if allow and deny then
+    local kept = {}
+    for _, x in ipairs(allow) do if not contains(deny, x) then kept[#kept + 1] = x end end
+    allow = kept
+  end
+  local m = { maxTokens = min_of(a.maxTokens, b.maxTokens),
+    maxStepsRemaining = min_of(a.maxStepsRemaining, b.maxStepsRemaining),
+    cooldownMs = max_of(a.cooldownMs, b.cooldownMs) }
+  if allow and #allow > 0 then m.toolAllowlist = allow end
+  if deny and #deny > 0 then m.toolDenylist = deny end
+  if caps_empty(m) then return nil end
+  return m
+end
+
+-- x * y as (high, low) base 2^24, exact for 0 <= x < 2^53 and 0 <= y < 2^24.
+local function mul24(x, y)
+  local xh = math.floor(x / 16777216)
+  local xl = x - xh * 16777216
+  local lo = xl * y
+  local carry = math.floor(lo / 16777216)
+  return xh * y + carry, lo - carry * 16777216
+end
+
+-- Has budget `b` reached `at_percent` utilisation? (allocated − remaining) · 10000 ≥ round(at% · 100) · allocated.
+local function reaches_tier(b, at_percent)
+  if b.allocated <= 0 then return true end
+  local used = b.allocated - remaining(b)
+  if used < 0 then return false end
+  local uh, ul = mul24(used, 10000)
+  local ah, al = mul24(b.allocated, math.floor(at_percent * 100 + 0.5))
+  return uh > ah or (uh == ah and ul >= al)
+end
+
+-- The caps of a call over `list` under the degradation policy JSON `policy_json` ('' = none).
+local function caps_of(list, policy_json)
+  local caps = nil
+  for _, b in ipairs(list) do
+    if b.caps ~= '' then caps = merge_caps(caps, cjson.decode(b.caps)) end
+  end
+  if policy_json ~= '' then
+    local policy = cjson.decode(policy_json)
+    for _, tier in ipairs(policy.tiers or {}) do
+      local applies = false
+      for _, b in ipairs(list) do
+        if (policy.units == nil or contains(policy.units, b.unit)) and reaches_tier(b, tier.atPercent) then
+          applies = true
+        end
+      end
+      if applies then caps = merge_caps(caps, tier.caps) end
+    end
+  end
+  return caps
+end
+
+-- The decision members of a reserve, dry run or decide record.
+local function decision_members(decision, reason, scope, caps, rid)
+  local m = '"decision":' .. cjson.encode(decision)
+  if reason then m = m .. ',"reasonCode":' .. cjson.encode(reason) .. ',"blockedScope":' .. cjson.encode(scope) end
+  if caps then m = m .. ',"caps":' .. cjson.encode(caps) end
+  if rid then m = m .. ',"reservationId":' .. cjson.encode(rid) end
+  return m
 end

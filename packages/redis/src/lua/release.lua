@@ -5,7 +5,7 @@
 --       6 balances wanted (1|0)
 local now = now_ms(ARGV[1])
 if sweep_due(KEYS[3], now) then return cjson.encode({ k = 'sweep' }) end
-local r = redis.call('HMGET', KEYS[1], 'status', 'unit', 'amount', 'budgetKeys')
+local r = redis.call('HMGET', KEYS[1], 'status', 'unit', 'amount', 'budgetKeys', 'detail')
 -- A replay answers even once the reservation hash is gone (its answer is kept longer).
 local stored = idem_lookup(KEYS[2], ARGV[2])
 if stored == 'MISMATCH' then return cjson.encode({ k = 'mismatch' }) end
@@ -23,4 +23,5 @@ end
 finalize(KEYS[1], ARGV[5], 'RELEASED', now, KEYS[3], KEYS[4], KEYS[5], ARGV[4])
 local encoded = cjson.encode({ k = 'ok', unit = r[2], reserved = r[3], b = ARGV[6] == '1' and snapshots(list) or nil })
 idem_store(KEYS[2], ARGV[2], encoded, ARGV[3])
+audit_append(now, reservation_members(r[5], r[2], amount) .. ',"released":' .. amount_json(r[2], amount), list)
 return encoded

@@ -1,4 +1,4 @@
--- reserve / dry run / decide: atomic over every derived scope's budget.
+-- reserve / dry run / decide: atomic over every derived scope's budget, with its audit record.
 -- KEYS: 1 idempotency record, 2 expiry zset, 3 reservation index, 4 reservation hash,
 --       5 budget index set, 6.. one budget key per derived scope (shallowest first)
 -- ARGV: 1 test clock ('' = Redis TIME), 2 mode (reserve|dry|decide), 3 fingerprint, 4 idempotency retention ms,
@@ -20,20 +20,24 @@ local list = charged_budgets(all)
 local affected = {}
 for i, b in ipairs(list) do affected[i] = b.scope end
 local amount = tonumber(ARGV[6])
-local out = { k = 'ok', a = affected, g = ARGV[11], now = fmt(now) }
+local out = { k = 'ok', a = affected, now = fmt(now) }
 local reason, scope = denial_of(list, amount)
 if reason then
   out.d = 'DENY'; out.r = reason; out.s = scope; out.b = snapshots(list)
   local encoded = cjson.encode(out)
   if not persist then idem_store(KEYS[1], ARGV[3], encoded, ARGV[4]) end
+  audit_append(now, decision_members('DENY', reason, scope), list)
   return encoded
 end
 -- Live reservations are the tenant's expiry set (swept above): past the cap, a DENY that is not remembered.
 if persist and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[14]) then
   out.d = 'DENY'; out.r = 'LIVE_RESERVATION_LIMIT'; out.s = ARGV[15]; out.b = snapshots(list)
+  audit_append(now, decision_members('DENY', 'LIVE_RESERVATION_LIMIT', ARGV[15]), list)
   return cjson.encode(out)
 end
-out.d = 'ALLOW'
+local caps = caps_of(list, ARGV[11])
+out.d = caps and 'ALLOW_WITH_CAPS' or 'ALLOW'
+if caps then out.c = caps end
 if persist then
   local rid = ARGV[5]
   local expires = now + tonumber(ARGV[7])
@@ -50,11 +54,11 @@ if persist then
   redis.call('ZADD', KEYS[3], fmt(now), rid)
   -- Only the balances after the reservation: the caller derives the ones before (reserved − amount).
   out.rid = rid; out.exp = fmt(expires)
-  -- Skipped when nothing needs them: no balances asked for, no caps, no degradation policy.
-  if ARGV[13] == '1' or ARGV[11] ~= '' or has_caps(list) then out.post = snapshots(list) end
+  if ARGV[13] == '1' then out.post = snapshots(list) end
 else
   out.b = snapshots(list)
 end
 local encoded = cjson.encode(out)
 idem_store(KEYS[1], ARGV[3], encoded, ARGV[4])
+audit_append(now, decision_members(out.d, nil, nil, caps, out.rid), list)
 return encoded
