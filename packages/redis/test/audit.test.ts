@@ -74,7 +74,7 @@ describe('RedisAuthority audit trail', () => {
     const v = await ledger.verifyAudit('acme');
     expect(v).toMatchObject({ ok: false, checked: 3, firstBreak: { id: records[3]?.id } });
     // Rewritten: a forged entry with a valid-looking hash of the wrong predecessor.
-    const forged = (records[4]?.body as string).replace('"amount":10', '"amount":1');
+    const forged = (records[4]?.body ?? '').replace('"amount":10', '"amount":1');
     await ledger.client.xadd(
       stream,
       '*',
@@ -99,7 +99,12 @@ describe('RedisAuthority audit trail', () => {
     await reserve(other, 'b', 5);
     await other.appendAudit({ tenant: 'acme', operation: 'key.create', detail: { keyId: 'k1' } });
     const mine = await allAuditRecords(ledger, 'acme');
-    expect(mine.map((r) => r.idempotencyKey ?? r.operation)).toEqual(['budget.create', 'a', 'b', 'key.create']);
+    expect(mine.map((r) => r.idempotencyKey ?? r.operation)).toEqual([
+      'budget.create',
+      'a',
+      'b',
+      'key.create',
+    ]);
     expect(await other.verifyAudit('acme')).toMatchObject({ ok: true, checked: 4 });
   });
 });
