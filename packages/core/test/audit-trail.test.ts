@@ -4,7 +4,8 @@
  * explain for a capped call (the degradation tier in force then).
  */
 import { describe, expect, it } from 'vitest';
-import { type AuditRecord, explainReservation, ManualClock, MemoryAuthority } from '../src/index.js';
+import { explainReservation, ManualClock, MemoryAuthority } from '../src/index.js';
+import type { StoredAuditRecord } from '../src/ledger/index.js';
 import { allAuditRecords } from '../src/testing/index.js';
 
 const USD = 'USD_MICROCENTS' as const;
@@ -41,7 +42,7 @@ describe('MemoryAuthority audit trail', () => {
     for (let i = 0; i < 4; i++) await reserve(ledger, i, 10);
     const intact = await ledger.verifyAudit('acme');
     expect(intact).toMatchObject({ ok: true, checked: 5 });
-    const tamper = (edit: (records: AuditRecord[]) => void) => {
+    const tamper = (edit: (records: StoredAuditRecord[]) => void) => {
       const s = ledger.snapshot();
       const trail = s.audit?.trails.find((t) => t.tenant === 'acme');
       if (!trail) throw new Error('no trail in the snapshot');
@@ -49,7 +50,7 @@ describe('MemoryAuthority audit trail', () => {
       return MemoryAuthority.restore(s).verifyAudit('acme');
     };
     const edited = await tamper((rs) => {
-      const r = rs[2] as AuditRecord;
+      const r = rs[2] as StoredAuditRecord;
       r.body = r.body.replace('"amount":10', '"amount":1');
     });
     expect(edited).toMatchObject({

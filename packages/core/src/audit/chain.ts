@@ -5,11 +5,17 @@
  * the chain shows a record edited, removed or reordered. (Whoever can rewrite
  * every record can rewrite the chain too: keep `headHash` elsewhere to tell.)
  */
+import * as cryptoModule from 'node:crypto';
 import { createHash } from 'node:crypto';
 import type { AuditRecord, AuditVerification } from './types.js';
 
-export const chainHash = (prevHash: string, body: string): string =>
-  createHash('sha1').update(`${prevHash}\n${body}`).digest('hex');
+export const chainHash = (prevHash: string, body: string): string => sha1Hex(`${prevHash}\n${body}`);
+
+/** One-shot `crypto.hash` where the runtime has it (Node ≥ 20.12), else a Hash object. */
+const sha1Hex: (text: string) => string =
+  typeof (cryptoModule as { hash?: unknown }).hash === 'function'
+    ? (text) => (cryptoModule as unknown as { hash(a: string, d: string): string }).hash('sha1', text)
+    : (text) => createHash('sha1').update(text).digest('hex');
 
 /** Walk `records` (one tenant's, oldest first) and report the first that does not follow. */
 export function verifyChain(

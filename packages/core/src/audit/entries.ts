@@ -1,7 +1,8 @@
 /**
  * The audit entry of each operation, from its request and answer: one place
  * that says what a record of a reserve, a commit or a freeze holds. The ledger
- * adds the time and the budgets the operation touched.
+ * adds the time and the budgets the operation touched. (Built by assignment,
+ * never by spreading: JSON.stringify of a spread object is several times slower.)
  */
 import type * as M from '../protocol/messages.js';
 import type { Amount } from '../protocol/types.js';
@@ -11,60 +12,51 @@ import type { AuditEntry, AuditOperation } from './types.js';
 /** An entry before the ledger adds its time and scopes. */
 export type AuditDraft = Omit<AuditEntry, 'atMs' | 'scopes'>;
 
-const callOf = (req: {
-  subject: M.ReservationCreateRequest['subject'];
-  action: M.ReservationCreateRequest['action'];
-  idempotencyKey: string;
-}) => ({
-  tenant: req.subject.tenant,
-  subject: req.subject,
-  scopePath: scopePathOf(req.subject),
-  action: req.action,
-  idempotencyKey: req.idempotencyKey,
-});
+type Call = Pick<M.ReservationCreateRequest, 'subject' | 'action' | 'idempotencyKey'>;
+type Decided = Pick<M.ReservationCreateResponse, 'decision' | 'reasonCode' | 'blockedScope' | 'caps'>;
 
-function decisionOf(response: {
-  decision: M.ReservationCreateResponse['decision'];
-  reasonCode?: string | undefined;
-  blockedScope?: string | undefined;
-  caps?: M.ReservationCreateResponse['caps'];
-}): Pick<AuditDraft, 'decision' | 'reasonCode' | 'blockedScope' | 'caps'> {
-  const out: Pick<AuditDraft, 'decision' | 'reasonCode' | 'blockedScope' | 'caps'> = {
-    decision: response.decision,
+function callDraft(operation: AuditOperation, req: Call): AuditDraft {
+  return {
+    operation,
+    tenant: req.subject.tenant,
+    subject: req.subject,
+    scopePath: scopePathOf(req.subject),
+    action: req.action,
+    idempotencyKey: req.idempotencyKey,
   };
-  if (response.reasonCode) out.reasonCode = response.reasonCode;
-  if (response.blockedScope) out.blockedScope = response.blockedScope;
-  if (response.caps) out.caps = response.caps;
-  return out;
+}
+
+function decided(draft: AuditDraft, response: Decided): AuditDraft {
+  draft.decision = response.decision;
+  if (response.reasonCode) draft.reasonCode = response.reasonCode;
+  if (response.blockedScope) draft.blockedScope = response.blockedScope;
+  if (response.caps) draft.caps = response.caps;
+  return draft;
 }
 
 export function reserveDraft(
   req: M.ReservationCreateRequest,
   response: M.ReservationCreateResponse,
 ): AuditDraft {
-  const draft: AuditDraft = {
-    operation: 'reserve',
-    ...callOf(req),
-    ...decisionOf(response),
-    estimate: req.estimate,
-  };
+  const draft = decided(callDraft('reserve', req), response);
+  draft.estimate = req.estimate;
   if (req.dryRun) draft.dryRun = true;
   if (response.reservationId) draft.reservationId = response.reservationId;
   return draft;
 }
 
 export function decideDraft(req: M.DecisionRequest, response: M.DecisionResponse): AuditDraft {
-  return { operation: 'decide', ...callOf(req), ...decisionOf(response), estimate: req.estimate };
+  const draft = decided(callDraft('decide', req), response);
+  draft.estimate = req.estimate;
+  return draft;
 }
 
 export function eventDraft(req: M.EventCreateRequest, response: M.EventCreateResponse): AuditDraft {
-  return {
-    operation: 'event',
-    ...callOf(req),
-    actual: req.actual,
-    charged: response.charged ?? req.actual,
-    detail: { eventId: response.eventId },
-  };
+  const draft = callDraft('event', req);
+  draft.actual = req.actual;
+  draft.charged = response.charged ?? req.actual;
+  draft.detail = { eventId: response.eventId };
+  return draft;
 }
 
 /** commit, release, extend or expire of the reservation `detail`. */
@@ -88,7 +80,11 @@ export function settleDraft(
     reservationId: detail.reservationId,
     estimate: detail.reserved,
   };
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) Object.assign(draft, { [k]: v });
+  if (fields.idempotencyKey !== undefined) draft.idempotencyKey = fields.idempotencyKey;
+  if (fields.actual !== undefined) draft.actual = fields.actual;
+  if (fields.charged !== undefined) draft.charged = fields.charged;
+  if (fields.released !== undefined) draft.released = fields.released;
+  if (fields.detail !== undefined) draft.detail = fields.detail;
   return draft;
 }
 

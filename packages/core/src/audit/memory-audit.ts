@@ -16,8 +16,26 @@ import type {
 
 export const DEFAULT_MEMORY_AUDIT_RECORDS = 10_000;
 
+/** A kept record: its text and its place in the chain (parsed only when read). */
+export interface StoredAuditRecord {
+  id: number;
+  atMs: number;
+  prevHash: string;
+  hash: string;
+  body: string;
+}
+
+/** The record a reader sees. */
+export const readRecord = (r: StoredAuditRecord): AuditRecord => ({
+  ...(JSON.parse(r.body) as AuditEntry),
+  id: String(r.id),
+  prevHash: r.prevHash,
+  hash: r.hash,
+  body: r.body,
+});
+
 interface Trail {
-  records: AuditRecord[];
+  records: StoredAuditRecord[];
   /** Index of the oldest kept record in `records` (records before it are dropped lazily). */
   head: number;
   seq: number;
@@ -26,7 +44,7 @@ interface Trail {
 
 /** Plain data for a snapshot: every tenant's kept records and chain position. */
 export interface AuditSnapshot {
-  trails: { tenant: string; seq: number; lastHash: string; records: AuditRecord[] }[];
+  trails: { tenant: string; seq: number; lastHash: string; records: StoredAuditRecord[] }[];
 }
 
 export class MemoryAuditLog {
@@ -39,24 +57,30 @@ export class MemoryAuditLog {
     this.#maxAgeMs = retention.maxAgeMs ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Append `entry` (actor and trace id from the audit context when it has none) to its tenant's chain. */
-  append(entry: AuditEntry): AuditRecord {
-    const full: AuditEntry = { ...currentAuditContext(), ...entry };
+  /** Append `full` (given actor and trace id from the audit context when it has none; it is changed) to its tenant's chain. */
+  append(full: AuditEntry): StoredAuditRecord {
+    if (full.actor === undefined) {
+      const context = currentAuditContext();
+      full.actor = context.actor;
+      if (context.traceId !== undefined && full.traceId === undefined) full.traceId = context.traceId;
+    }
     let trail = this.#trails.get(full.tenant);
     if (!trail) {
       trail = { records: [], head: 0, seq: 0, lastHash: '' };
       this.#trails.set(full.tenant, trail);
     }
+    // Kept as text only: a ring of strings costs the collector far less than a ring of object graphs.
     const body = JSON.stringify(full);
     trail.seq += 1;
-    const record: AuditRecord = {
-      ...full,
-      id: String(trail.seq),
+    const hash = chainHash(trail.lastHash, body);
+    const record: StoredAuditRecord = {
+      id: trail.seq,
+      atMs: full.atMs,
       prevHash: trail.lastHash,
-      hash: chainHash(trail.lastHash, body),
+      hash,
       body,
     };
-    trail.lastHash = record.hash;
+    trail.lastHash = hash;
     trail.records.push(record);
     this.#trim(trail, full.atMs);
     return record;
@@ -73,7 +97,13 @@ export class MemoryAuditLog {
       const after = Number(q.positions.get(tenant) ?? 0);
       const found: AuditRecord[] = [];
       for (let i = this.#firstAfter(trail, after); i < trail.records.length; i++) {
-        const r = trail.records[i] as AuditRecord;
+        const stored = trail.records[i] as StoredAuditRecord;
+        if (
+          (q.fromMs !== undefined && stored.atMs < q.fromMs) ||
+          (q.toMs !== undefined && stored.atMs >= q.toMs)
+        )
+          continue;
+        const r = readRecord(stored);
         if (!matchesAudit(r, q)) continue;
         if (found.length === q.limit) {
           more.add(tenant);
@@ -88,7 +118,11 @@ export class MemoryAuditLog {
 
   verify(tenant: string): AuditVerification {
     const trail = this.#trails.get(tenant);
-    return verifyChain(tenant, trail ? trail.records.slice(trail.head) : []);
+    const records = trail ? trail.records.slice(trail.head) : [];
+    return verifyChain(
+      tenant,
+      records.map((r) => ({ ...r, id: String(r.id) })),
+    );
   }
 
   snapshot(): AuditSnapshot {
@@ -116,7 +150,7 @@ export class MemoryAuditLog {
   #firstAfter(trail: Trail, after: number): number {
     const first = trail.records[trail.head];
     if (!first) return trail.records.length;
-    return Math.max(trail.head, trail.head + after - Number(first.id) + 1);
+    return Math.max(trail.head, trail.head + after - first.id + 1);
   }
 
   #trim(trail: Trail, now: number): void {
@@ -124,7 +158,7 @@ export class MemoryAuditLog {
     while (
       trail.head < records.length &&
       (records.length - trail.head > this.#max ||
-        (records[trail.head] as AuditRecord).atMs + this.#maxAgeMs < now)
+        (records[trail.head] as StoredAuditRecord).atMs + this.#maxAgeMs < now)
     )
       trail.head += 1;
     // Drop the dead prefix once it is as long as what is kept: amortised O(1) per record.

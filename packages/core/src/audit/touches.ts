@@ -47,6 +47,6 @@ export class BudgetTouches {
       if (b.caps && Object.keys(b.caps).length > 0) s.caps = structuredClone(b.caps);
       out.push(s);
     }
-    return out.sort((a, b) => a.scope.split('/').length - b.scope.split('/').length);
+    return out; // in the order touched: derived scopes and a reservation's budgets come shallowest first
   }
 }

@@ -10,7 +10,13 @@
 export { type AuditAppend, validateAuditAppend } from '../audit/append.js';
 export { currentAuditContext } from '../audit/context.js';
 export { type AuditDraft, BUDGET_OPERATIONS, budgetDraft, settleDraft } from '../audit/entries.js';
-export { type AuditSnapshot, DEFAULT_MEMORY_AUDIT_RECORDS, MemoryAuditLog } from '../audit/memory-audit.js';
+export {
+  type AuditSnapshot,
+  DEFAULT_MEMORY_AUDIT_RECORDS,
+  MemoryAuditLog,
+  readRecord,
+  type StoredAuditRecord,
+} from '../audit/memory-audit.js';
 export {
   byTime,
   encodeCursor,

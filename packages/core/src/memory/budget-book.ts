@@ -8,6 +8,7 @@ import { type AuditDraft, budgetDraft } from '../audit/entries.js';
 import type { MemoryAuditLog } from '../audit/memory-audit.js';
 import { AUDIT_ALL_TENANTS } from '../audit/query.js';
 import { BudgetTouches } from '../audit/touches.js';
+import type { AuditEntry } from '../audit/types.js';
 import type {
   AmountChange,
   BudgetDefinition,
@@ -59,7 +60,11 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
 
   /** Record `draft`, made at `now`, with the budgets `touches` saw. */
   protected recordAudit(draft: AuditDraft, now: number, touches?: BudgetTouches): void {
-    this.auditLog?.append({ ...draft, atMs: now, scopes: touches?.scopes() ?? [] });
+    if (!this.auditLog) return;
+    const entry = draft as AuditEntry;
+    entry.atMs = now;
+    entry.scopes = touches?.scopes() ?? [];
+    this.auditLog.append(entry);
   }
 
   /** The ledger's time, after settling what is due (expiry). */

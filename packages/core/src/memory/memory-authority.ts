@@ -6,7 +6,7 @@
 
 import { type AuditAppend, validateAuditAppend } from '../audit/append.js';
 import { type AuditDraft, settleDraft } from '../audit/entries.js';
-import { MemoryAuditLog } from '../audit/memory-audit.js';
+import { MemoryAuditLog, readRecord } from '../audit/memory-audit.js';
 import { BudgetTouches } from '../audit/touches.js';
 import type {
   AuditPage,
@@ -284,7 +284,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
 
   async appendAudit(input: AuditAppend): Promise<AuditRecord> {
     const entry = validateAuditAppend(input);
-    return this.#trail().append({ scopes: [], ...entry, atMs: this.#tick() });
+    return readRecord(this.#trail().append({ scopes: [], ...entry, atMs: this.#tick() }));
   }
 
   // ---- internals -------------------------------------------------------------------------
