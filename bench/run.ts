@@ -96,7 +96,7 @@ overhead.push(...loop);
 process.stdout.write('running LangChain middleware overhead …\n');
 overhead.push(await langchainOverhead(options));
 log('');
-printResults(results, log);
+printResults(results, log, ceiling);
 log('');
 for (const o of overhead) printOverhead(o, log);
 const [step10, step1000] = loop;

@@ -65,6 +65,6 @@ export function printOverhead(result: OverheadResult, log: (line: string) => voi
   log(
     `${result.name}: median ${result.medianOverheadUs.toFixed(1)} µs per call (target ≤ ${result.targetUs} µs: ${verdict}); ` +
       `rounds ${result.roundsUs.map((u) => u.toFixed(1)).join(' ')} µs; without it ${result.baselineUsPerCall.toFixed(2)} µs per call` +
-      (result.ratio === undefined ? '' : `; ratio ${result.ratio.toFixed(2)}×`),
+      `; ratio ${(result.ratio ?? (result.baselineUsPerCall + result.medianOverheadUs) / Math.max(result.baselineUsPerCall, 0.001)).toFixed(2)}× the plain call`,
   );
 }

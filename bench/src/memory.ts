@@ -5,6 +5,7 @@
  */
 import { MemoryAuthority } from '@governor/core';
 import { type LedgerFactory, latencyScenario, type Scenario, throughputScenario } from './harness.js';
+import { naiveFactory } from './naive.js';
 
 /** A fresh embedded ledger on the system clock, with its default retention bounds. */
 export const memoryFactory: LedgerFactory = async () => {
@@ -20,9 +21,17 @@ export const leanMemoryFactory: LedgerFactory = async () => {
 
 export const CONCURRENCY_LEVELS = [1, 16, 64];
 
+/** The same ledger without its audit trail. */
+export const unauditedMemoryFactory: LedgerFactory = async () => {
+  const ledger = new MemoryAuthority({ audit: false });
+  return { authority: ledger, admin: ledger };
+};
+
 export function memoryScenarios(factory: LedgerFactory = memoryFactory): Scenario[] {
   return [
+    ...[1, 64].map((c) => throughputScenario('naive Map baseline', naiveFactory, c)),
     ...CONCURRENCY_LEVELS.map((c) => throughputScenario('memory', factory, c)),
+    throughputScenario('memory (audit: false)', unauditedMemoryFactory, 1),
     latencyScenario('memory', factory),
     throughputScenario('memory (includeBalances: false)', leanMemoryFactory, 1),
   ];

@@ -70,16 +70,44 @@ export function printEnvironment(env: Environment, options: RunOptions, log: (li
   );
 }
 
-export function printResults(results: BenchReport['results'], log: (line: string) => void): void {
+/**
+ * What each figure is compared with in the same run: the naive Map baseline at
+ * the same concurrency (or at 1) for the embedded ledgers, the EVALSHA ceiling for Redis.
+ */
+function baselineOf(
+  r: BenchReport['results'][number],
+  results: BenchReport['results'],
+  ceiling: number | undefined,
+) {
+  if (r.ledger === 'naive Map baseline') return undefined;
+  if (r.ledger === 'redis') return ceiling && { name: 'EVALSHA ceiling', pairsPerSecond: ceiling };
+  const naive = results.filter((x) => x.ledger === 'naive Map baseline');
+  const same = naive.find((x) => x.concurrency === r.concurrency) ?? naive.find((x) => x.concurrency === 1);
+  return same && { name: `naive c=${same.concurrency}`, pairsPerSecond: same.medianPairsPerSecond };
+}
+
+export function printResults(
+  results: BenchReport['results'],
+  log: (line: string) => void,
+  ceiling?: number,
+): void {
   const rows = results.map((r) => {
     const target =
       r.kind === 'throughput'
         ? `≥ ${int(r.target ?? TARGET_PAIRS_PER_SECOND)} ${r.meetsTarget ? '(met)' : '(below)'}`
         : `p50 ${micro(r.latencyUs?.p50 ?? Number.NaN)}, p99 ${micro(r.latencyUs?.p99 ?? Number.NaN)}, max ${micro(r.latencyUs?.max ?? Number.NaN)}`;
     const perRound = r.rounds.map((x) => int(x.pairsPerSecond)).join(' ');
-    return [r.name, int(r.medianPairsPerSecond), target, perRound];
+    const base = baselineOf(r, results, ceiling);
+    const ratio = base ? `${(r.medianPairsPerSecond / base.pairsPerSecond).toFixed(3)} of ${base.name}` : '';
+    return [r.name, int(r.medianPairsPerSecond), ratio, target, perRound];
   });
-  const header = ['scenario', 'pairs/s (median)', 'target / latency', 'pairs/s per round'];
+  const header = [
+    'scenario',
+    'pairs/s (median)',
+    'ratio to baseline',
+    'target / latency',
+    'pairs/s per round',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
   const line = (cells: string[]) =>
     cells
