@@ -40,12 +40,21 @@ const lists = BLOCKED.map(([net, prefix, type, what]) => {
 
 /** Why `address` may not be a target (`a loopback address`), or undefined. IPv4-mapped IPv6 is checked as IPv4. */
 export function blockedAddress(address: string): string | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  const ip = mapped ?? address;
+  const ip = ipv4Of(address) ?? address;
   const type = isIP(ip) === 4 ? 'ipv4' : isIP(ip) === 6 ? 'ipv6' : undefined;
   if (!type) return 'not an IP';
   const hit = lists.find((l) => l.type === type && l.list.check(ip, type));
   return hit && `${hit.what} address`;
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:10.0.0.1` or, as URLs spell it, `::ffff:a00:1`). */
+function ipv4Of(address: string): string | undefined {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (dotted) return dotted;
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (!hex) return undefined;
+  const [hi, lo] = [Number.parseInt(hex[1] as string, 16), Number.parseInt(hex[2] as string, 16)];
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
 }
 
 const bare = (hostname: string) => hostname.replace(/^\[(.*)\]$/, '$1');

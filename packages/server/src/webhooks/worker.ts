@@ -138,7 +138,7 @@ export class WebhookWorker {
   }
 
   #due(w: WebhookRecord | undefined, now: number): w is WebhookRecord {
-    return w !== undefined && w.enabled && (w.retry === undefined || w.retry.notBeforeMs <= now);
+    return w?.enabled === true && (w.retry === undefined || w.retry.notBeforeMs <= now);
   }
 
   async #hold(webhookId: string): Promise<boolean> {
