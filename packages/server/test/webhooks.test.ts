@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryIdentityStore, type WebhookOptions } from '../src/index.js';
 import { guardedLookup } from '../src/webhooks/targets.js';
 import { admin, reserveBody, startTestServer, type TestServer } from './support.js';
-import { eventually, hookBody, type Receiver, startReceiver, verifySignature } from './webhook-support.js';
+import { eventually, hookBody, startReceiver, verifySignature } from './webhook-support.js';
 
 const USD = 'USD_MICROCENTS';
 const LOOPBACK: WebhookOptions = { allowPrivateTargets: true, allowHttp: true, pollMs: 50 };
