@@ -6,21 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { RedisAuthority } from '@governor/redis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dropPrefix, testLedger, uniquePrefix } from '../../redis/test/support.js';
 import { type DeliveryRecord, RedisIdentityStore, type WebhookRecord } from '../src/index.js';
 import { admin, reserveBody, startTestServer } from './support.js';
 import { eventually, hookBody, startReceiver, verifySignature } from './webhook-support.js';
 
-const run = `gov-test-webhooks-${randomUUID().slice(0, 8)}:`;
-const owner = new RedisAuthority({ keyPrefix: run });
+const run = uniquePrefix('webhooks');
+const owner = testLedger(run);
 const client = owner.client;
 
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${run}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await client.unlink(...keys);
-  } while (cursor !== '0');
+  await dropPrefix(owner, run);
   await owner.quit();
 });
 

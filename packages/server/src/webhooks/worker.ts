@@ -74,6 +74,7 @@ export class WebhookWorker {
   readonly #running = new Map<string, Promise<void>>();
   readonly #leases = new Set<string>();
   #timer: unknown;
+  #ticking: Promise<void> | undefined;
   #stopped = false;
 
   constructor(trail: AuditTrail, store: IdentityStore, options: WebhookOptions = {}, log?: WorkerLog) {
@@ -108,13 +109,19 @@ export class WebhookWorker {
     this.#stopped = true;
     this.#clock.clearTimeout(this.#timer);
     this.#abort.abort();
+    await this.#ticking;
     await Promise.allSettled(this.#running.values());
     await Promise.allSettled([...this.#leases].map((l) => this.#store.releaseLease(l, this.#owner)));
     await this.#agent.close();
   }
 
   #schedule(ms: number) {
-    if (!this.#stopped) this.#timer = this.#clock.setTimeout(() => void this.#tick(), ms);
+    if (this.#stopped) return;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#ticking = this.#tick().finally(() => {
+        this.#ticking = undefined;
+      });
+    }, ms);
   }
 
   async #tick() {
