@@ -98,6 +98,13 @@ export function registerAudit(app: FastifyInstance, ctx: ServerContext) {
   );
 }
 
+/** The cursor after the last record matching `q` now: following it from there sees only what comes next. */
+export async function tailCursor(trail: AuditTrail, q: AuditQuery): Promise<string> {
+  let page = await trail.queryAudit({ ...q, limit: 1_000 });
+  while (page.hasMore) page = await trail.queryAudit({ ...q, after: page.cursor, limit: 1_000 });
+  return page.cursor;
+}
+
 /**
  * Records as they are appended, as server-sent events (`event: audit`, `id`:
  * the cursor to resume from, sent back by EventSource as Last-Event-ID).
@@ -112,17 +119,8 @@ async function streamAudit(
 ) {
   const resume = request.headers['last-event-id'];
   let after = typeof resume === 'string' && resume !== '' ? resume : q.after;
-  if (after === undefined) {
-    // From now on: skip what is there already.
-    for (
-      let page = await trail.queryAudit({ ...q, limit: 1_000 });
-      ;
-      page = await trail.queryAudit({ ...q, after: page.cursor, limit: 1_000 })
-    ) {
-      after = page.cursor;
-      if (!page.hasMore) break;
-    }
-  }
+  // From now on: skip what is there already.
+  if (after === undefined) after = await tailCursor(trail, q);
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {

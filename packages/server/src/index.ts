@@ -18,10 +18,23 @@ export {
 export {
   type ApiKeyRecord,
   type ApiKeyStatus,
+  type DeliveryRecord,
   type IdentityStore,
   MemoryIdentityStore,
   type RememberedAnswer,
   type TenantRecord,
   type TenantStatus,
+  type WebhookRecord,
+  type WebhookState,
+  type WebhookStatePatch,
 } from './store.js';
 export { traceOf } from './tracing.js';
+export {
+  DEFAULT_THRESHOLDS,
+  eventsOfRecord,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookEvent,
+  type WebhookEventType,
+} from './webhooks/events.js';
+export { blockedAddress, checkTarget, type TargetPolicy, TargetRefusedError } from './webhooks/targets.js';
+export { backoffMs, signatureOf, type WebhookOptions, WebhookWorker } from './webhooks/worker.js';

@@ -6,7 +6,48 @@
  * request.
  */
 import type { Cluster, Redis } from 'ioredis';
-import type { ApiKeyRecord, IdentityStore, RememberedAnswer, TenantRecord, TenantStatus } from './store.js';
+import {
+  type ApiKeyRecord,
+  type DeliveryRecord,
+  type IdentityStore,
+  type RememberedAnswer,
+  type TenantRecord,
+  type TenantStatus,
+  type WebhookRecord,
+  type WebhookState,
+  type WebhookStatePatch,
+  webhookOrder,
+} from './store.js';
+
+/** The fields of a webhook's hash that change; the rest is the `config` field, written once. */
+const STATE_FIELDS = [
+  'enabled',
+  'consecutiveFailures',
+  'cursor',
+  'retry',
+  'disabledAtMs',
+  'disabledReason',
+] as const satisfies readonly (keyof WebhookState)[];
+
+/** Set (or, for an empty value, delete) hash fields — only when the hash exists. */
+const PATCH_IF_EXISTS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do
+  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+return 1`;
+
+/** Take the lease when free, renew it when ours. */
+const ACQUIRE_LEASE = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
+
+const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 export interface RedisIdentityStoreOptions {
   client: Redis | Cluster;
@@ -102,8 +143,94 @@ export class RedisIdentityStore implements IdentityStore {
     await this.#client.set(this.#k('setting', name), JSON.stringify(value));
   }
 
+  // Webhooks: a hash per webhook (`config`: the fixed part as JSON; one JSON field per state
+  // field, so the worker's and an operator's changes never overwrite each other), a set of
+  // every webhook and one per tenant, and a capped list as the delivery log.
+
+  async createWebhook(record: WebhookRecord) {
+    const config: Record<string, unknown> = { ...record };
+    const fields: string[] = [];
+    for (const f of STATE_FIELDS) {
+      if (record[f] !== undefined) fields.push(f, JSON.stringify(record[f]));
+      delete config[f];
+    }
+    await this.#client
+      .multi()
+      .hset(this.#k('webhook', record.webhookId), 'config', JSON.stringify(config), ...fields)
+      .sadd(this.#k('webhooks'), record.webhookId)
+      .sadd(this.#k('webhooks', record.tenantId), record.webhookId)
+      .exec();
+  }
+
+  async getWebhook(webhookId: string): Promise<WebhookRecord | undefined> {
+    return webhookOf(await this.#client.hgetall(this.#k('webhook', webhookId)));
+  }
+
+  async listWebhooks(tenantId?: string): Promise<WebhookRecord[]> {
+    const set = tenantId === undefined ? this.#k('webhooks') : this.#k('webhooks', tenantId);
+    const ids = await this.#client.smembers(set);
+    if (ids.length === 0) return [];
+    const pipeline = this.#client.pipeline();
+    for (const id of ids) pipeline.hgetall(this.#k('webhook', id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies
+      .map(([, hash]) => webhookOf(hash as Record<string, string>))
+      .filter((w): w is WebhookRecord => w !== undefined)
+      .sort(webhookOrder);
+  }
+
+  async updateWebhook(webhookId: string, patch: WebhookStatePatch) {
+    const args: string[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      if (v !== undefined) args.push(k, v === null ? '' : JSON.stringify(v));
+    }
+    const ok = await this.#client.eval(PATCH_IF_EXISTS, 1, this.#k('webhook', webhookId), ...args);
+    return ok === 1 ? this.getWebhook(webhookId) : undefined;
+  }
+
+  async deleteWebhook(webhookId: string) {
+    const w = await this.getWebhook(webhookId);
+    if (!w) return false;
+    await this.#client
+      .multi()
+      .del(this.#k('webhook', webhookId), this.#k('deliveries', webhookId))
+      .srem(this.#k('webhooks'), webhookId)
+      .srem(this.#k('webhooks', w.tenantId), webhookId)
+      .exec();
+    return true;
+  }
+
+  async appendDelivery(webhookId: string, entry: DeliveryRecord, keep: number) {
+    const key = this.#k('deliveries', webhookId);
+    await this.#client
+      .multi()
+      .lpush(key, JSON.stringify(entry))
+      .ltrim(key, 0, keep - 1)
+      .exec();
+  }
+
+  async listDeliveries(webhookId: string, limit: number): Promise<DeliveryRecord[]> {
+    const texts = await this.#client.lrange(this.#k('deliveries', webhookId), 0, limit - 1);
+    return texts.map((t) => JSON.parse(t) as DeliveryRecord);
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number) {
+    return (await this.#client.eval(ACQUIRE_LEASE, 1, this.#k('lease', name), owner, ttlMs)) === 1;
+  }
+
+  async releaseLease(name: string, owner: string) {
+    await this.#client.eval(RELEASE_LEASE, 1, this.#k('lease', name), owner);
+  }
+
   /** Every key of this store (tests clean up with it). */
   get keyPattern(): string {
     return `${this.#base}*`;
   }
+}
+
+function webhookOf(hash: Record<string, string>): WebhookRecord | undefined {
+  if (!hash.config) return undefined;
+  const record: Record<string, unknown> = JSON.parse(hash.config);
+  for (const f of STATE_FIELDS) if (hash[f] !== undefined) record[f] = JSON.parse(hash[f]);
+  return record as unknown as WebhookRecord;
 }

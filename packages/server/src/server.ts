@@ -11,6 +11,7 @@ import {
   ForbiddenError,
   GovernorError,
   InternalError,
+  isAuditTrail,
   type Ledger,
   LimitExceededError,
   UnauthorizedError,
@@ -26,6 +27,8 @@ import { ServerMetrics } from './metrics.js';
 import { registerRuntime } from './runtime.js';
 import { type IdentityStore, MemoryIdentityStore, type TenantRecord, type TenantStatus } from './store.js';
 import { startRequestSpan, type TraceInfo, traceOf, traceparentOf } from './tracing.js';
+import { registerWebhooks } from './webhooks/routes.js';
+import { type WebhookOptions, WebhookWorker } from './webhooks/worker.js';
 import { errorBody } from './wire.js';
 
 export type Plane = 'runtime' | 'admin' | 'public';
@@ -74,6 +77,11 @@ export interface ServerOptions {
   now?: () => number;
   /** fastify's logger; default off. */
   logger?: boolean;
+  /**
+   * Webhooks: receiver URL rules and the delivery worker (on by default when
+   * the ledger keeps an audit trail; `deliver: false` leaves delivery to other instances).
+   */
+  webhooks?: WebhookOptions;
 }
 
 export interface Principal {
@@ -305,6 +313,13 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
   registerRuntime(app, ctx);
   registerAdmin(app, ctx);
   registerAudit(app, ctx);
+  const webhooks = options.webhooks ?? {};
+  registerWebhooks(app, ctx, webhooks);
+  if (isAuditTrail(ledger) && webhooks.deliver !== false) {
+    const worker = new WebhookWorker(ledger, store, webhooks, app.log);
+    worker.start();
+    app.addHook('onClose', () => worker.stop());
+  }
 
   return {
     app,

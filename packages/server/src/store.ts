@@ -38,6 +38,48 @@ export interface RememberedAnswer {
   answer: unknown;
 }
 
+/** A webhook subscription: what it is (fixed at creation) and where its delivery stands. */
+export interface WebhookRecord extends WebhookState {
+  webhookId: string;
+  tenantId: string;
+  url: string;
+  eventTypes: string[];
+  /** Utilisation thresholds (percent) of `budget.threshold`. */
+  thresholds: number[];
+  /** The HMAC key of the signatures (shown once, at creation). */
+  secret: string;
+  description?: string;
+  createdAtMs: number;
+}
+
+/** What the delivery worker (and re-enabling) changes. */
+export interface WebhookState {
+  enabled: boolean;
+  /** Failed attempts since the last success. */
+  consecutiveFailures: number;
+  /** Audit cursor (of the subscription's tenant) after the last record delivered. */
+  cursor?: string;
+  /** The event being retried: its id, the attempts made, and when the next may start. */
+  retry?: { eventId: string; attempts: number; notBeforeMs: number };
+  disabledAtMs?: number;
+  disabledReason?: string;
+}
+
+/** A change of a webhook's state; `null` clears an optional field. */
+export type WebhookStatePatch = { [K in keyof WebhookState]?: WebhookState[K] | null };
+
+/** One delivery attempt, as the delivery log keeps it. */
+export interface DeliveryRecord {
+  eventId: string;
+  type: string;
+  attempt: number;
+  atMs: number;
+  durationMs: number;
+  ok: boolean;
+  statusCode?: number;
+  error?: string;
+}
+
 export interface IdentityStore {
   /** Create a tenant; resolves false when one with this id exists (nothing changes). */
   createTenant(record: TenantRecord): Promise<boolean>;
@@ -55,8 +97,38 @@ export interface IdentityStore {
   /** Free-form server settings (the risk-point table of the policy). */
   getSetting(name: string): Promise<unknown>;
   setSetting(name: string, value: unknown): Promise<void>;
+  createWebhook(record: WebhookRecord): Promise<void>;
+  getWebhook(webhookId: string): Promise<WebhookRecord | undefined>;
+  /** One tenant's webhooks, or every tenant's (oldest first). */
+  listWebhooks(tenantId?: string): Promise<WebhookRecord[]>;
+  /** Change a webhook's state; undefined (and nothing written) when it does not exist. */
+  updateWebhook(webhookId: string, patch: WebhookStatePatch): Promise<WebhookRecord | undefined>;
+  /** Delete a webhook and its delivery log; false when there was none. */
+  deleteWebhook(webhookId: string): Promise<boolean>;
+  /** Add to a webhook's delivery log, keeping its newest `keep` entries. */
+  appendDelivery(webhookId: string, entry: DeliveryRecord, keep: number): Promise<void>;
+  /** The newest `limit` entries of a webhook's delivery log, newest first. */
+  listDeliveries(webhookId: string, limit: number): Promise<DeliveryRecord[]>;
+  /** Take or renew the lease `name` for `owner` for `ttlMs`; false when another owner holds it. */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Give the lease up, if `owner` holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
   close?(): Promise<void>;
 }
+
+/** `record` with `patch` applied (null clears). */
+export function patchWebhook(record: WebhookRecord, patch: WebhookStatePatch): WebhookRecord {
+  const next: Record<string, unknown> = { ...record };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete next[k];
+    else if (v !== undefined) next[k] = v;
+  }
+  return next as unknown as WebhookRecord;
+}
+
+/** Webhooks oldest first. */
+export const webhookOrder = (a: WebhookRecord, b: WebhookRecord) =>
+  a.createdAtMs - b.createdAtMs || a.webhookId.localeCompare(b.webhookId);
 
 const copy = <T>(v: T): T => structuredClone(v);
 
@@ -66,6 +138,9 @@ export class MemoryIdentityStore implements IdentityStore {
   readonly #keys = new Map<string, ApiKeyRecord>();
   readonly #answers = new Map<string, { value: RememberedAnswer; until: number }>();
   readonly #settings = new Map<string, unknown>();
+  readonly #webhooks = new Map<string, WebhookRecord>();
+  readonly #deliveries = new Map<string, DeliveryRecord[]>();
+  readonly #leases = new Map<string, { owner: string; until: number }>();
   readonly #now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -131,5 +206,48 @@ export class MemoryIdentityStore implements IdentityStore {
   }
   async setSetting(name: string, value: unknown) {
     this.#settings.set(name, copy(value));
+  }
+  async createWebhook(record: WebhookRecord) {
+    this.#webhooks.set(record.webhookId, copy(record));
+  }
+  async getWebhook(webhookId: string) {
+    const w = this.#webhooks.get(webhookId);
+    return w && copy(w);
+  }
+  async listWebhooks(tenantId?: string) {
+    return [...this.#webhooks.values()]
+      .filter((w) => tenantId === undefined || w.tenantId === tenantId)
+      .map(copy)
+      .sort(webhookOrder);
+  }
+  async updateWebhook(webhookId: string, patch: WebhookStatePatch) {
+    const w = this.#webhooks.get(webhookId);
+    if (!w) return undefined;
+    const next = patchWebhook(w, copy(patch));
+    this.#webhooks.set(webhookId, next);
+    return copy(next);
+  }
+  async deleteWebhook(webhookId: string) {
+    this.#deliveries.delete(webhookId);
+    return this.#webhooks.delete(webhookId);
+  }
+  async appendDelivery(webhookId: string, entry: DeliveryRecord, keep: number) {
+    const log = this.#deliveries.get(webhookId) ?? [];
+    log.unshift(copy(entry));
+    log.length = Math.min(log.length, keep);
+    this.#deliveries.set(webhookId, log);
+  }
+  async listDeliveries(webhookId: string, limit: number) {
+    return (this.#deliveries.get(webhookId) ?? []).slice(0, limit).map(copy);
+  }
+  async acquireLease(name: string, owner: string, ttlMs: number) {
+    const held = this.#leases.get(name);
+    const now = Date.now();
+    if (held && held.owner !== owner && held.until > now) return false;
+    this.#leases.set(name, { owner, until: now + ttlMs });
+    return true;
+  }
+  async releaseLease(name: string, owner: string) {
+    if (this.#leases.get(name)?.owner === owner) this.#leases.delete(name);
   }
 }
