@@ -21,6 +21,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import type { Cluster, Redis } from 'ioredis';
 import { registerAdmin } from './admin.js';
 import { registerAudit } from './audit.js';
+import { findConsoleDir, registerConsole } from './console.js';
 import { keyFingerprint, parseApiKey, sameSecret, verifySecret } from './keys.js';
 import { ServerMetrics } from './metrics.js';
 import { registerRuntime } from './runtime.js';
@@ -74,6 +75,11 @@ export interface ServerOptions {
   now?: () => number;
   /** fastify's logger; default off. */
   logger?: boolean;
+  /**
+   * Serve the operator console at /console/: `true` for the built console
+   * (packages/console), or a directory of built console files. Default off.
+   */
+  console?: boolean | string;
 }
 
 export interface Principal {
@@ -305,6 +311,9 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
   registerRuntime(app, ctx);
   registerAdmin(app, ctx);
   registerAudit(app, ctx);
+  if (options.console) {
+    await registerConsole(app, options.console === true ? findConsoleDir() : options.console);
+  }
 
   return {
     app,
