@@ -14,6 +14,7 @@ Commands:
   keys        create, list or revoke a tenant's API keys on a server
   balances    a table of budgets: from a budgets file, a server, a Redis ledger or a SQLite ledger file
   budgets     create, fund, freeze or unfreeze budgets on a server, Redis or a SQLite ledger, or apply a file
+  watch       the live view in a terminal: balances and the decision stream (a server or Redis)
   mcp-proxy   the enforcing MCP proxy of @governor/mcp (governor-mcp-proxy)
   recovery-adapter
               run the native tests bound to a client-recovery scenario (JSON on stdin), print a verdict
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   tenants: async () => (await import('./commands/tenants.js')).tenantsCommand,
   keys: async () => (await import('./commands/keys.js')).keysCommand,
+  watch: async () => (await import('./commands/watch.js')).watchCommand,
   'mcp-proxy': async () => (await import('./commands/mcp-proxy.js')).mcpProxyCommand,
   'recovery-adapter': async () => (await import('./commands/recovery-adapter.js')).recoveryAdapterCommand,
 };
