@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 const PUBLIC = { config: { plane: 'public' as const } };
 /** Only this origin's scripts, styles and API; no frames. */
 const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /** The built console: next to this module when packed (dist/console), else the workspace's packages/console/dist. */
