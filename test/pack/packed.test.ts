@@ -156,5 +156,25 @@ describe('packed packages, installed outside the workspace', () => {
       timeout: 30_000,
     });
     expect(proxyHelp.stdout + proxyHelp.stderr).toMatch(/governor-mcp-proxy/);
+
+    // The operator console travels inside @governor/server (the console package is private).
+    const served = await exec(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        [
+          "import { MemoryAuthority } from '@governor/core';",
+          "import { createServer } from '@governor/server';",
+          'const s = await createServer({ authority: new MemoryAuthority(), console: true });',
+          'const url = await s.listen({ port: 0 });',
+          "const r = await fetch(url + '/console/');",
+          "console.log(r.status, (await r.text()).includes('Governor console'));",
+          'await s.close();',
+        ].join('\n'),
+      ],
+      { cwd: app, timeout: 30_000 },
+    );
+    expect(served.stdout.trim()).toBe('200 true');
   }, 420_000);
 });

@@ -16,6 +16,7 @@ Commands:
   budgets     create, fund, freeze or unfreeze budgets on a server, Redis or a SQLite ledger, or apply a file
   audit       query, export or verify the audit trail (one hash-chained record per decision and change)
   explain     why a reservation was allowed, capped or denied: balances then, and the rule that applied
+  watch       the live view in a terminal: balances and the decision stream (a server or Redis)
   mcp-proxy   the enforcing MCP proxy of @governor/mcp (governor-mcp-proxy)
   recovery-adapter
               run the native tests bound to a client-recovery scenario (JSON on stdin), print a verdict
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   tenants: async () => (await import('./commands/tenants.js')).tenantsCommand,
   keys: async () => (await import('./commands/keys.js')).keysCommand,
+  watch: async () => (await import('./commands/watch.js')).watchCommand,
   'mcp-proxy': async () => (await import('./commands/mcp-proxy.js')).mcpProxyCommand,
   'recovery-adapter': async () => (await import('./commands/recovery-adapter.js')).recoveryAdapterCommand,
 };

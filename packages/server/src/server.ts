@@ -22,6 +22,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest }
 import type { Cluster, Redis } from 'ioredis';
 import { registerAdmin } from './admin.js';
 import { registerAudit } from './audit.js';
+import { findConsoleDir, registerConsole } from './console.js';
 import { keyFingerprint, parseApiKey, sameSecret, verifySecret } from './keys.js';
 import { ServerMetrics } from './metrics.js';
 import { registerRuntime } from './runtime.js';
@@ -82,6 +83,10 @@ export interface ServerOptions {
    * the ledger keeps an audit trail; `deliver: false` leaves delivery to other instances).
    */
   webhooks?: WebhookOptions;
+   * Serve the operator console at /console/: `true` for the built console
+   * (packages/console), or a directory of built console files. Default off.
+   */
+  console?: boolean | string;
 }
 
 export interface Principal {
@@ -319,6 +324,9 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
     const worker = new WebhookWorker(ledger, store, webhooks, app.log);
     worker.start();
     app.addHook('onClose', () => worker.stop());
+  }
+  if (options.console) {
+    await registerConsole(app, options.console === true ? findConsoleDir() : options.console);
   }
 
   return {

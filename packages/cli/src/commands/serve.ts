@@ -9,7 +9,9 @@ export const SERVE_HELP = `Usage: governor serve [options]
 Run a Cycles Protocol v0 server: the runtime plane (/v1/reservations, /v1/decide,
 /v1/events, /v1/balances, with X-Cycles-API-Key), the admin plane (/v1/admin/*,
 with X-Admin-API-Key), /healthz, /actuator/health/{readiness,liveness} and
-Prometheus /metrics (admin key).
+Prometheus /metrics (admin key), and the operator console at /console/ (a web page
+that asks for the admin key: budgets, the live decision stream, runs, fund /
+freeze / force-release).
 
 Options:
   --redis <url>            keep the ledger, tenants and keys in Redis (RedisAuthority);
@@ -21,6 +23,7 @@ Options:
                            for this run is generated and printed
   --rate-limit <n>         requests per second per API key (default 2000; 0 for none)
   --body-limit <bytes>     largest request body (default 65536)
+  --no-console             do not serve the operator console
   -h, --help               show this help
 
 Create a tenant and a key with \`governor tenants create <id>\` and
@@ -36,6 +39,7 @@ export async function serveCommand(argv: string[], io: Io, signal?: AbortSignal)
     'admin-key-file': { type: 'string' },
     'rate-limit': { type: 'string' },
     'body-limit': { type: 'string' },
+    'no-console': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -74,11 +78,13 @@ export async function serveCommand(argv: string[], io: Io, signal?: AbortSignal)
     adminKey,
     bodyLimit,
     rateLimit: rate === 0 ? false : { max: rate, timeWindowMs: 1_000 },
+    console: values['no-console'] !== true,
   });
   const url = await server.listen({ port, host: values.host ?? '127.0.0.1' });
   const ledger =
     server.kind === 'redis' ? `RedisAuthority at ${values.redis}` : 'MemoryAuthority (in memory)';
   io.out(`Governor server listening on ${url} (${ledger})`);
+  if (values['no-console'] !== true) io.out(`Operator console: ${url}/console/`);
   if (generated) {
     io.out(`Admin key for this run (set GOVERNOR_ADMIN_KEY to choose one): ${adminKey}`);
   }
