@@ -83,6 +83,7 @@ export interface ServerOptions {
    * the ledger keeps an audit trail; `deliver: false` leaves delivery to other instances).
    */
   webhooks?: WebhookOptions;
+  /**
    * Serve the operator console at /console/: `true` for the built console
    * (packages/console), or a directory of built console files. Default off.
    */
