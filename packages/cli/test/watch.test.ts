@@ -1,13 +1,14 @@
 /**
  * `governor watch` against a running server: a snapshot (`--once`) with the
  * balances and the DENY, the live stream (stopped by an AbortSignal), colour
- * on a terminal, and the clear error for a Redis ledger without a trail.
+ * on a terminal, and a Redis ledger's trail read directly.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryAuthority } from '@governor/core';
 import { HttpAuthority, HttpLedgerAdmin } from '@governor/http';
+import { RedisAuthority } from '@governor/redis';
 import { createServer, type GovernorServer } from '@governor/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchCommand } from '../src/commands/watch.js';
@@ -92,16 +93,45 @@ describe('governor watch', () => {
     expect(io.stdout.some((l) => l.startsWith('\x1b[31m') && l.includes('DENY'))).toBe(true);
   });
 
-  it('refuses a wrong admin key and a ledger without a trail, with a clear message', async () => {
+  it('refuses a wrong admin key with a clear message, and two sources', async () => {
     const wrong = join(mkdtempSync(join(tmpdir(), 'governor-watch-')), 'key');
     writeFileSync(wrong, 'not-the-admin-key');
     const io = bufferIo();
     expect(await main(['watch', '--server', url, '--admin-key-file', wrong, '--once'], io)).toBe(1);
     expect(io.stderr.join('\n')).toMatch(/X-Admin-API-Key/);
-    const redis = bufferIo();
-    expect(await main(['watch', '--redis', REDIS_URL, '--once'], redis)).toBe(1);
-    expect(redis.stderr.join('\n')).toMatch(/keeps no audit trail/);
     const both = bufferIo();
     expect(await main(['watch', '--redis', REDIS_URL, '--server', url], both)).toBe(2);
+  });
+
+  it("--redis reads a Redis ledger's trail directly: the balances and the DENY", async () => {
+    const prefix = `gov-watch-${Math.random().toString(36).slice(2, 10)}`;
+    const ledger = new RedisAuthority({ url: REDIS_URL, keyPrefix: prefix });
+    try {
+      await ledger.createBudget({ scope: 'tenant:acme', unit: 'USD_MICROCENTS', allocated: 100_000_000 });
+      const call = {
+        subject: { tenant: 'acme', workflow: 'support', run: 'r1' },
+        action: { kind: 'llm.completion', name: 'gpt-4o-mini' },
+      };
+      await ledger.reserve({
+        ...call,
+        idempotencyKey: 'w-1',
+        estimate: { unit: 'USD_MICROCENTS', amount: 40_000_000 },
+      });
+      await ledger.reserve({
+        ...call,
+        idempotencyKey: 'w-2',
+        estimate: { unit: 'USD_MICROCENTS', amount: 500_000_000 },
+      });
+      const io = bufferIo();
+      expect(await main(['watch', '--redis', REDIS_URL, '--prefix', prefix, '--once'], io)).toBe(0);
+      expect(io.stdout.join('\n')).toMatch(
+        /tenant:acme\s+USD_MICROCENTS\s+\$1\.00\s+\$0\.00\s+\$0\.40\s+\$0\.60\s+ACTIVE/,
+      );
+      expect(io.stdout.some((l) => DENY_LINE.test(l))).toBe(true);
+    } finally {
+      const keys = await ledger.client.keys(`${prefix}*`);
+      if (keys.length > 0) await ledger.client.unlink(...keys);
+      await ledger.quit();
+    }
   });
 });
