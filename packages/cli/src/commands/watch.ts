@@ -70,9 +70,7 @@ async function openSource(flags: {
   const trail: unknown = redis.authority;
   if (!isAuditTrail(trail)) {
     await redis.dispose();
-    throw new Error(
-      `the Redis ledger at ${redis.where} keeps no audit trail (RedisAuthority does not implement one yet), so there is nothing to watch; watch a server over a ledger that keeps one with --server <url>`,
-    );
+    throw new Error(`the Redis ledger at ${redis.where} keeps no audit trail, so there is nothing to watch`);
   }
   return trailSource(redis.authority, trail, redis.where, () => redis.dispose());
 }

@@ -58,7 +58,7 @@ export async function* pollTrail(
   }
 }
 
-/** A ledger's budgets and its trail (e.g. RedisAuthority, once it keeps one), read directly. */
+/** A ledger's budgets and its trail (RedisAuthority), read directly. */
 export function trailSource(
   ledger: LedgerAdmin,
   trail: AuditTrail,
