@@ -7,10 +7,10 @@ import type {
 } from '@ai-sdk/provider';
 import {
   assertPriceable,
+  downgradeFor,
   type Grant,
   type ModelCallPlan,
   planModelCall,
-  type StandardMetrics,
   type StepRequest,
   type TokenUsage,
 } from '@governor/core';
@@ -21,17 +21,13 @@ export type { StepRequest } from '@governor/core';
 
 export const identityOf = (model: PricedModel) => ({ provider: model.provider, modelId: model.modelId });
 
-/** The cheaper model configured for `model`, if any. */
-export const downgradeOf = (options: GovernorModelOptions, model: LanguageModelV4) =>
-  typeof options.downgrade === 'function' ? options.downgrade(identityOf(model)) : options.downgrade;
-
-/** Reserve for a model call: its prompt (and tool definitions) plus its full output cap, priced. */
+/** Reserve for a model call: its prompt (and tool definitions) plus its full output cap, priced; aborted with its signal. */
 export function planLlmCall(
   options: GovernorModelOptions,
   params: LanguageModelV4CallOptions,
   model: LanguageModelV4,
 ): LlmPlan {
-  const cheaper = downgradeOf(options, model);
+  const cheaper = downgradeFor(options, identityOf(model));
   if (cheaper) assertPriceable(options, identityOf(cheaper));
   const input = {
     model: identityOf(model),
@@ -42,7 +38,12 @@ export function planLlmCall(
   };
   const plan = planModelCall(options, input);
   const { prompt: _prompt, subject: _subject, ...rest } = input;
-  return { ...plan, request: { ...rest, promptTokens: plan.promptTokens } };
+  const signal = params.abortSignal ? { signal: params.abortSignal } : {};
+  return {
+    ...plan,
+    spec: { ...plan.spec, ...signal },
+    request: { ...rest, promptTokens: plan.promptTokens },
+  };
 }
 
 export interface LlmPlan extends ModelCallPlan {
@@ -85,13 +86,5 @@ export function tokenUsageOf(usage: LanguageModelV4Usage | undefined): TokenUsag
     cachedInputTokens: usage?.inputTokens.cacheRead ?? 0,
     cacheWriteTokens: usage?.inputTokens.cacheWrite ?? 0,
     reasoningTokens: usage?.outputTokens.reasoning ?? 0,
-  };
-}
-
-export function metricsOf(usage: LanguageModelV4Usage | undefined, modelId: string): StandardMetrics {
-  const tokens = tokenUsageOf(usage);
-  return {
-    ...(tokens ? { tokensInput: tokens.inputTokens, tokensOutput: tokens.outputTokens } : {}),
-    modelVersion: modelId,
   };
 }

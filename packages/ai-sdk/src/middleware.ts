@@ -5,9 +5,12 @@ import {
   circuitOpenFor,
   modelCallCost,
   modelRefOf,
+  startStream,
+  trackDelivery,
+  usageMetrics,
 } from '@governor/core';
 import { wrapLanguageModel } from 'ai';
-import { identityOf, metricsOf, planLlmCall, tokenUsageOf, withGovernorMetadata } from './call.js';
+import { identityOf, planLlmCall, tokenUsageOf, withGovernorMetadata } from './call.js';
 import { applyCaps } from './caps.js';
 import { stoppedResult, stoppedStream } from './circuit.js';
 import { type GovernModelOptions, type GovernorModelOptions, optionSchemas } from './options.js';
@@ -36,22 +39,19 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
       const open = circuitOpenFor(governor, options.subject);
       if (open) return stoppedResult(open);
       const plan = planLlmCall(options, params, model);
-      const signal = params.abortSignal ? { signal: params.abortSignal } : {};
-      return governor.run({ ...plan.spec, ...signal }, async (grant) => {
+      return governor.run(plan.spec, async (grant) => {
         const call = applyCaps(grant, params, model, options);
-        notify(options, call.applied, call.model.modelId);
-        const same = call.model === model && !call.paramsChanged;
-        const result = same ? await doGenerate() : await call.model.doGenerate(call.params);
+        const result = call.same ? await doGenerate() : await call.model.doGenerate(call.params);
         const modelId = result.response?.modelId ?? (call.model === model ? undefined : call.model.modelId);
-        const ref = modelRefOf(options, identityOf(call.model));
+        const usage = tokenUsageOf(result.usage);
         return {
           value: {
             ...result,
             ...(modelId ? { response: { ...result.response, modelId } } : {}),
             providerMetadata: withGovernorMetadata(result.providerMetadata, grant, call, plan),
           },
-          actual: modelCallCost(options, ref, tokenUsageOf(result.usage)),
-          metrics: metricsOf(result.usage, call.model.modelId),
+          actual: modelCallCost(options, modelRefOf(options, identityOf(call.model)), usage),
+          metrics: usageMetrics(usage, call.model.modelId),
         };
       });
     },
@@ -60,31 +60,21 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
       const open = circuitOpenFor(governor, options.subject);
       if (open) return stoppedStream(open);
       const plan = planLlmCall(options, params, model);
-      const signal = params.abortSignal ? { signal: params.abortSignal } : {};
-      const handle = await governor.begin({ ...plan.spec, ...signal });
-      let call: ReturnType<typeof applyCaps>;
-      let result: Awaited<ReturnType<typeof doStream>>;
-      try {
-        call = applyCaps(handle.grant, params, model, options);
-        notify(options, call.applied, call.model.modelId);
-        const same = call.model === model && !call.paramsChanged;
-        result = same ? await doStream() : await call.model.doStream(call.params);
-      } catch (error) {
-        await handle.release(
-          `stream did not start: ${error instanceof Error ? error.message : String(error)}`,
-        );
-        throw error;
-      }
+      const handle = await governor.begin(plan.spec);
+      const { call, result } = await startStream(handle, async () => {
+        const call = applyCaps(handle.grant, params, model, options);
+        return { call, result: call.same ? await doStream() : await call.model.doStream(call.params) };
+      });
       const target = call.model;
-      const stream = governStream(result.stream, {
-        handle,
-        options,
+      const delivery = trackDelivery(handle, options, {
         ref: modelRefOf(options, identityOf(target)),
         promptTokens: plan.promptTokens,
-        modelId: target === model ? undefined : target.modelId,
-        metricsOf: (usage) => metricsOf(usage, target.modelId),
-        metadataOf: (metadata) => withGovernorMetadata(metadata, handle.grant, call, plan),
         signal: params.abortSignal,
+        modelVersion: target.modelId,
+      });
+      const stream = governStream(result.stream, delivery, {
+        modelId: target === model ? undefined : target.modelId,
+        metadataOf: (metadata) => withGovernorMetadata(metadata, handle.grant, call, plan),
       });
       return { ...result, stream };
     },
@@ -121,16 +111,4 @@ export function governModel(model: LanguageModelV4, options: GovernModelOptions)
     model: inner(model),
     middleware: governorMiddleware({ ...rest, ...(cheaper ? { downgrade: cheaper } : {}) }),
   });
-}
-
-function notify(
-  options: GovernorModelOptions,
-  applied: Parameters<NonNullable<GovernorModelOptions['onApplied']>>[0],
-  modelId: string,
-) {
-  try {
-    options.onApplied?.(applied, { modelId });
-  } catch {
-    // A listener's failure never changes the call.
-  }
 }

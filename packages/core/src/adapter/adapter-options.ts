@@ -15,10 +15,10 @@ import type { AppliedCaps } from './caps-plan.js';
 import { budgetDenialOf } from './denial.js';
 import type { ModelIdentity, ModelPricingOptions } from './model-call.js';
 import type { RiskPointsByTool } from './risk-points.js';
-import type { ToolGuardOptions } from './tool-call.js';
+import { governToolCall, type ToolCall, type ToolGuardOptions } from './tool-call.js';
 
-/** The tool-side options of every adapter. */
-export interface ToolAdapterOptions {
+/** The tool-side options of every adapter; `R` is what a denied call answers with. */
+export interface ToolAdapterOptions<R = string> {
   /** The lifecycle calls go through (`createGovernor`). */
   governor: Governor;
   /** Levels added to the current subject for every call (e.g. `{ agent: 'triage' }`). */
@@ -32,7 +32,7 @@ export interface ToolAdapterOptions {
   /** A denied tool call: `result` (default) answers with a message the model can read; `throw` rejects. */
   onDeny?: 'result' | 'throw' | undefined;
   /** What a denied tool call answers with; default `deniedToolMessage`. */
-  deniedResult?: ((denial: BudgetDeniedError, toolName: string) => string) | undefined;
+  deniedResult?: ((denial: BudgetDeniedError, toolName: string) => R) | undefined;
 }
 
 /** The model-side options of every adapter; `M` is the framework's model type. */
@@ -89,7 +89,7 @@ export function checkAdapterOptions<T extends object>(options: T, where: string,
 
 /** The tool guard's options for one tool: `subject` plus `toolSubject(name)`. */
 export function toolGuardFor(
-  options: ToolAdapterOptions,
+  options: ToolAdapterOptions<unknown>,
   toolName: string,
   subject: Partial<Subject> | undefined = options.subject,
 ): ToolGuardOptions {
@@ -98,10 +98,54 @@ export function toolGuardFor(
 }
 
 /** What a denied tool call answers with — undefined when `error` is not its denial, or with `onDeny: 'throw'`. */
-export function deniedToolResult(options: ToolAdapterOptions, error: unknown, toolName: string) {
+export function deniedToolResult<R = string>(
+  options: ToolAdapterOptions<R>,
+  error: unknown,
+  toolName: string,
+): R | string | undefined {
   const denial = budgetDenialOf(error, { kind: options.kind ?? 'tool.call', name: toolName });
   if (!denial || options.onDeny === 'throw') return undefined;
   return (options.deniedResult ?? deniedToolMessage)(denial, toolName);
+}
+
+/**
+ * One tool call through the guard (`governToolCall` with `toolGuardFor`'s
+ * options, `subject` for the call's levels): a denied call does not run and
+ * answers with `answer(deniedToolResult(…))` — or rejects, with `onDeny: 'throw'`.
+ */
+export async function guardToolCall<T, R = string, A = R | string>(
+  options: ToolAdapterOptions<R>,
+  call: ToolCall & { subject?: Partial<Subject> | undefined },
+  execute: () => Promise<T> | T,
+  answer: (denied: R | string) => A = (denied) => denied as A,
+): Promise<T | A> {
+  const { subject = options.subject, ...toolCall } = call;
+  try {
+    return await governToolCall(toolGuardFor(options, call.name, subject), toolCall, execute);
+  } catch (error) {
+    const denied = deniedToolResult(options, error, call.name);
+    if (denied === undefined) throw error;
+    return answer(denied);
+  }
+}
+
+/** The levels a call adds: `subject`, plus the Governor `run` — unless the subject or the governor already sets one. */
+export function withRunLevel(
+  options: { governor: Governor; subject?: Partial<Subject> | undefined },
+  run: string | undefined,
+): Partial<Subject> {
+  const base = options.subject ?? {};
+  if (base.run !== undefined || options.governor.subject.run !== undefined || !run) return base;
+  return { ...base, run };
+}
+
+/** The cheaper model `options.downgrade` configures for `model`, if any. */
+export function downgradeFor<M, I extends ModelIdentity>(
+  options: { downgrade?: M | ((model: I) => M | undefined) | undefined },
+  model: I,
+): M | undefined {
+  const { downgrade } = options;
+  return typeof downgrade === 'function' ? (downgrade as (model: I) => M | undefined)(model) : downgrade;
 }
 
 /**

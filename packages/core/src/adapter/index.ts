@@ -8,13 +8,24 @@ export {
   anyFunction,
   checkAdapterOptions,
   deniedToolResult,
+  downgradeFor,
+  guardToolCall,
   type ModelAdapterOptions,
   runLevelOf,
   type ToolAdapterOptions,
   toolGuardFor,
   withMethods,
+  withRunLevel,
 } from './adapter-options.js';
-export { type AppliedCaps, type CappableCall, type CapsPlan, planCaps } from './caps-plan.js';
+export {
+  type AppliedCaps,
+  type CappableCall,
+  type CappedModelCall,
+  type CapsPlan,
+  capModelCall,
+  type ModelCallToCap,
+  planCaps,
+} from './caps-plan.js';
 export { budgetDenialOf, isBudgetDenied } from './denial.js';
 export { answeredCost, runsCost } from './model-answer.js';
 export {
@@ -46,6 +57,15 @@ export {
   type RiskPointsByTool,
   resolveRiskPoints,
 } from './risk-points.js';
+export {
+  type DeliveredCall,
+  type Delivery,
+  type StreamHooks,
+  settleStream,
+  startStream,
+  trackDelivery,
+  usageMetrics,
+} from './stream.js';
 export {
   currentCaps,
   governToolCall,
