@@ -24,11 +24,7 @@ export function applyCaps(
   model: LanguageModelV4,
   options: GovernorModelOptions,
 ): CappedCall {
-  const {
-    applied,
-    model: target,
-    tools,
-  } = capModelCall(options, grant, {
+  const capped = capModelCall(options, grant, {
     model,
     cheaper: downgradeFor(options, identityOf(model)),
     modelIdOf: (m) => m.modelId,
@@ -37,13 +33,11 @@ export function applyCaps(
     toolName: (tool) => tool.name,
     forcedTool: params.toolChoice?.type === 'tool' ? params.toolChoice.toolName : undefined,
   });
+  const { applied, model: target, tools } = capped;
   const max = applied.maxOutputTokens;
   if (max === undefined && !tools) return { params, model: target, applied, same: target === model };
-  const next: LanguageModelV4CallOptions = {
-    ...params,
-    ...(max === undefined ? {} : { maxOutputTokens: max }),
-  };
-  if (tools) next.tools = tools;
+  const next: LanguageModelV4CallOptions = { ...params, ...(tools ? { tools } : {}) };
+  if (max !== undefined) next.maxOutputTokens = max;
   if (tools?.length === 0) delete next.toolChoice;
   return { params: next, model: target, applied, same: false };
 }

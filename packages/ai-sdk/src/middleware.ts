@@ -3,6 +3,7 @@ import {
   assertPriceable,
   checkAdapterOptions,
   circuitOpenFor,
+  mapDowngrade,
   modelCallCost,
   modelRefOf,
   startStream,
@@ -93,20 +94,7 @@ export function governModel(model: LanguageModelV4, options: GovernModelOptions)
     return wrapLanguageModel({ model, middleware: governorMiddleware(rest) });
   }
   const inner = (m: LanguageModelV4) => wrapLanguageModel({ model: m, middleware });
-  const wrapped = new WeakMap<LanguageModelV4, LanguageModelV4>();
-  const chained = (m: LanguageModelV4 | undefined) => {
-    if (!m) return undefined;
-    const known = wrapped.get(m);
-    if (known) return known;
-    const chain = inner(m);
-    wrapped.set(m, chain);
-    return chain;
-  };
-  const { downgrade } = rest;
-  const cheaper =
-    typeof downgrade === 'function'
-      ? (id: Parameters<typeof downgrade>[0]) => chained(downgrade(id))
-      : chained(downgrade);
+  const cheaper = mapDowngrade(rest.downgrade, inner);
   return wrapLanguageModel({
     model: inner(model),
     middleware: governorMiddleware({ ...rest, ...(cheaper ? { downgrade: cheaper } : {}) }),

@@ -77,6 +77,24 @@ export const adapterOptionFields = {
   onApplied: anyFunction.optional(),
 };
 
+const fields = adapterOptionFields;
+/** The zod fields of `ToolAdapterOptions`. */
+export const toolOptionFields = {
+  governor: fields.governor,
+  subject: fields.subject,
+  toolSubject: fields.toolSubject,
+  riskPoints: fields.riskPoints,
+  kind: fields.kind,
+  onDeny: fields.onDeny,
+  deniedResult: fields.deniedResult,
+};
+/** The zod fields of `ModelPricingOptions`. */
+export const pricingOptionFields = {
+  pricing: fields.pricing,
+  priceAs: fields.priceAs,
+  defaultMaxOutputTokens: fields.defaultMaxOutputTokens,
+};
+
 /**
  * `options` checked against `schema` — a `z.strictObject` of the adapter's
  * fields, built once, so an old or misspelt option is an error, not ignored.
@@ -155,4 +173,23 @@ export function downgradeFor<M, I extends ModelIdentity>(
 export function runLevelOf(id: string): string {
   if (id.length <= 128 && NAME_PATTERN.test(id)) return id;
   return `thread-${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * `downgrade` with every model it names passed through `wrap` (once per
+ * model): the same option for models wrapped the way the requested one is.
+ */
+export function mapDowngrade<M extends object, I>(
+  downgrade: M | ((model: I) => M | undefined) | undefined,
+  wrap: (model: M) => M,
+): M | ((model: I) => M | undefined) | undefined {
+  const wrapped = new WeakMap<M, M>();
+  const mapped = (model: M | undefined) => {
+    if (!model) return undefined;
+    const known = wrapped.get(model) ?? wrap(model);
+    wrapped.set(model, known);
+    return known;
+  };
+  if (typeof downgrade !== 'function') return mapped(downgrade);
+  return (model: I) => mapped((downgrade as (model: I) => M | undefined)(model));
 }

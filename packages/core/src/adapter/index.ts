@@ -11,9 +11,12 @@ export {
   downgradeFor,
   guardToolCall,
   type ModelAdapterOptions,
+  mapDowngrade,
+  pricingOptionFields,
   runLevelOf,
   type ToolAdapterOptions,
   toolGuardFor,
+  toolOptionFields,
   withMethods,
   withRunLevel,
 } from './adapter-options.js';
@@ -40,12 +43,15 @@ export {
   type ModelPricingOptions,
   modelCallCost,
   modelRefOf,
+  planEmbeddingCall,
   planModelCall,
   pricingOf,
 } from './model-call.js';
 export {
   circuitOpenFor,
   decideNextModelStep,
+  loopExhausted,
+  nextStepTools,
   noToolAffordable,
   type StepRequest,
   type ToolAffordability,

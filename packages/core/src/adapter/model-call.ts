@@ -93,6 +93,22 @@ export function planModelCall(options: ModelPricingOptions, input: ModelCallInpu
   return { spec, ref, promptTokens };
 }
 
+/** An embedding call's reservation (`llm.embedding`): its values' estimated tokens, priced as input. */
+export function planEmbeddingCall(
+  options: ModelPricingOptions,
+  input: { model: ModelIdentity; values: readonly unknown[]; subject?: Partial<Subject> | undefined },
+): ModelCallPlan {
+  const ref = modelRefOf(options, input.model);
+  const promptTokens = input.values.reduce<number>((sum, value) => sum + estimateTokens(value), 0);
+  const amount = pricingOf(options).estimate(ref, { inputTokens: promptTokens, maxOutputTokens: 0 });
+  const spec: CallSpec = {
+    action: { kind: 'llm.embedding', name: actionNameOf(ref) },
+    estimate: usd(amount),
+    ...(input.subject ? { subject: input.subject } : {}),
+  };
+  return { spec, ref, promptTokens };
+}
+
 /**
  * Whether caps switch a call to the cheaper model: when they limit output
  * tokens (a cost tier). Caps that only restrict tools, steps or pace keep

@@ -78,3 +78,38 @@ export function circuitOpenFor(governor: Governor, subject?: Partial<Subject>): 
   if (!governor.breaker || governor.mode === 'observe') return undefined;
   return governor.breaker.openFor(extendSubject(governor.subject, subject));
 }
+
+/**
+ * Whether an agent loop should stop before its next step (never in observe
+ * mode): its circuit breaker is open, the authority's dry answer for the step
+ * (`next`) denies it or leaves no steps (`max_steps_remaining: 0`), or none
+ * of `tools` can be paid for.
+ */
+export async function loopExhausted(
+  options: ToolAffordability,
+  next: () => Promise<DecisionResponse>,
+  tools: readonly string[],
+): Promise<boolean> {
+  if (options.governor.mode === 'observe') return false;
+  if (circuitOpenFor(options.governor, options.subject)) return true;
+  const answer = await next();
+  if (answer.decision === 'DENY' || answer.caps?.maxStepsRemaining === 0) return true;
+  return noToolAffordable(options, tools);
+}
+
+/**
+ * What the caps of the next step's answer do to the `tools` it offers:
+ * `final` (offer none, so the model answers) when `max_steps_remaining`
+ * allows at most this step, else the tools the caps allow — undefined when
+ * they change nothing.
+ */
+export function nextStepTools(
+  answer: DecisionResponse,
+  tools: readonly string[],
+): { tools: string[]; final: boolean } | undefined {
+  const { decision, caps } = answer;
+  if (decision !== 'ALLOW_WITH_CAPS' || !caps) return undefined;
+  if (caps.maxStepsRemaining !== undefined && caps.maxStepsRemaining <= 1) return { tools: [], final: true };
+  const allowed = tools.filter((name) => isToolAllowed(caps, name));
+  return allowed.length === tools.length ? undefined : { tools: allowed, final: false };
+}
