@@ -1,16 +1,14 @@
 import {
   checkAdapterOptions,
-  deliveredCost,
-  estimateTokens,
-  type ModelCallPlan,
+  type Delivery,
   type ModelIdentity,
-  modelCallCost,
   planModelCall,
-  type ReservationHandle,
   type Subject,
   startToolCall,
   type TokenUsage,
   toolGuardFor,
+  trackDelivery,
+  withRunLevel,
 } from '@governor/core';
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
@@ -26,7 +24,7 @@ type Hook<K extends keyof BaseCallbackHandler> = BaseCallbackHandler[K] extends
 /** The shared options; a callback can only raise, so a denied tool always throws. */
 export type GovernorHandlerOptions = Omit<GovernorLangChainOptions, 'onDeny' | 'deniedResult'>;
 type Run = { model: ModelIdentity; usage?: TokenUsage | undefined };
-type OpenModel = Run & { handle?: ReservationHandle; plan?: ModelCallPlan; tokens: number; report?: Run[] };
+type OpenModel = Run & { delivery?: Delivery; report?: Run[] };
 
 /**
  * Governs any runnable through callbacks: chat-model and text-LLM runs are
@@ -54,7 +52,7 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
 
   /** Calls in flight (reserved, not yet settled). */
   get pending(): number {
-    return [...this.#models.values()].filter((m) => m.handle).length + this.#tools.size;
+    return [...this.#models.values()].filter((m) => m.delivery).length + this.#tools.size;
   }
   /** LangChain runs tracked for run mapping (0 once every invocation has ended). */
   get tracked(): number {
@@ -85,27 +83,20 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
   }
 
   override handleLLMNewToken(...[token, , runId]: Hook<'handleLLMNewToken'>) {
-    const open = this.#models.get(runId);
-    if (!open?.handle || !open.plan) return;
-    open.tokens += estimateTokens(token);
-    open.handle.progress(deliveredCost(this.#options, open.plan.ref, open.plan.promptTokens, open.tokens));
+    this.#models.get(runId)?.delivery?.delta(token);
   }
 
   override async handleLLMEnd(...[output, runId]: Hook<'handleLLMEnd'>) {
     const open = this.#take(runId);
     const usage = usageOf(output);
     open?.report?.push({ model: open.model, usage });
-    if (open?.handle?.state !== 'open' || !open.plan) return;
-    await open.handle.commit(modelCallCost(this.#options, open.plan.ref, usage), {
-      metrics: usage ? { tokensInput: usage.inputTokens, tokensOutput: usage.outputTokens } : {},
-    });
+    await open?.delivery?.finish(usage);
   }
 
   override async handleLLMError(...[error, runId]: Hook<'handleLLMError'>) {
     // What a stream delivered before it failed is charged; a call that failed outright is released.
-    const handle = this.#take(runId)?.handle;
     const reason = `model call failed: ${error instanceof Error ? error.message : String(error)}`;
-    await (handle?.delivered ? handle.abandon('failed', reason) : handle?.release(reason));
+    await this.#take(runId)?.delivery?.stop('failed', reason);
   }
 
   override async handleToolStart(...[tool, input, runId, parent, , , runName]: Hook<'handleToolStart'>) {
@@ -146,7 +137,7 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
     const inside = governedCall.getStore();
     if (inside?.kind === 'model') {
       // Part of the middleware's call, which is reserved: report what this run used.
-      this.#models.set(runId, { model, tokens: 0, report: inside.finished });
+      this.#models.set(runId, { model, report: inside.finished });
       return;
     }
     if (!modelId && !this.#options.priceAs) {
@@ -168,8 +159,8 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
       const handle = await this.#options.governor.begin(plan.spec);
       handle.onExpire(() => this.#take(runId));
       // A stream's prompt is sent and its consumer pulling: from here on, going idle settles it.
-      if (streaming) handle.progress(deliveredCost(this.#options, plan.ref, plan.promptTokens, 0));
-      this.#models.set(runId, { model, handle, plan, tokens: 0 });
+      const call = { ref: plan.ref, promptTokens: plan.promptTokens, started: streaming };
+      this.#models.set(runId, { model, delivery: trackDelivery(handle, this.#options, call) });
     } catch (error) {
       this.#parents.delete(runId);
       throw error;
@@ -185,10 +176,8 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
 
   /** The levels a run adds: `subject`, plus its Governor run unless one is already set. */
   #subjectFor(runId: string): Partial<Subject> {
-    const base = this.#options.subject ?? {};
-    if (base.run !== undefined || this.#options.governor.subject.run !== undefined) return base;
     const root = this.#rootOf(runId);
-    return { ...base, run: this.#adopted.get(root) ?? root };
+    return withRunLevel(this.#options, this.#adopted.get(root) ?? root);
   }
 
   #rootOf(runId: string): string {

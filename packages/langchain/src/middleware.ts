@@ -2,21 +2,19 @@ import { randomUUID } from 'node:crypto';
 import {
   checkAdapterOptions,
   circuitOpenMessage,
-  deniedToolResult,
   extendSubject,
-  governToolCall,
+  guardToolCall,
   InvalidRequestError,
   runLevelOf,
-  type Subject,
-  toolGuardFor,
+  withRunLevel,
 } from '@governor/core';
 import type { CallbackManager } from '@langchain/core/callbacks/manager';
-import { AIMessage, ToolMessage } from '@langchain/core/messages';
+import { AIMessage } from '@langchain/core/messages';
 import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
 import { createMiddleware } from 'langchain';
 import { z } from 'zod';
 import { GovernorCallbackHandler } from './handler.js';
-import { governedCall } from './model.js';
+import { deniedMessage, governedCall } from './model.js';
 import { governModelCall } from './model-call.js';
 import { type GovernorMiddlewareOptions, optionSchemas } from './options.js';
 
@@ -35,10 +33,7 @@ const state = z.object({ governorRunId: z.string().optional() });
 export function governorMiddleware(options: GovernorMiddlewareOptions) {
   checkAdapterOptions(options, 'governorMiddleware', optionSchemas.middleware);
   const { governor } = options;
-  const subjectOf = (run: string | undefined): Partial<Subject> => {
-    const base = options.subject ?? {};
-    return base.run !== undefined || governor.subject.run !== undefined || !run ? base : { ...base, run };
-  };
+  const subjectOf = (run: string | undefined) => withRunLevel(options, run);
   const loopOf = (run: string | undefined) => extendSubject(governor.subject, subjectOf(run));
   return createMiddleware({
     name: 'GovernorMiddleware',
@@ -64,16 +59,10 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
     },
     wrapToolCall: async (request, handler) => {
       const { name, args, id } = request.toolCall;
-      const guard = toolGuardFor(options, name, subjectOf(request.state.governorRunId));
-      try {
-        return await governedCall.run({ kind: 'tool', name, claimed: false }, () =>
-          governToolCall(guard, { name, args }, () => handler(request)),
-        );
-      } catch (error) {
-        const content = deniedToolResult(options, error, name);
-        if (content === undefined) throw error;
-        return new ToolMessage({ content, tool_call_id: id ?? '', name, status: 'error' });
-      }
+      const subject = subjectOf(request.state.governorRunId);
+      return governedCall.run({ kind: 'tool', name, claimed: false }, () =>
+        guardToolCall(options, { name, args, subject }, () => handler(request), deniedMessage(name, id)),
+      );
     },
   });
 }

@@ -1,8 +1,10 @@
 import {
   anyFunction,
   type ModelAdapterOptions,
+  pricingOptionFields,
   adapterOptionFields as shared,
   type ToolAdapterOptions,
+  toolOptionFields,
   withMethods,
 } from '@governor/core';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
@@ -24,7 +26,7 @@ export interface GovernorMiddlewareOptions
   runPer?: 'invoke' | 'thread';
 }
 
-const { onModelDeny, onApplied, ...common } = shared;
+const common = { ...toolOptionFields, ...pricingOptionFields };
 const { onDeny, deniedResult, ...handler } = common;
 /** The options each piece takes, checked when it is built. */
 export const optionSchemas = {
