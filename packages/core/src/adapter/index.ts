@@ -63,6 +63,7 @@ export {
   type RiskPointsByTool,
   resolveRiskPoints,
 } from './risk-points.js';
+export { type ModelRunStart, type RunEventOptions, RunEvents } from './run-events.js';
 export {
   type DeliveredCall,
   type Delivery,
