@@ -12,7 +12,6 @@ type Hook<K extends keyof BaseCallbackHandler> = BaseCallbackHandler[K] extends
   : never;
 /** The shared options; a callback can only raise, so a denied tool always throws. */
 export type GovernorHandlerOptions = Omit<GovernorLangChainOptions, 'onDeny' | 'deniedResult'>;
-type Run = { model: ModelIdentity; usage?: TokenUsage | undefined };
 
 /**
  * Governs any runnable through callbacks: chat-model and text-LLM runs are
@@ -29,8 +28,6 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
   override raiseError = true;
   readonly #options: GovernorHandlerOptions;
   readonly #runs: RunEvents;
-  /** Model runs inside the middleware's call: what each used is reported to it. */
-  readonly #reports = new Map<string, Run & { report: Run[] }>();
 
   constructor(options: GovernorHandlerOptions) {
     super();
@@ -72,18 +69,10 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
     this.#runs.modelDelta(runId, token);
   }
   override async handleLLMEnd(...[output, runId]: Hook<'handleLLMEnd'>) {
-    const usage = usageOf(output);
-    const reported = this.#reports.get(runId);
-    this.#reports.delete(runId);
-    reported?.report.push({ model: reported.model, usage });
-    await this.#runs.modelEnded(runId, usage);
+    await this.#runs.modelEnded(runId, usageOf(output));
   }
   override async handleLLMError(...[error, runId]: Hook<'handleLLMError'>) {
-    this.#reports.delete(runId);
-    await this.#runs.modelFailed(
-      runId,
-      `model call failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    await this.#runs.modelFailed(runId, error);
   }
 
   override async handleToolStart(...[tool, input, runId, parent, , , runName]: Hook<'handleToolStart'>) {
@@ -116,8 +105,7 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
     const inside = governedCall.getStore();
     if (inside?.kind === 'model') {
       // Part of the middleware's call, which is reserved: report what this run used.
-      this.#reports.set(runId, { model, report: inside.finished });
-      return this.#runs.started(runId, parent);
+      return this.#runs.modelInside(runId, parent, model, inside.finished);
     }
     if (!modelId && !this.#options.priceAs) {
       throw new TypeError(

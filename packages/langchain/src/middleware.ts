@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import {
   checkAdapterOptions,
   circuitOpenMessage,
   extendSubject,
   guardToolCall,
-  InvalidRequestError,
-  runLevelOf,
+  runIdFor,
   withRunLevel,
 } from '@governor/core';
 import type { CallbackManager } from '@langchain/core/callbacks/manager';
@@ -20,6 +18,8 @@ import { type GovernorMiddlewareOptions, optionSchemas } from './options.js';
 
 /** The Governor `run` of the agent invocation (or conversation), set when it starts. */
 const state = z.object({ governorRunId: z.string().optional() });
+/** Where a conversation's id comes from, with `runPer: 'thread'`. */
+const THREAD_ID = { path: 'configurable.thread_id', hint: 'pass it to agent.invoke' };
 
 /**
  * createAgent middleware: model calls reserved, capped and committed at the
@@ -39,7 +39,7 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
     name: 'GovernorMiddleware',
     stateSchema: state,
     beforeAgent: (_state, runtime) => {
-      const run = runIdOf(options, runtime.configurable?.thread_id);
+      const run = runIdFor(options.runPer, runtime.configurable?.thread_id, THREAD_ID);
       // The handler in this invocation charges what it sees outside wrapModelCall to the same run.
       const callbacks = AsyncLocalStorageProviderSingleton.getRunnableConfig()?.callbacks as CallbackManager;
       const at = callbacks?.getParentRunId?.();
@@ -65,12 +65,4 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
       );
     },
   });
-}
-
-/** This invocation's run: a fresh id, or with `runPer: 'thread'` the conversation's `thread_id`. */
-function runIdOf(options: GovernorMiddlewareOptions, thread: unknown): string {
-  if ((options.runPer ?? 'invoke') === 'invoke') return randomUUID();
-  if (typeof thread === 'string' || typeof thread === 'number') return runLevelOf(String(thread));
-  const message = "is required with runPer: 'thread' (pass it to agent.invoke)";
-  throw new InvalidRequestError([{ path: 'configurable.thread_id', message }]);
 }

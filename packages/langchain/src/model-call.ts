@@ -48,13 +48,8 @@ export async function governModelCall<R extends ModelRequest>(
     tools.map((t) => ({ name: nameOf(t), schema: (t as { schema?: unknown }).schema })),
   );
   const downgrade = cheaper ? identityOf(cheaper) : undefined;
-  const { spec } = planModelCall(options, {
-    model,
-    prompt,
-    maxOutputTokens: model.maxTokens,
-    subject,
-    downgrade,
-  });
+  const input = { model, prompt, maxOutputTokens: model.maxTokens, subject, downgrade };
+  const { spec } = planModelCall(options, input);
   try {
     return await options.governor.run(spec, async (grant) => {
       const { next, applied } = applyCaps(options, grant, request, cheaper);

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ModelIdentity, TokenUsage } from '@governor/core';
+import type { ModelIdentity, ModelRun, TokenUsage } from '@governor/core';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { type BaseMessage, ToolMessage, type UsageMetadata } from '@langchain/core/messages';
 
@@ -10,7 +10,7 @@ import { type BaseMessage, ToolMessage, type UsageMetadata } from '@langchain/co
  * reports what each run used. `tool`: the first start of tool `name` inside is that call.
  */
 export type GovernedCall =
-  | { kind: 'model'; finished: { model: ModelIdentity; usage: TokenUsage | undefined }[] }
+  | { kind: 'model'; finished: ModelRun[] }
   | { kind: 'tool'; name: string; claimed: boolean };
 export const governedCall = new AsyncLocalStorage<GovernedCall>();
 

@@ -1,6 +1,7 @@
 import {
   anyFunction,
   type ModelAdapterOptions,
+  type ModelPricingOptions,
   pricingOptionFields,
   adapterOptionFields as shared,
   type ToolAdapterOptions,
@@ -11,11 +12,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import { z } from 'zod';
 
 /** The options every Governor adapter shares (core's names), for the handler and `governTool`. */
-export interface GovernorLangChainOptions extends ToolAdapterOptions {
-  pricing?: ModelAdapterOptions<never>['pricing'];
-  priceAs?: ModelAdapterOptions<never>['priceAs'];
-  defaultMaxOutputTokens?: number;
-}
+export type GovernorLangChainOptions = ToolAdapterOptions & ModelPricingOptions;
 
 export interface GovernorMiddlewareOptions
   extends GovernorLangChainOptions,

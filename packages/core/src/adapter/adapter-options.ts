@@ -3,8 +3,9 @@
  * MCP), validated the same way: a typo or a wrong value is an
  * InvalidRequestError naming the field, when the adapter is built.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { InvalidRequestError } from '../errors.js';
 import { deniedToolMessage } from '../governor/denial-text.js';
 import type { BudgetDeniedError } from '../governor/errors.js';
 import type { Governor } from '../governor/governor.js';
@@ -173,6 +174,24 @@ export function downgradeFor<M, I extends ModelIdentity>(
 export function runLevelOf(id: string): string {
   if (id.length <= 128 && NAME_PATTERN.test(id)) return id;
   return `thread-${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The Governor `run` of one agent invocation: a fresh id (`runPer: 'invoke'`,
+ * the default), or the conversation's id as a run level (`runPer: 'thread'`),
+ * which must then be given — else an InvalidRequestError at `where.path`.
+ */
+export function runIdFor(
+  runPer: 'invoke' | 'thread' | undefined,
+  conversation: unknown,
+  where: { path: string; hint: string },
+): string {
+  if ((runPer ?? 'invoke') === 'invoke') return randomUUID();
+  if (typeof conversation === 'string' || typeof conversation === 'number') {
+    return runLevelOf(String(conversation));
+  }
+  const message = `is required with runPer: 'thread' (${where.hint})`;
+  throw new InvalidRequestError([{ path: where.path, message }]);
 }
 
 /**

@@ -13,6 +13,7 @@ export {
   type ModelAdapterOptions,
   mapDowngrade,
   pricingOptionFields,
+  runIdFor,
   runLevelOf,
   type ToolAdapterOptions,
   toolGuardFor,
@@ -63,7 +64,7 @@ export {
   type RiskPointsByTool,
   resolveRiskPoints,
 } from './risk-points.js';
-export { type ModelRunStart, type RunEventOptions, RunEvents } from './run-events.js';
+export { type ModelRun, type ModelRunStart, type RunEventOptions, RunEvents } from './run-events.js';
 export {
   type DeliveredCall,
   type Delivery,

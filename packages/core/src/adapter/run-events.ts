@@ -9,7 +9,12 @@
 import type { TokenUsage } from '../pricing/types.js';
 import type { Subject } from '../protocol/types.js';
 import { type ToolAdapterOptions, toolGuardFor, withRunLevel } from './adapter-options.js';
-import { type ModelCallInput, type ModelPricingOptions, planModelCall } from './model-call.js';
+import {
+  type ModelCallInput,
+  type ModelIdentity,
+  type ModelPricingOptions,
+  planModelCall,
+} from './model-call.js';
 import { type Delivery, trackDelivery } from './stream.js';
 import { startToolCall } from './tool-events.js';
 
@@ -21,11 +26,18 @@ export interface ModelRunStart extends Pick<ModelCallInput, 'model' | 'prompt' |
   streaming: boolean;
 }
 
+/** What one model run used: the runs of a call governed elsewhere are reported as these. */
+export interface ModelRun {
+  model: ModelIdentity;
+  usage: TokenUsage | undefined;
+}
+
 export class RunEvents {
   readonly #options: RunEventOptions;
   readonly #parents = new Map<string, string | undefined>();
   readonly #adopted = new Map<string, string>();
   readonly #models = new Map<string, Delivery>();
+  readonly #inside = new Map<string, { model: ModelIdentity; into: ModelRun[] }>();
   readonly #tools = new Map<string, (error?: unknown) => Promise<void>>();
 
   constructor(options: RunEventOptions) {
@@ -70,17 +82,24 @@ export class RunEvents {
       throw error;
     }
   }
+  /** A model run inside a call governed elsewhere: not reserved; when it ends, what it used is added to `into`. */
+  modelInside(runId: string, parent: string | undefined, model: ModelIdentity, into: ModelRun[]): void {
+    this.started(runId, parent);
+    this.#inside.set(runId, { model, into });
+  }
   /** A chunk of a model run's output. */
   modelDelta(runId: string, text: string): void {
     this.#models.get(runId)?.delta(text);
   }
   /** A model run ended: its reported usage committed (the estimate without one). */
   async modelEnded(runId: string, usage: TokenUsage | undefined): Promise<void> {
+    const inside = this.#inside.get(runId);
+    inside?.into.push({ model: inside.model, usage });
     await this.#take(runId)?.finish(usage);
   }
   /** A model run failed: what it delivered is charged; one that failed outright is released. */
-  async modelFailed(runId: string, detail: string): Promise<void> {
-    await this.#take(runId)?.stop('failed', detail);
+  async modelFailed(runId: string, error: unknown): Promise<void> {
+    await this.#take(runId)?.stop('failed', `model call failed: ${messageOf(error)}`);
   }
 
   /** Guard a tool run (`args`: its arguments, or them as JSON text); rejects with BudgetDeniedError when it may not run. */
@@ -122,9 +141,12 @@ export class RunEvents {
     const open = this.#models.get(runId);
     this.#parents.delete(runId);
     this.#models.delete(runId);
+    this.#inside.delete(runId);
     return open;
   }
 }
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** A tool run's input as arguments: JSON text parsed, anything else as it is. */
 function parseArgs(input: unknown): unknown {
