@@ -1,4 +1,4 @@
-import { checkAdapterOptions, type ModelIdentity, RunEvents, type TokenUsage } from '@governor/core';
+import { checkAdapterOptions, RunEvents, type TokenUsage } from '@governor/core';
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
 import { governedCall, promptOf, tokenUsageOf } from './model.js';
