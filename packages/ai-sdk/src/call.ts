@@ -11,7 +11,6 @@ import {
   type Grant,
   type ModelCallPlan,
   planModelCall,
-  type StepRequest,
   type TokenUsage,
 } from '@governor/core';
 import type { CappedCall } from './caps.js';
@@ -26,29 +25,17 @@ export function planLlmCall(
   options: GovernorModelOptions,
   params: LanguageModelV4CallOptions,
   model: LanguageModelV4,
-): LlmPlan {
+): ModelCallPlan {
   const cheaper = downgradeFor(options, identityOf(model));
   if (cheaper) assertPriceable(options, identityOf(cheaper));
-  const input = {
+  return planModelCall(options, {
     model: identityOf(model),
     prompt: params.tools?.length ? [...params.prompt, { tools: params.tools }] : params.prompt,
     maxOutputTokens: params.maxOutputTokens,
     subject: options.subject,
     downgrade: cheaper ? identityOf(cheaper) : undefined,
-  };
-  const plan = planModelCall(options, input);
-  const { prompt: _prompt, subject: _subject, ...rest } = input;
-  const signal = params.abortSignal ? { signal: params.abortSignal } : {};
-  return {
-    ...plan,
-    spec: { ...plan.spec, ...signal },
-    request: { ...rest, promptTokens: plan.promptTokens },
-  };
-}
-
-export interface LlmPlan extends ModelCallPlan {
-  /** How the step was sized, for the loop helpers (`providerMetadata.governor.request`). */
-  request: StepRequest;
+    signal: params.abortSignal,
+  });
 }
 
 /** `providerMetadata.governor`: the decision, the reservation, what the caps changed, and how the prompt was sized. */
@@ -56,7 +43,7 @@ export function withGovernorMetadata(
   metadata: SharedV4ProviderMetadata | undefined,
   grant: Grant,
   call: CappedCall,
-  plan: LlmPlan,
+  plan: ModelCallPlan,
 ): SharedV4ProviderMetadata {
   const governor = JSON.parse(
     JSON.stringify({

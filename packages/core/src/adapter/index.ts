@@ -47,6 +47,7 @@ export {
   planEmbeddingCall,
   planModelCall,
   pricingOf,
+  type StepRequest,
 } from './model-call.js';
 export {
   circuitOpenFor,
@@ -54,7 +55,6 @@ export {
   loopExhausted,
   nextStepTools,
   noToolAffordable,
-  type StepRequest,
   type ToolAffordability,
 } from './next-step.js';
 export {

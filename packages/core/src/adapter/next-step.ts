@@ -9,16 +9,8 @@ import type { Governor } from '../governor/governor.js';
 import { estimateTokens } from '../pricing/tokens.js';
 import type { DecisionResponse } from '../protocol/messages.js';
 import type { Subject } from '../protocol/types.js';
-import { type ModelIdentity, type ModelPricingOptions, planModelCall } from './model-call.js';
+import { type ModelPricingOptions, planModelCall, type StepRequest } from './model-call.js';
 import { type RiskPointsByTool, resolveRiskPoints } from './risk-points.js';
-
-/** How a model step was sized: what a loop guard needs to price the next one. */
-export interface StepRequest {
-  model: ModelIdentity;
-  downgrade?: ModelIdentity | undefined;
-  maxOutputTokens?: number | undefined;
-  promptTokens: number;
-}
 
 /**
  * The authority's dry answer for the next step: the last prompt plus what
