@@ -1,5 +1,5 @@
 import type { EmbeddingModelV4, EmbeddingModelV4Middleware } from '@ai-sdk/provider';
-import { checkAdapterOptions, planEmbeddingCall, pricingOf } from '@governor/core';
+import { checkAdapterOptions, modelCallCost, planEmbeddingCall } from '@governor/core';
 import { wrapEmbeddingModel } from 'ai';
 import { type GovernorEmbeddingOptions, optionSchemas } from './options.js';
 
@@ -21,10 +21,11 @@ export function governorEmbeddingMiddleware(options: GovernorEmbeddingOptions): 
         const tokens = result.usage?.tokens;
         return {
           value: result,
-          actual:
-            tokens === undefined
-              ? 'estimate'
-              : pricingOf(options).cost(ref, { inputTokens: tokens, outputTokens: 0 }),
+          actual: modelCallCost(
+            options,
+            ref,
+            tokens === undefined ? undefined : { inputTokens: tokens, outputTokens: 0 },
+          ),
           metrics: { ...(tokens === undefined ? {} : { tokensInput: tokens }), modelVersion: model.modelId },
         };
       });

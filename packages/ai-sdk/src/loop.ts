@@ -1,7 +1,7 @@
 import {
   type Amount,
   type DecisionResponse,
-  decideNextModelStep,
+  decideStep,
   type Governor,
   loopExhausted,
   type ModelPricingOptions,
@@ -46,16 +46,11 @@ export function decideNextStep(
   steps: readonly StepLike[],
 ): Promise<DecisionResponse> {
   const last = steps.at(-1);
-  const meta = metadataOf(last);
-  const custom =
+  const { action, request } = metadataOf(last);
+  const estimate =
     typeof options.stepEstimate === 'function' ? options.stepEstimate(steps) : options.stepEstimate;
-  if (!custom && meta.request) return decideNextModelStep(options, meta.request, last?.content);
-  const name = meta.action ?? (last ? `${last.model.provider}:${last.model.modelId}` : 'next-step');
-  return options.governor.decide({
-    action: { kind: 'llm.completion', name },
-    estimate: custom ?? { unit: 'USD_MICROCENTS', amount: 0 },
-    ...(options.subject ? { subject: options.subject } : {}),
-  });
+  const name = action ?? (last ? `${last.model.provider}:${last.model.modelId}` : 'next-step');
+  return decideStep(options, { request, added: last?.content, estimate, name });
 }
 
 /**

@@ -6,8 +6,7 @@ import {
   mapDowngrade,
   modelCallCost,
   modelRefOf,
-  startStream,
-  trackDelivery,
+  streamModelCall,
   usageMetrics,
 } from '@governor/core';
 import { wrapLanguageModel } from 'ai';
@@ -15,7 +14,7 @@ import { identityOf, planLlmCall, tokenUsageOf, withGovernorMetadata } from './c
 import { applyCaps } from './caps.js';
 import { stoppedResult, stoppedStream } from './circuit.js';
 import { type GovernModelOptions, type GovernorModelOptions, optionSchemas } from './options.js';
-import { governStream } from './stream.js';
+import { streamHooks } from './stream.js';
 
 /**
  * Language-model middleware for `wrapLanguageModel`: every call is reserved
@@ -61,23 +60,15 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
       const open = circuitOpenFor(governor, options.subject);
       if (open) return stoppedStream(open);
       const plan = planLlmCall(options, params, model);
-      const handle = await governor.begin(plan.spec);
-      const { call, result } = await startStream(handle, async () => {
-        const call = applyCaps(handle.grant, params, model, options);
-        return { call, result: call.same ? await doStream() : await call.model.doStream(call.params) };
+      return streamModelCall(options, plan, async (grant) => {
+        const call = applyCaps(grant, params, model, options);
+        const result = call.same ? await doStream() : await call.model.doStream(call.params);
+        const hooks = streamHooks({
+          modelId: call.model === model ? undefined : call.model.modelId,
+          metadataOf: (metadata) => withGovernorMetadata(metadata, grant, call, plan),
+        });
+        return { result, model: identityOf(call.model), hooks };
       });
-      const target = call.model;
-      const delivery = trackDelivery(handle, options, {
-        ref: modelRefOf(options, identityOf(target)),
-        promptTokens: plan.promptTokens,
-        signal: params.abortSignal,
-        modelVersion: target.modelId,
-      });
-      const stream = governStream(result.stream, delivery, {
-        modelId: target === model ? undefined : target.modelId,
-        metadataOf: (metadata) => withGovernorMetadata(metadata, handle.grant, call, plan),
-      });
-      return { ...result, stream };
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { LanguageModelV4StreamPart, SharedV4ProviderMetadata } from '@ai-sdk/provider';
-import { type Delivery, settleStream } from '@governor/core';
+import type { StreamHooks } from '@governor/core';
 import { tokenUsageOf } from './call.js';
 
 type Part = LanguageModelV4StreamPart;
@@ -25,13 +25,13 @@ export interface StreamParts {
 }
 
 /**
- * A model stream through core's `settleStream`: its finish part commits the
- * reported usage (and carries `providerMetadata.governor`); a downgraded
+ * A model stream's parts for core's `settleStream`: its finish part commits
+ * the reported usage (and carries `providerMetadata.governor`); a downgraded
  * call says which model answers, in its response metadata.
  */
-export function governStream(source: ReadableStream<Part>, delivery: Delivery, s: StreamParts) {
+export function streamHooks(s: StreamParts): StreamHooks<Part> {
   let announced = !s.modelId;
-  return settleStream(source, delivery, {
+  return {
     deltaOf,
     finishOf: (part) => (part.type === 'finish' ? { usage: tokenUsageOf(part.usage) } : undefined),
     isError: (part) => part.type === 'error',
@@ -48,5 +48,5 @@ export function governStream(source: ReadableStream<Part>, delivery: Delivery, s
       const announcement: Part = { type: 'response-metadata', modelId: s.modelId };
       return part.type === 'stream-start' ? [part, announcement] : [announcement, ...out];
     },
-  });
+  };
 }

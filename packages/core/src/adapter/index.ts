@@ -52,7 +52,9 @@ export {
 export {
   circuitOpenFor,
   decideNextModelStep,
+  decideStep,
   loopExhausted,
+  type NextStep,
   nextStepTools,
   noToolAffordable,
   type ToolAffordability,
@@ -68,9 +70,10 @@ export { type ModelRun, type ModelRunStart, type RunEventOptions, RunEvents } fr
 export {
   type DeliveredCall,
   type Delivery,
+  type StartedStream,
   type StreamHooks,
   settleStream,
-  startStream,
+  streamModelCall,
   trackDelivery,
   usageMetrics,
 } from './stream.js';

@@ -8,7 +8,7 @@ import { extendSubject } from '../governor/context.js';
 import type { Governor } from '../governor/governor.js';
 import { estimateTokens } from '../pricing/tokens.js';
 import type { DecisionResponse } from '../protocol/messages.js';
-import type { Subject } from '../protocol/types.js';
+import type { Amount, Subject } from '../protocol/types.js';
 import { type ModelPricingOptions, planModelCall, type StepRequest } from './model-call.js';
 import { type RiskPointsByTool, resolveRiskPoints } from './risk-points.js';
 
@@ -26,6 +26,35 @@ export function decideNextModelStep(
   const inputTokens = promptTokens + estimateTokens(added ?? []);
   const { spec } = planModelCall(options, { ...request, inputTokens, subject: options.subject });
   return options.governor.decide(spec);
+}
+
+/** What `decideStep` knows of the next step. */
+export interface NextStep {
+  /** How the last step was sized, when known: the next is priced from it. */
+  request?: StepRequest | undefined;
+  /** What the last step added (see `decideNextModelStep`). */
+  added?: unknown;
+  /** The caller's own price for the next step: wins over the prediction. */
+  estimate?: Amount | undefined;
+  /** The action name when it cannot be priced (decided at 0). */
+  name: string;
+}
+
+/**
+ * The authority's dry answer for the next model step: at the caller's
+ * `estimate`, else priced from the last step's `request`, else at 0 (caps
+ * and circuit only) — as the options' subject.
+ */
+export function decideStep(
+  options: ModelPricingOptions & { governor: Governor; subject?: Partial<Subject> | undefined },
+  next: NextStep,
+): Promise<DecisionResponse> {
+  if (!next.estimate && next.request) return decideNextModelStep(options, next.request, next.added);
+  return options.governor.decide({
+    action: { kind: 'llm.completion', name: next.name },
+    estimate: next.estimate ?? { unit: 'USD_MICROCENTS', amount: 0 },
+    ...(options.subject ? { subject: options.subject } : {}),
+  });
 }
 
 export interface ToolAffordability {

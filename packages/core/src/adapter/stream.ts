@@ -7,11 +7,19 @@
  * the rest. `trackDelivery` takes a framework's events (LangChain callbacks);
  * `settleStream` passes a stream through it (AI SDK parts).
  */
-import type { ReservationHandle } from '../governor/handle.js';
+import type { Governor } from '../governor/governor.js';
+import type { Grant, ReservationHandle } from '../governor/handle.js';
 import { estimateTokens } from '../pricing/tokens.js';
 import type { ModelRef, TokenUsage } from '../pricing/types.js';
 import type { StandardMetrics } from '../protocol/types.js';
-import { deliveredCost, type ModelPricingOptions, modelCallCost } from './model-call.js';
+import {
+  deliveredCost,
+  type ModelCallPlan,
+  type ModelIdentity,
+  type ModelPricingOptions,
+  modelCallCost,
+  modelRefOf,
+} from './model-call.js';
 
 export interface DeliveredCall {
   /** The model that runs, as priced. */
@@ -116,14 +124,36 @@ function readerOf<P>(source: ReadableStream<P> | AsyncIterable<P>): Reader<P> {
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** Start the stream `handle` reserved for; when starting throws, nothing ran: released, rethrown. */
-export async function startStream<T>(handle: ReservationHandle, start: () => Promise<T>): Promise<T> {
+/** What `streamModelCall`'s `start` returns: the framework's stream result, the model that runs, its parts' hooks. */
+export interface StartedStream<P, R extends { stream: ReadableStream<P> }> {
+  result: R;
+  model: ModelIdentity;
+  hooks: StreamHooks<P>;
+}
+
+/**
+ * A streamed model call, reserved (`plan`), started and settled: `start`
+ * runs under the grant (a start that throws ran nothing: released,
+ * rethrown); its stream comes back through `settleStream`, priced as the
+ * model it reports, aborted with the plan's signal.
+ */
+export async function streamModelCall<P, R extends { stream: ReadableStream<P> }>(
+  options: ModelPricingOptions & { governor: Governor },
+  plan: ModelCallPlan,
+  start: (grant: Grant) => Promise<StartedStream<P, R>>,
+): Promise<R> {
+  const handle = await options.governor.begin(plan.spec);
+  let started: StartedStream<P, R>;
   try {
-    return await start();
+    started = await start(handle.grant);
   } catch (error) {
     await handle.release(`stream did not start: ${messageOf(error)}`);
     throw error;
   }
+  const { result, model, hooks } = started;
+  const ref = modelRefOf(options, model);
+  const call = { ...plan, ref, signal: plan.spec.signal, modelVersion: model.modelId };
+  return { ...result, stream: settleStream(result.stream, trackDelivery(handle, options, call), hooks) };
 }
 
 /**
