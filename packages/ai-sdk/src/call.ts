@@ -10,15 +10,14 @@ import {
   downgradeFor,
   type Grant,
   type ModelCallPlan,
+  type ModelIdentity,
   planModelCall,
   type TokenUsage,
 } from '@governor/core';
 import type { CappedCall } from './caps.js';
-import type { GovernorModelOptions, PricedModel } from './options.js';
+import type { GovernorModelOptions } from './options.js';
 
-export type { StepRequest } from '@governor/core';
-
-export const identityOf = (model: PricedModel) => ({ provider: model.provider, modelId: model.modelId });
+export const identityOf = (model: ModelIdentity) => ({ provider: model.provider, modelId: model.modelId });
 
 /** Reserve for a model call: its prompt (and tool definitions) plus its full output cap, priced; aborted with its signal. */
 export function planLlmCall(

@@ -63,10 +63,10 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
       return streamModelCall(options, plan, async (grant) => {
         const call = applyCaps(grant, params, model, options);
         const result = call.same ? await doStream() : await call.model.doStream(call.params);
-        const hooks = streamHooks({
-          modelId: call.model === model ? undefined : call.model.modelId,
-          metadataOf: (metadata) => withGovernorMetadata(metadata, grant, call, plan),
-        });
+        const downgraded = call.model === model ? undefined : call.model.modelId;
+        const hooks = streamHooks(downgraded, (metadata) =>
+          withGovernorMetadata(metadata, grant, call, plan),
+        );
         return { result, model: identityOf(call.model), hooks };
       });
     },

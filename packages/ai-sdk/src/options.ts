@@ -1,4 +1,4 @@
-import type { EmbeddingModelV4, LanguageModelV4 } from '@ai-sdk/provider';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
 import {
   anyFunction,
   type ModelAdapterOptions,
@@ -38,8 +38,6 @@ export type GovernorEmbeddingOptions = GovernorModelOptionsBase;
 
 /** `governTools` options: core's tool-side names; `deniedResult` may return any tool result. */
 export type GovernToolsOptions = ToolAdapterOptions<unknown>;
-
-export type PricedModel = Pick<LanguageModelV4 | EmbeddingModelV4, 'provider' | 'modelId'>;
 
 const { governor, subject, pricing, priceAs, onApplied } = shared;
 const downgrade = z

@@ -18,19 +18,17 @@ function deltaOf(part: Part): string | undefined {
   }
 }
 
-export interface StreamParts {
-  /** The model id to report when the call was downgraded. */
-  modelId?: string | undefined;
-  metadataOf(metadata: SharedV4ProviderMetadata | undefined): SharedV4ProviderMetadata;
-}
-
 /**
  * A model stream's parts for core's `settleStream`: its finish part commits
- * the reported usage (and carries `providerMetadata.governor`); a downgraded
- * call says which model answers, in its response metadata.
+ * the reported usage (and carries `providerMetadata.governor`, from
+ * `metadataOf`); a call downgraded to `modelId` says which model answers, in
+ * its response metadata.
  */
-export function streamHooks(s: StreamParts): StreamHooks<Part> {
-  let announced = !s.modelId;
+export function streamHooks(
+  modelId: string | undefined,
+  metadataOf: (metadata: SharedV4ProviderMetadata | undefined) => SharedV4ProviderMetadata,
+): StreamHooks<Part> {
+  let announced = !modelId;
   return {
     deltaOf,
     finishOf: (part) => (part.type === 'finish' ? { usage: tokenUsageOf(part.usage) } : undefined),
@@ -38,14 +36,14 @@ export function streamHooks(s: StreamParts): StreamHooks<Part> {
     map(part, settled): Part[] {
       const out: Part[] =
         part.type === 'finish' && settled
-          ? [{ ...part, providerMetadata: s.metadataOf(part.providerMetadata) }]
-          : part.type === 'response-metadata' && s.modelId && !part.modelId
-            ? [{ ...part, modelId: s.modelId }]
+          ? [{ ...part, providerMetadata: metadataOf(part.providerMetadata) }]
+          : part.type === 'response-metadata' && modelId && !part.modelId
+            ? [{ ...part, modelId }]
             : [part];
-      if (announced || !s.modelId) return out;
+      if (announced || !modelId) return out;
       // The call was downgraded: say which model answers (after stream-start, which comes first).
       announced = true;
-      const announcement: Part = { type: 'response-metadata', modelId: s.modelId };
+      const announcement: Part = { type: 'response-metadata', modelId };
       return part.type === 'stream-start' ? [part, announcement] : [announcement, ...out];
     },
   };
