@@ -1,7 +1,8 @@
 /**
  * The logic every adapter shares, written once: model-call pricing, caps →
- * request changes, risk points, the tool-call guard, denial detection. Each
- * adapter only maps its framework's hooks onto these.
+ * request changes, risk points, the tool-call guard, denial detection, stream
+ * settlement, calls seen as run events, loop guards. Each adapter only maps
+ * its framework's hooks onto these.
  */
 export {
   adapterOptionFields,
