@@ -7,47 +7,34 @@ import type {
 } from '@ai-sdk/provider';
 import {
   assertPriceable,
+  downgradeFor,
   type Grant,
   type ModelCallPlan,
+  type ModelIdentity,
   planModelCall,
-  type StandardMetrics,
-  type StepRequest,
   type TokenUsage,
 } from '@governor/core';
 import type { CappedCall } from './caps.js';
-import type { GovernorModelOptions, PricedModel } from './options.js';
+import type { GovernorModelOptions } from './options.js';
 
-export type { StepRequest } from '@governor/core';
+export const identityOf = (model: ModelIdentity) => ({ provider: model.provider, modelId: model.modelId });
 
-export const identityOf = (model: PricedModel) => ({ provider: model.provider, modelId: model.modelId });
-
-/** The cheaper model configured for `model`, if any. */
-export const downgradeOf = (options: GovernorModelOptions, model: LanguageModelV4) =>
-  typeof options.downgrade === 'function' ? options.downgrade(identityOf(model)) : options.downgrade;
-
-/** Reserve for a model call: its prompt (and tool definitions) plus its full output cap, priced. */
+/** Reserve for a model call: its prompt (and tool definitions) plus its full output cap, priced; aborted with its signal. */
 export function planLlmCall(
   options: GovernorModelOptions,
   params: LanguageModelV4CallOptions,
   model: LanguageModelV4,
-): LlmPlan {
-  const cheaper = downgradeOf(options, model);
+): ModelCallPlan {
+  const cheaper = downgradeFor(options, identityOf(model));
   if (cheaper) assertPriceable(options, identityOf(cheaper));
-  const input = {
+  return planModelCall(options, {
     model: identityOf(model),
     prompt: params.tools?.length ? [...params.prompt, { tools: params.tools }] : params.prompt,
     maxOutputTokens: params.maxOutputTokens,
     subject: options.subject,
     downgrade: cheaper ? identityOf(cheaper) : undefined,
-  };
-  const plan = planModelCall(options, input);
-  const { prompt: _prompt, subject: _subject, ...rest } = input;
-  return { ...plan, request: { ...rest, promptTokens: plan.promptTokens } };
-}
-
-export interface LlmPlan extends ModelCallPlan {
-  /** How the step was sized, for the loop helpers (`providerMetadata.governor.request`). */
-  request: StepRequest;
+    signal: params.abortSignal,
+  });
 }
 
 /** `providerMetadata.governor`: the decision, the reservation, what the caps changed, and how the prompt was sized. */
@@ -55,7 +42,7 @@ export function withGovernorMetadata(
   metadata: SharedV4ProviderMetadata | undefined,
   grant: Grant,
   call: CappedCall,
-  plan: LlmPlan,
+  plan: ModelCallPlan,
 ): SharedV4ProviderMetadata {
   const governor = JSON.parse(
     JSON.stringify({
@@ -85,13 +72,5 @@ export function tokenUsageOf(usage: LanguageModelV4Usage | undefined): TokenUsag
     cachedInputTokens: usage?.inputTokens.cacheRead ?? 0,
     cacheWriteTokens: usage?.inputTokens.cacheWrite ?? 0,
     reasoningTokens: usage?.outputTokens.reasoning ?? 0,
-  };
-}
-
-export function metricsOf(usage: LanguageModelV4Usage | undefined, modelId: string): StandardMetrics {
-  const tokens = tokenUsageOf(usage);
-  return {
-    ...(tokens ? { tokensInput: tokens.inputTokens, tokensOutput: tokens.outputTokens } : {}),
-    modelVersion: modelId,
   };
 }

@@ -26,19 +26,13 @@ export function stoppedResult(denials: number): LanguageModelV4GenerateResult {
 }
 
 export function stoppedStream(denials: number): LanguageModelV4StreamResult {
-  const parts: LanguageModelV4StreamPart[] = [
-    { type: 'stream-start', warnings: [] },
-    { type: 'text-start', id: 'governor' },
-    { type: 'text-delta', id: 'governor', delta: circuitOpenMessage(denials) },
-    { type: 'text-end', id: 'governor' },
-    { type: 'finish', finishReason, usage: NO_USAGE, providerMetadata: metadata(denials) },
-  ];
   return {
-    stream: new ReadableStream({
-      start(controller) {
-        for (const part of parts) controller.enqueue(part);
-        controller.close();
-      },
-    }),
+    stream: ReadableStream.from<LanguageModelV4StreamPart>([
+      { type: 'stream-start', warnings: [] },
+      { type: 'text-start', id: 'governor' },
+      { type: 'text-delta', id: 'governor', delta: circuitOpenMessage(denials) },
+      { type: 'text-end', id: 'governor' },
+      { type: 'finish', finishReason, usage: NO_USAGE, providerMetadata: metadata(denials) },
+    ]),
   };
 }

@@ -1,5 +1,5 @@
 import type { EmbeddingModelV4, EmbeddingModelV4Middleware } from '@ai-sdk/provider';
-import { actionNameOf, checkAdapterOptions, estimateTokens, modelRefOf, pricingOf } from '@governor/core';
+import { checkAdapterOptions, modelCallCost, planEmbeddingCall } from '@governor/core';
 import { wrapEmbeddingModel } from 'ai';
 import { type GovernorEmbeddingOptions, optionSchemas } from './options.js';
 
@@ -11,35 +11,24 @@ import { type GovernorEmbeddingOptions, optionSchemas } from './options.js';
  */
 export function governorEmbeddingMiddleware(options: GovernorEmbeddingOptions): EmbeddingModelV4Middleware {
   checkAdapterOptions(options, 'governorEmbeddingMiddleware', optionSchemas.embedding);
-  const pricing = () => pricingOf(options);
   return {
     specificationVersion: 'v4',
     wrapEmbed: ({ doEmbed, params, model }) => {
-      const ref = modelRefOf(options, model);
-      const inputTokens = params.values.reduce((sum, value) => sum + estimateTokens(value), 0);
-      const amount = pricing().estimate(ref, { inputTokens, maxOutputTokens: 0 });
-      return options.governor.run(
-        {
-          action: { kind: 'llm.embedding', name: actionNameOf(ref) },
-          estimate: { unit: 'USD_MICROCENTS', amount },
-          ...(options.subject ? { subject: options.subject } : {}),
-        },
-        async () => {
-          const result = await doEmbed();
-          const tokens = result.usage?.tokens;
-          return {
-            value: result,
-            actual:
-              tokens === undefined
-                ? 'estimate'
-                : pricing().cost(ref, { inputTokens: tokens, outputTokens: 0 }),
-            metrics: {
-              ...(tokens === undefined ? {} : { tokensInput: tokens }),
-              modelVersion: model.modelId,
-            },
-          };
-        },
-      );
+      const input = { model, values: params.values, subject: options.subject };
+      const { spec, ref } = planEmbeddingCall(options, input);
+      return options.governor.run(spec, async () => {
+        const result = await doEmbed();
+        const tokens = result.usage?.tokens;
+        return {
+          value: result,
+          actual: modelCallCost(
+            options,
+            ref,
+            tokens === undefined ? undefined : { inputTokens: tokens, outputTokens: 0 },
+          ),
+          metrics: { ...(tokens === undefined ? {} : { tokensInput: tokens }), modelVersion: model.modelId },
+        };
+      });
     },
   };
 }

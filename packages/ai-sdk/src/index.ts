@@ -2,8 +2,8 @@ export {
   DEFAULT_MAX_OUTPUT_TOKENS,
   deniedToolMessage as deniedMessage,
   isBudgetDenied,
+  type StepRequest,
 } from '@governor/core';
-export type { StepRequest } from './call.js';
 export { governEmbeddingModel, governorEmbeddingMiddleware } from './embedding.js';
 export {
   budgetExhausted,

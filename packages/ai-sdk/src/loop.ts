@@ -1,12 +1,11 @@
 import {
   type Amount,
-  circuitOpenFor,
   type DecisionResponse,
-  decideNextModelStep,
+  decideStep,
   type Governor,
-  isToolAllowed,
+  loopExhausted,
   type ModelPricingOptions,
-  noToolAffordable,
+  nextStepTools,
   type StepRequest,
   type ToolAffordability,
 } from '@governor/core';
@@ -47,16 +46,11 @@ export function decideNextStep(
   steps: readonly StepLike[],
 ): Promise<DecisionResponse> {
   const last = steps.at(-1);
-  const meta = metadataOf(last);
-  const custom =
+  const { action, request } = metadataOf(last);
+  const estimate =
     typeof options.stepEstimate === 'function' ? options.stepEstimate(steps) : options.stepEstimate;
-  if (!custom && meta.request) return decideNextModelStep(options, meta.request, last?.content);
-  const name = meta.action ?? (last ? `${last.model.provider}:${last.model.modelId}` : 'next-step');
-  return options.governor.decide({
-    action: { kind: 'llm.completion', name },
-    estimate: custom ?? { unit: 'USD_MICROCENTS', amount: 0 },
-    ...(options.subject ? { subject: options.subject } : {}),
-  });
+  const name = action ?? (last ? `${last.model.provider}:${last.model.modelId}` : 'next-step');
+  return decideStep(options, { request, added: last?.content, estimate, name });
 }
 
 /**
@@ -68,13 +62,12 @@ export function decideNextStep(
 export function budgetExhausted<TOOLS extends ToolSet = ToolSet>(
   options: LoopGuardOptions,
 ): StopCondition<TOOLS> {
-  return async ({ steps }) => {
-    if (options.governor.mode === 'observe') return false;
-    if (circuitOpenFor(options.governor, options.subject)) return true;
-    const next = await decideNextStep(options, steps as readonly StepLike[]);
-    if (next.decision === 'DENY' || next.caps?.maxStepsRemaining === 0) return true;
-    return noToolAffordable(options, Object.keys(options.tools ?? {}));
-  };
+  return ({ steps }) =>
+    loopExhausted(
+      options,
+      () => decideNextStep(options, steps as readonly StepLike[]),
+      Object.keys(options.tools ?? {}),
+    );
 }
 
 export interface GovernPrepareStepOptions<TOOLS extends ToolSet> extends LoopGuardOptions {
@@ -96,14 +89,11 @@ export function governPrepareStep<TOOLS extends ToolSet>(
   return async (step) => {
     const base = await options.prepareStep?.(step);
     if (options.governor.mode === 'observe') return base;
-    const { decision, caps } = await decideNextStep(options, step.steps as readonly StepLike[]);
-    if (decision !== 'ALLOW_WITH_CAPS' || !caps) return base;
-    type Active = NonNullable<NonNullable<PrepareStepResult<TOOLS>>['activeTools']>;
     const names = (base?.activeTools ?? Object.keys(options.tools)) as string[];
-    if (caps.maxStepsRemaining !== undefined && caps.maxStepsRemaining <= 1) {
-      return { ...base, activeTools: [] as unknown as Active, toolChoice: 'none' };
-    }
-    const allowed = names.filter((name) => isToolAllowed(caps, name));
-    return allowed.length === names.length ? base : { ...base, activeTools: allowed as unknown as Active };
+    const next = nextStepTools(await decideNextStep(options, step.steps as readonly StepLike[]), names);
+    if (!next) return base;
+    type Active = NonNullable<NonNullable<PrepareStepResult<TOOLS>>['activeTools']>;
+    const activeTools = next.tools as unknown as Active;
+    return next.final ? { ...base, activeTools, toolChoice: 'none' } : { ...base, activeTools };
   };
 }

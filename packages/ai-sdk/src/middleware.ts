@@ -3,15 +3,18 @@ import {
   assertPriceable,
   checkAdapterOptions,
   circuitOpenFor,
+  mapDowngrade,
   modelCallCost,
   modelRefOf,
+  streamModelCall,
+  usageMetrics,
 } from '@governor/core';
 import { wrapLanguageModel } from 'ai';
-import { identityOf, metricsOf, planLlmCall, tokenUsageOf, withGovernorMetadata } from './call.js';
+import { identityOf, planLlmCall, tokenUsageOf, withGovernorMetadata } from './call.js';
 import { applyCaps } from './caps.js';
 import { stoppedResult, stoppedStream } from './circuit.js';
 import { type GovernModelOptions, type GovernorModelOptions, optionSchemas } from './options.js';
-import { governStream } from './stream.js';
+import { streamHooks } from './stream.js';
 
 /**
  * Language-model middleware for `wrapLanguageModel`: every call is reserved
@@ -36,22 +39,19 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
       const open = circuitOpenFor(governor, options.subject);
       if (open) return stoppedResult(open);
       const plan = planLlmCall(options, params, model);
-      const signal = params.abortSignal ? { signal: params.abortSignal } : {};
-      return governor.run({ ...plan.spec, ...signal }, async (grant) => {
+      return governor.run(plan.spec, async (grant) => {
         const call = applyCaps(grant, params, model, options);
-        notify(options, call.applied, call.model.modelId);
-        const same = call.model === model && !call.paramsChanged;
-        const result = same ? await doGenerate() : await call.model.doGenerate(call.params);
+        const result = call.same ? await doGenerate() : await call.model.doGenerate(call.params);
         const modelId = result.response?.modelId ?? (call.model === model ? undefined : call.model.modelId);
-        const ref = modelRefOf(options, identityOf(call.model));
+        const usage = tokenUsageOf(result.usage);
         return {
           value: {
             ...result,
             ...(modelId ? { response: { ...result.response, modelId } } : {}),
             providerMetadata: withGovernorMetadata(result.providerMetadata, grant, call, plan),
           },
-          actual: modelCallCost(options, ref, tokenUsageOf(result.usage)),
-          metrics: metricsOf(result.usage, call.model.modelId),
+          actual: modelCallCost(options, modelRefOf(options, identityOf(call.model)), usage),
+          metrics: usageMetrics(usage, call.model.modelId),
         };
       });
     },
@@ -60,33 +60,15 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
       const open = circuitOpenFor(governor, options.subject);
       if (open) return stoppedStream(open);
       const plan = planLlmCall(options, params, model);
-      const signal = params.abortSignal ? { signal: params.abortSignal } : {};
-      const handle = await governor.begin({ ...plan.spec, ...signal });
-      let call: ReturnType<typeof applyCaps>;
-      let result: Awaited<ReturnType<typeof doStream>>;
-      try {
-        call = applyCaps(handle.grant, params, model, options);
-        notify(options, call.applied, call.model.modelId);
-        const same = call.model === model && !call.paramsChanged;
-        result = same ? await doStream() : await call.model.doStream(call.params);
-      } catch (error) {
-        await handle.release(
-          `stream did not start: ${error instanceof Error ? error.message : String(error)}`,
+      return streamModelCall(options, plan, async (grant) => {
+        const call = applyCaps(grant, params, model, options);
+        const result = call.same ? await doStream() : await call.model.doStream(call.params);
+        const downgraded = call.model === model ? undefined : call.model.modelId;
+        const hooks = streamHooks(downgraded, (metadata) =>
+          withGovernorMetadata(metadata, grant, call, plan),
         );
-        throw error;
-      }
-      const target = call.model;
-      const stream = governStream(result.stream, {
-        handle,
-        options,
-        ref: modelRefOf(options, identityOf(target)),
-        promptTokens: plan.promptTokens,
-        modelId: target === model ? undefined : target.modelId,
-        metricsOf: (usage) => metricsOf(usage, target.modelId),
-        metadataOf: (metadata) => withGovernorMetadata(metadata, handle.grant, call, plan),
-        signal: params.abortSignal,
+        return { result, model: identityOf(call.model), hooks };
       });
-      return { ...result, stream };
     },
   };
 }
@@ -103,34 +85,9 @@ export function governModel(model: LanguageModelV4, options: GovernModelOptions)
     return wrapLanguageModel({ model, middleware: governorMiddleware(rest) });
   }
   const inner = (m: LanguageModelV4) => wrapLanguageModel({ model: m, middleware });
-  const wrapped = new WeakMap<LanguageModelV4, LanguageModelV4>();
-  const chained = (m: LanguageModelV4 | undefined) => {
-    if (!m) return undefined;
-    const known = wrapped.get(m);
-    if (known) return known;
-    const chain = inner(m);
-    wrapped.set(m, chain);
-    return chain;
-  };
-  const { downgrade } = rest;
-  const cheaper =
-    typeof downgrade === 'function'
-      ? (id: Parameters<typeof downgrade>[0]) => chained(downgrade(id))
-      : chained(downgrade);
+  const cheaper = mapDowngrade(rest.downgrade, inner);
   return wrapLanguageModel({
     model: inner(model),
     middleware: governorMiddleware({ ...rest, ...(cheaper ? { downgrade: cheaper } : {}) }),
   });
-}
-
-function notify(
-  options: GovernorModelOptions,
-  applied: Parameters<NonNullable<GovernorModelOptions['onApplied']>>[0],
-  modelId: string,
-) {
-  try {
-    options.onApplied?.(applied, { modelId });
-  } catch {
-    // A listener's failure never changes the call.
-  }
 }

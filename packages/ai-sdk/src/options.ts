@@ -1,10 +1,12 @@
-import type { EmbeddingModelV4, LanguageModelV4 } from '@ai-sdk/provider';
+import type { LanguageModelV4 } from '@ai-sdk/provider';
 import {
   anyFunction,
   type ModelAdapterOptions,
   type ModelPricingOptions,
+  pricingOptionFields,
   adapterOptionFields as shared,
   type ToolAdapterOptions,
+  toolOptionFields,
   withMethods,
 } from '@governor/core';
 import type { wrapLanguageModel } from 'ai';
@@ -35,44 +37,21 @@ export interface GovernModelOptions extends GovernorModelOptions {
 export type GovernorEmbeddingOptions = GovernorModelOptionsBase;
 
 /** `governTools` options: core's tool-side names; `deniedResult` may return any tool result. */
-export interface GovernToolsOptions extends Omit<ToolAdapterOptions, 'deniedResult'> {
-  deniedResult?: (...args: Parameters<NonNullable<ToolAdapterOptions['deniedResult']>>) => unknown;
-}
+export type GovernToolsOptions = ToolAdapterOptions<unknown>;
 
-export type PricedModel = Pick<LanguageModelV4 | EmbeddingModelV4, 'provider' | 'modelId'>;
-
-const {
-  onModelDeny: _m,
-  onDeny: _d,
-  deniedResult: _r,
-  toolSubject: _t,
-  riskPoints: _p,
-  kind: _k,
-  ...modelFields
-} = shared;
-const model = withMethods('a language model (LanguageModelV4)', 'doGenerate', 'doStream');
+const { governor, subject, pricing, priceAs, onApplied } = shared;
+const downgrade = z
+  .union([anyFunction, withMethods('a language model (LanguageModelV4)', 'doGenerate', 'doStream')])
+  .optional();
+const modelFields = { governor, subject, ...pricingOptionFields, onApplied, downgrade };
 
 /** The options each entry point takes, checked when it is built. */
 export const optionSchemas = {
-  model: z.strictObject({ ...modelFields, downgrade: z.union([anyFunction, model]).optional() }),
+  model: z.strictObject(modelFields),
   governModel: z.strictObject({
     ...modelFields,
-    downgrade: z.union([anyFunction, model]).optional(),
     middleware: z.union([z.array(z.unknown()), z.object({}).loose()]).optional(),
   }),
-  embedding: z.strictObject({
-    governor: shared.governor,
-    pricing: shared.pricing,
-    priceAs: shared.priceAs,
-    subject: shared.subject,
-  }),
-  tools: z.strictObject({
-    governor: shared.governor,
-    subject: shared.subject,
-    toolSubject: shared.toolSubject,
-    riskPoints: shared.riskPoints,
-    kind: shared.kind,
-    onDeny: shared.onDeny,
-    deniedResult: shared.deniedResult,
-  }),
+  embedding: z.strictObject({ governor, pricing, priceAs, subject }),
+  tools: z.strictObject(toolOptionFields),
 };

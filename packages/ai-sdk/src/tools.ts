@@ -1,10 +1,4 @@
-import {
-  budgetDenialOf,
-  checkAdapterOptions,
-  deniedToolMessage,
-  governToolCall,
-  toolGuardFor,
-} from '@governor/core';
+import { checkAdapterOptions, guardToolCall } from '@governor/core';
 import type { ToolExecutionOptions, ToolSet } from 'ai';
 import { type GovernToolsOptions, optionSchemas } from './options.js';
 
@@ -25,24 +19,10 @@ export function governTools<TOOLS extends ToolSet>(tools: TOOLS, options: Govern
   const out: Record<string, unknown> = {};
   for (const [name, tool] of Object.entries(tools)) {
     const execute = tool.execute as Execute | undefined;
-    out[name] = execute ? { ...tool, execute: guard(name, execute, options) } : tool;
+    const guarded: Execute | undefined =
+      execute &&
+      ((input, run) => guardToolCall(options, { name, args: input }, async () => execute(input, run)));
+    out[name] = guarded ? { ...tool, execute: guarded } : tool;
   }
   return out as TOOLS;
-}
-
-function guard(name: string, execute: Execute, options: GovernToolsOptions): Execute {
-  const { deniedResult: _own, ...shared } = options;
-  const guardOptions = toolGuardFor(shared, name);
-  const action = { kind: options.kind ?? 'tool.call', name };
-  return async (input, executionOptions) => {
-    try {
-      return await governToolCall(guardOptions, { name, args: input }, async () =>
-        execute(input, executionOptions),
-      );
-    } catch (error) {
-      const denial = budgetDenialOf(error, action);
-      if (!denial || options.onDeny === 'throw') throw error;
-      return (options.deniedResult ?? deniedToolMessage)(denial, name);
-    }
-  };
 }

@@ -1,13 +1,6 @@
-import {
-  checkAdapterOptions,
-  deniedToolResult,
-  governToolCall,
-  type RiskPoints,
-  toolGuardFor,
-} from '@governor/core';
-import { ToolMessage } from '@langchain/core/messages';
+import { checkAdapterOptions, guardToolCall, type RiskPoints } from '@governor/core';
 import type { StructuredToolInterface } from '@langchain/core/tools';
-import { governedCall } from './model.js';
+import { deniedMessage, governedCall } from './model.js';
 import { type GovernorLangChainOptions, optionSchemas } from './options.js';
 
 export interface GovernToolOptions extends Omit<GovernorLangChainOptions, 'riskPoints'> {
@@ -40,16 +33,10 @@ export function governTool<T extends StructuredToolInterface>(tool: T, options: 
     const inside = governedCall.getStore();
     if (inside?.kind === 'tool' && inside.name === name && !inside.claimed) return invoke(input, config);
     const call = { name, args: isToolCall(input) ? input.args : input };
-    try {
-      return await governedCall.run({ kind: 'tool', name, claimed: false }, () =>
-        governToolCall(toolGuardFor(shared, name), call, () => invoke(input, config)),
-      );
-    } catch (error) {
-      const content = deniedToolResult(shared, error, name);
-      if (content === undefined) throw error;
-      if (!isToolCall(input)) return content;
-      return new ToolMessage({ content, tool_call_id: input.id ?? '', name, status: 'error' });
-    }
+    const answer = isToolCall(input) ? deniedMessage(name, input.id) : undefined;
+    return governedCall.run({ kind: 'tool', name, claimed: false }, () =>
+      guardToolCall(shared, call, () => invoke(input, config), answer),
+    );
   }) as T['invoke'];
   return guarded;
 }

@@ -1,17 +1,4 @@
-import {
-  checkAdapterOptions,
-  deliveredCost,
-  estimateTokens,
-  type ModelCallPlan,
-  type ModelIdentity,
-  modelCallCost,
-  planModelCall,
-  type ReservationHandle,
-  type Subject,
-  startToolCall,
-  type TokenUsage,
-  toolGuardFor,
-} from '@governor/core';
+import { checkAdapterOptions, RunEvents, type TokenUsage } from '@governor/core';
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
 import type { ChatGeneration, LLMResult } from '@langchain/core/outputs';
 import { governedCall, promptOf, tokenUsageOf } from './model.js';
@@ -25,8 +12,6 @@ type Hook<K extends keyof BaseCallbackHandler> = BaseCallbackHandler[K] extends
   : never;
 /** The shared options; a callback can only raise, so a denied tool always throws. */
 export type GovernorHandlerOptions = Omit<GovernorLangChainOptions, 'onDeny' | 'deniedResult'>;
-type Run = { model: ModelIdentity; usage?: TokenUsage | undefined };
-type OpenModel = Run & { handle?: ReservationHandle; plan?: ModelCallPlan; tokens: number; report?: Run[] };
 
 /**
  * Governs any runnable through callbacks: chat-model and text-LLM runs are
@@ -42,39 +27,36 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
   override awaitHandlers = true;
   override raiseError = true;
   readonly #options: GovernorHandlerOptions;
-  readonly #parents = new Map<string, string | undefined>();
-  readonly #adopted = new Map<string, string>();
-  readonly #models = new Map<string, OpenModel>();
-  readonly #tools = new Map<string, (error?: unknown) => Promise<void>>();
+  readonly #runs: RunEvents;
 
   constructor(options: GovernorHandlerOptions) {
     super();
     this.#options = checkAdapterOptions(options, 'GovernorCallbackHandler', optionSchemas.handler);
+    this.#runs = new RunEvents(this.#options);
   }
 
   /** Calls in flight (reserved, not yet settled). */
   get pending(): number {
-    return [...this.#models.values()].filter((m) => m.handle).length + this.#tools.size;
+    return this.#runs.pending;
   }
   /** LangChain runs tracked for run mapping (0 once every invocation has ended). */
   get tracked(): number {
-    return this.#parents.size;
+    return this.#runs.tracked;
   }
 
   /** Charge the root run above `runId` as Governor run `run` (the middleware's agent run). */
   adoptRun(runId: string, run: string): void {
-    this.#adopted.set(this.#rootOf(runId), run);
+    this.#runs.adopt(runId, run);
   }
 
   override handleChainStart(...[, , runId, parentRunId]: Hook<'handleChainStart'>) {
-    this.#parents.set(runId, parentRunId);
+    this.#runs.started(runId, parentRunId);
   }
   override handleChainEnd(...[, runId]: Hook<'handleChainEnd'>) {
-    this.#parents.delete(runId);
-    this.#adopted.delete(runId);
+    this.#runs.ended(runId);
   }
   override handleChainError(...[, runId]: Hook<'handleChainError'>) {
-    this.handleChainEnd(undefined as never, runId);
+    this.#runs.ended(runId);
   }
 
   override handleChatModelStart(...[, messages, runId, parent, extra, , meta]: Hook<'handleChatModelStart'>) {
@@ -83,52 +65,30 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
   override handleLLMStart(...[, prompts, runId, parent, extra, , meta]: Hook<'handleLLMStart'>) {
     return this.#modelStart('text LLM', prompts, runId, parent, extra, meta);
   }
-
   override handleLLMNewToken(...[token, , runId]: Hook<'handleLLMNewToken'>) {
-    const open = this.#models.get(runId);
-    if (!open?.handle || !open.plan) return;
-    open.tokens += estimateTokens(token);
-    open.handle.progress(deliveredCost(this.#options, open.plan.ref, open.plan.promptTokens, open.tokens));
+    this.#runs.modelDelta(runId, token);
   }
-
   override async handleLLMEnd(...[output, runId]: Hook<'handleLLMEnd'>) {
-    const open = this.#take(runId);
-    const usage = usageOf(output);
-    open?.report?.push({ model: open.model, usage });
-    if (open?.handle?.state !== 'open' || !open.plan) return;
-    await open.handle.commit(modelCallCost(this.#options, open.plan.ref, usage), {
-      metrics: usage ? { tokensInput: usage.inputTokens, tokensOutput: usage.outputTokens } : {},
-    });
+    await this.#runs.modelEnded(runId, usageOf(output));
   }
-
   override async handleLLMError(...[error, runId]: Hook<'handleLLMError'>) {
-    // What a stream delivered before it failed is charged; a call that failed outright is released.
-    const handle = this.#take(runId)?.handle;
-    const reason = `model call failed: ${error instanceof Error ? error.message : String(error)}`;
-    await (handle?.delivered ? handle.abandon('failed', reason) : handle?.release(reason));
+    await this.#runs.modelFailed(runId, error);
   }
 
   override async handleToolStart(...[tool, input, runId, parent, , , runName]: Hook<'handleToolStart'>) {
-    this.#parents.set(runId, parent);
     const name = runName ?? tool.id?.at(-1) ?? 'tool';
     const inside = governedCall.getStore();
     if (inside?.kind === 'tool' && inside.name === name && !inside.claimed) {
       inside.claimed = true; // the middleware (or governTool) guards this very call
-      return;
+      return this.#runs.started(runId, parent);
     }
-    const guard = toolGuardFor(this.#options, name, this.#subjectFor(runId));
-    try {
-      this.#tools.set(runId, await startToolCall(guard, { name, args: parseArgs(input) }));
-    } catch (denial) {
-      this.#parents.delete(runId);
-      throw denial;
-    }
+    await this.#runs.toolStarted(runId, parent, name, input);
   }
   override handleToolEnd(...[, runId]: Hook<'handleToolEnd'>) {
-    return this.#endTool(runId);
+    return this.#runs.toolEnded(runId);
   }
   override handleToolError(...[error, runId]: Hook<'handleToolError'>) {
-    return this.#endTool(runId, error ?? new Error('tool failed'));
+    return this.#runs.toolEnded(runId, error ?? new Error('tool failed'));
   }
 
   async #modelStart(
@@ -139,72 +99,23 @@ export class GovernorCallbackHandler extends BaseCallbackHandler {
     extra?: Meta,
     meta?: Meta,
   ) {
-    this.#parents.set(runId, parent);
     const params = (extra?.invocation_params ?? {}) as Record<string, unknown>;
     const modelId = (meta?.ls_model_name ?? params.model ?? params.model_name) as string | undefined;
     const model = { provider: meta?.ls_provider as string | undefined, modelId: modelId ?? 'unknown' };
     const inside = governedCall.getStore();
     if (inside?.kind === 'model') {
       // Part of the middleware's call, which is reserved: report what this run used.
-      this.#models.set(runId, { model, tokens: 0, report: inside.finished });
-      return;
+      return this.#runs.modelInside(runId, parent, model, inside.finished);
     }
     if (!modelId && !this.#options.priceAs) {
-      this.#parents.delete(runId);
       throw new TypeError(
         `GovernorCallbackHandler: cannot price this ${type} run — it reports no model name ` +
           '(ls_model_name or invocation params); pass priceAs to name the model it is priced as',
       );
     }
     const max = meta?.ls_max_tokens ?? params.max_tokens ?? params.max_completion_tokens;
-    const plan = planModelCall(this.#options, {
-      model,
-      prompt,
-      maxOutputTokens: max as number | undefined,
-      subject: this.#subjectFor(runId),
-    });
-    const streaming = isStream();
-    try {
-      const handle = await this.#options.governor.begin(plan.spec);
-      handle.onExpire(() => this.#take(runId));
-      // A stream's prompt is sent and its consumer pulling: from here on, going idle settles it.
-      if (streaming) handle.progress(deliveredCost(this.#options, plan.ref, plan.promptTokens, 0));
-      this.#models.set(runId, { model, handle, plan, tokens: 0 });
-    } catch (error) {
-      this.#parents.delete(runId);
-      throw error;
-    }
-  }
-
-  async #endTool(runId: string, error?: unknown) {
-    this.#parents.delete(runId);
-    const end = this.#tools.get(runId);
-    this.#tools.delete(runId);
-    await end?.(error);
-  }
-
-  /** The levels a run adds: `subject`, plus its Governor run unless one is already set. */
-  #subjectFor(runId: string): Partial<Subject> {
-    const base = this.#options.subject ?? {};
-    if (base.run !== undefined || this.#options.governor.subject.run !== undefined) return base;
-    const root = this.#rootOf(runId);
-    return { ...base, run: this.#adopted.get(root) ?? root };
-  }
-
-  #rootOf(runId: string): string {
-    let root = runId;
-    for (let up = this.#parents.get(runId), n = 0; up !== undefined && n < 1_000; n++) {
-      root = up;
-      up = this.#parents.get(up);
-    }
-    return root;
-  }
-
-  #take(runId: string): OpenModel | undefined {
-    const open = this.#models.get(runId);
-    this.#parents.delete(runId);
-    this.#models.delete(runId);
-    return open;
+    const maxOutputTokens = max as number | undefined;
+    return this.#runs.modelStarted(runId, parent, { model, prompt, maxOutputTokens, streaming: isStream() });
   }
 }
 
@@ -217,15 +128,6 @@ function usageOf(output: LLMResult): TokenUsage | undefined {
     | undefined;
   if (usage || legacy?.promptTokens === undefined || legacy.completionTokens === undefined) return usage;
   return { inputTokens: legacy.promptTokens, outputTokens: legacy.completionTokens };
-}
-
-/** A tool run's input as arguments: LangChain passes JSON text (or an object). */
-function parseArgs(input: unknown): unknown {
-  try {
-    return typeof input === 'string' ? JSON.parse(input) : input;
-  } catch {
-    return input;
-  }
 }
 
 /** Whether the run starting now is `model.stream()` (callbacks do not say; a `break` triggers none). */

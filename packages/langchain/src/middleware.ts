@@ -1,27 +1,25 @@
-import { randomUUID } from 'node:crypto';
 import {
   checkAdapterOptions,
   circuitOpenMessage,
-  deniedToolResult,
   extendSubject,
-  governToolCall,
-  InvalidRequestError,
-  runLevelOf,
-  type Subject,
-  toolGuardFor,
+  guardToolCall,
+  runIdFor,
+  withRunLevel,
 } from '@governor/core';
 import type { CallbackManager } from '@langchain/core/callbacks/manager';
-import { AIMessage, ToolMessage } from '@langchain/core/messages';
+import { AIMessage } from '@langchain/core/messages';
 import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
 import { createMiddleware } from 'langchain';
 import { z } from 'zod';
 import { GovernorCallbackHandler } from './handler.js';
-import { governedCall } from './model.js';
+import { deniedMessage, governedCall } from './model.js';
 import { governModelCall } from './model-call.js';
 import { type GovernorMiddlewareOptions, optionSchemas } from './options.js';
 
 /** The Governor `run` of the agent invocation (or conversation), set when it starts. */
 const state = z.object({ governorRunId: z.string().optional() });
+/** Where a conversation's id comes from, with `runPer: 'thread'`. */
+const THREAD_ID = { path: 'configurable.thread_id', hint: 'pass it to agent.invoke' };
 
 /**
  * createAgent middleware: model calls reserved, capped and committed at the
@@ -35,16 +33,13 @@ const state = z.object({ governorRunId: z.string().optional() });
 export function governorMiddleware(options: GovernorMiddlewareOptions) {
   checkAdapterOptions(options, 'governorMiddleware', optionSchemas.middleware);
   const { governor } = options;
-  const subjectOf = (run: string | undefined): Partial<Subject> => {
-    const base = options.subject ?? {};
-    return base.run !== undefined || governor.subject.run !== undefined || !run ? base : { ...base, run };
-  };
+  const subjectOf = (run: string | undefined) => withRunLevel(options, run);
   const loopOf = (run: string | undefined) => extendSubject(governor.subject, subjectOf(run));
   return createMiddleware({
     name: 'GovernorMiddleware',
     stateSchema: state,
     beforeAgent: (_state, runtime) => {
-      const run = runIdOf(options, runtime.configurable?.thread_id);
+      const run = runIdFor(options.runPer, runtime.configurable?.thread_id, THREAD_ID);
       // The handler in this invocation charges what it sees outside wrapModelCall to the same run.
       const callbacks = AsyncLocalStorageProviderSingleton.getRunnableConfig()?.callbacks as CallbackManager;
       const at = callbacks?.getParentRunId?.();
@@ -64,24 +59,10 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
     },
     wrapToolCall: async (request, handler) => {
       const { name, args, id } = request.toolCall;
-      const guard = toolGuardFor(options, name, subjectOf(request.state.governorRunId));
-      try {
-        return await governedCall.run({ kind: 'tool', name, claimed: false }, () =>
-          governToolCall(guard, { name, args }, () => handler(request)),
-        );
-      } catch (error) {
-        const content = deniedToolResult(options, error, name);
-        if (content === undefined) throw error;
-        return new ToolMessage({ content, tool_call_id: id ?? '', name, status: 'error' });
-      }
+      const subject = subjectOf(request.state.governorRunId);
+      return governedCall.run({ kind: 'tool', name, claimed: false }, () =>
+        guardToolCall(options, { name, args, subject }, () => handler(request), deniedMessage(name, id)),
+      );
     },
   });
-}
-
-/** This invocation's run: a fresh id, or with `runPer: 'thread'` the conversation's `thread_id`. */
-function runIdOf(options: GovernorMiddlewareOptions, thread: unknown): string {
-  if ((options.runPer ?? 'invoke') === 'invoke') return randomUUID();
-  if (typeof thread === 'string' || typeof thread === 'number') return runLevelOf(String(thread));
-  const message = "is required with runPer: 'thread' (pass it to agent.invoke)";
-  throw new InvalidRequestError([{ path: 'configurable.thread_id', message }]);
 }

@@ -1,12 +1,14 @@
 import {
   answeredCost,
   budgetDenialOf,
+  capModelCall,
+  downgradeFor,
   type Grant,
-  planCaps,
   planModelCall,
   runsCost,
   type Subject,
   stoppedMessage,
+  usageMetrics,
 } from '@governor/core';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { AIMessage } from '@langchain/core/messages';
@@ -39,20 +41,15 @@ export async function governModelCall<R extends ModelRequest>(
   handler: (request: R) => Promise<AIMessage> | AIMessage,
 ): Promise<AIMessage> {
   const model = identityOf(request.model);
-  const cheaper = typeof options.downgrade === 'function' ? options.downgrade(model) : options.downgrade;
+  const cheaper = downgradeFor(options, model);
   const { messages, systemMessage: system, tools } = request;
   const prompt = promptOf(
     system?.text ? [system, ...messages] : messages,
     tools.map((t) => ({ name: nameOf(t), schema: (t as { schema?: unknown }).schema })),
   );
   const downgrade = cheaper ? identityOf(cheaper) : undefined;
-  const { spec } = planModelCall(options, {
-    model,
-    prompt,
-    maxOutputTokens: model.maxTokens,
-    subject,
-    downgrade,
-  });
+  const input = { model, prompt, maxOutputTokens: model.maxTokens, subject, downgrade };
+  const { spec } = planModelCall(options, input);
   try {
     return await options.governor.run(spec, async (grant) => {
       const { next, applied } = applyCaps(options, grant, request, cheaper);
@@ -66,10 +63,7 @@ export async function governModelCall<R extends ModelRequest>(
         value: response,
         // With the handler in the invocation: every model run inside (a fallback, an inner middleware's call).
         actual: (scope.kind === 'model' ? runsCost(options, scope.finished) : undefined) ?? answer.actual,
-        metrics: {
-          ...(usage ? { tokensInput: usage.inputTokens, tokensOutput: usage.outputTokens } : {}),
-          modelVersion: answer.modelId,
-        },
+        metrics: usageMetrics(usage, answer.modelId),
       };
     });
   } catch (error) {
@@ -87,35 +81,23 @@ function applyCaps<R extends ModelRequest>(
   request: R,
   cheaper: BaseChatModel | undefined,
 ) {
-  const asked = identityOf(request.model);
-  const call = {
-    maxOutputTokens: asked.maxTokens,
-    tools: request.tools.map(nameOf),
+  const { applied, model, tools } = capModelCall<R['model'], R['tools'][number]>(options, grant, {
+    model: request.model,
+    cheaper,
+    modelIdOf: (m) => identityOf(m).modelId,
+    maxOutputTokens: identityOf(request.model).maxTokens,
+    tools: request.tools,
+    toolName: nameOf,
     forcedTool: typeof request.toolChoice === 'object' ? request.toolChoice.function?.name : undefined,
-    canDowngrade: cheaper !== undefined && identityOf(cheaper).modelId !== asked.modelId,
-  };
-  const plan = planCaps(grant, call, options.governor.capsInForce(grant.subject));
-  const { applied, keptTools } = plan;
-  const next = { ...request };
-  if (keptTools) {
-    next.tools = request.tools.filter((tool) => keptTools.includes(nameOf(tool)));
-    if (!next.tools.length) delete next.toolChoice;
-  }
-  if (plan.downgrade && cheaper) {
-    next.model = cheaper;
-    applied.downgradedTo = identityOf(cheaper).modelId;
-  }
-  const max = applied.maxOutputTokens;
-  const current = identityOf(next.model).maxTokens;
-  const target = chatModelOf(next.model);
-  const capped = max !== undefined && (current === undefined || current > max) && target;
-  const lowered = capped ? (options.capMaxTokens ?? withMaxTokens)(capped, max) : undefined;
-  if (lowered) next.model = lowered;
-  else delete applied.maxOutputTokens;
-  try {
-    options.onApplied?.(applied, { modelId: identityOf(next.model).modelId });
-  } catch {
-    // A listener's failure never changes the call.
-  }
+    lowerOutput: (m, max) => {
+      const current = identityOf(m).maxTokens;
+      const target = chatModelOf(m);
+      if (!target || (current !== undefined && current <= max)) return undefined;
+      return (options.capMaxTokens ?? withMaxTokens)(target, max);
+    },
+  });
+  const next = { ...request, model };
+  if (tools) next.tools = tools;
+  if (tools?.length === 0) delete next.toolChoice;
   return { next, applied };
 }

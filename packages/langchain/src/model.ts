@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ModelIdentity, TokenUsage } from '@governor/core';
+import type { ModelIdentity, ModelRun, TokenUsage } from '@governor/core';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
-import type { BaseMessage, UsageMetadata } from '@langchain/core/messages';
+import { type BaseMessage, ToolMessage, type UsageMetadata } from '@langchain/core/messages';
 
 /**
  * A call the middleware (or `governTool`) already governs, seen by the callback
@@ -10,9 +10,13 @@ import type { BaseMessage, UsageMetadata } from '@langchain/core/messages';
  * reports what each run used. `tool`: the first start of tool `name` inside is that call.
  */
 export type GovernedCall =
-  | { kind: 'model'; finished: { model: ModelIdentity; usage: TokenUsage | undefined }[] }
+  | { kind: 'model'; finished: ModelRun[] }
   | { kind: 'tool'; name: string; claimed: boolean };
 export const governedCall = new AsyncLocalStorage<GovernedCall>();
+
+/** A denied tool call's answer as the ToolMessage of call `id` (`status: 'error'`). */
+export const deniedMessage = (name: string, id: string | undefined) => (content: string) =>
+  new ToolMessage({ content, tool_call_id: id ?? '', name, status: 'error' });
 
 /** The chat model inside a runnable binding (`bindTools`, `withConfig`), if any. */
 export function chatModelOf(model: unknown): BaseChatModel | undefined {

@@ -1,19 +1,18 @@
 import {
   anyFunction,
   type ModelAdapterOptions,
+  type ModelPricingOptions,
+  pricingOptionFields,
   adapterOptionFields as shared,
   type ToolAdapterOptions,
+  toolOptionFields,
   withMethods,
 } from '@governor/core';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { z } from 'zod';
 
 /** The options every Governor adapter shares (core's names), for the handler and `governTool`. */
-export interface GovernorLangChainOptions extends ToolAdapterOptions {
-  pricing?: ModelAdapterOptions<never>['pricing'];
-  priceAs?: ModelAdapterOptions<never>['priceAs'];
-  defaultMaxOutputTokens?: number;
-}
+export type GovernorLangChainOptions = ToolAdapterOptions & ModelPricingOptions;
 
 export interface GovernorMiddlewareOptions
   extends GovernorLangChainOptions,
@@ -24,7 +23,7 @@ export interface GovernorMiddlewareOptions
   runPer?: 'invoke' | 'thread';
 }
 
-const { onModelDeny, onApplied, ...common } = shared;
+const common = { ...toolOptionFields, ...pricingOptionFields };
 const { onDeny, deniedResult, ...handler } = common;
 /** The options each piece takes, checked when it is built. */
 export const optionSchemas = {

@@ -1,4 +1,4 @@
-import { budgetDenialOf, governToolCall, toolGuardFor } from '@governor/core';
+import { guardToolCall } from '@governor/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog } from './catalog.js';
@@ -25,33 +25,23 @@ export function governedCallTool(
   catalog: ToolCatalog,
   options: GovernClientOptions,
 ): CallTool {
-  const kind = options.kind ?? 'tool.call';
+  const guard = { ...options, deniedResult: options.deniedResult ?? deniedResult };
   return async (params, resultSchema, requestOptions) => {
     const { name } = params;
     const tool = await catalog.lookup(name, requestOptions);
     if (!tool) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
     let sent = false;
-    const { deniedResult: _own, ...shared } = options;
-    try {
-      return await governToolCall(
-        toolGuardFor(shared, name),
-        {
-          name,
-          args: params.arguments,
-          fallbackPoints: () => annotationPointsFor(tool.annotations, options.annotationPoints),
-          chargeFailure: (error) => sent && mayHaveRun(error),
-        },
-        () => {
-          requestOptions?.signal?.throwIfAborted(); // not sent: released
-          sent = true;
-          // A result with `isError: true` is a call that ran: its points are spent.
-          return call(params, resultSchema, requestOptions);
-        },
-      );
-    } catch (error) {
-      const denial = budgetDenialOf(error, { kind, name });
-      if (!denial || options.onDeny === 'throw') throw error;
-      return (options.deniedResult ?? deniedResult)(denial, name);
-    }
+    const toolCall = {
+      name,
+      args: params.arguments,
+      fallbackPoints: () => annotationPointsFor(tool.annotations, options.annotationPoints),
+      chargeFailure: (error: unknown) => sent && mayHaveRun(error),
+    };
+    return guardToolCall(guard, toolCall, () => {
+      requestOptions?.signal?.throwIfAborted(); // not sent: released
+      sent = true;
+      // A result with `isError: true` is a call that ran: its points are spent.
+      return call(params, resultSchema, requestOptions);
+    });
   };
 }

@@ -3,8 +3,9 @@
  * MCP), validated the same way: a typo or a wrong value is an
  * InvalidRequestError naming the field, when the adapter is built.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { InvalidRequestError } from '../errors.js';
 import { deniedToolMessage } from '../governor/denial-text.js';
 import type { BudgetDeniedError } from '../governor/errors.js';
 import type { Governor } from '../governor/governor.js';
@@ -15,10 +16,10 @@ import type { AppliedCaps } from './caps-plan.js';
 import { budgetDenialOf } from './denial.js';
 import type { ModelIdentity, ModelPricingOptions } from './model-call.js';
 import type { RiskPointsByTool } from './risk-points.js';
-import type { ToolGuardOptions } from './tool-call.js';
+import { governToolCall, type ToolCall, type ToolGuardOptions } from './tool-call.js';
 
-/** The tool-side options of every adapter. */
-export interface ToolAdapterOptions {
+/** The tool-side options of every adapter; `R` is what a denied call answers with. */
+export interface ToolAdapterOptions<R = string> {
   /** The lifecycle calls go through (`createGovernor`). */
   governor: Governor;
   /** Levels added to the current subject for every call (e.g. `{ agent: 'triage' }`). */
@@ -32,7 +33,7 @@ export interface ToolAdapterOptions {
   /** A denied tool call: `result` (default) answers with a message the model can read; `throw` rejects. */
   onDeny?: 'result' | 'throw' | undefined;
   /** What a denied tool call answers with; default `deniedToolMessage`. */
-  deniedResult?: ((denial: BudgetDeniedError, toolName: string) => string) | undefined;
+  deniedResult?: ((denial: BudgetDeniedError, toolName: string) => R) | undefined;
 }
 
 /** The model-side options of every adapter; `M` is the framework's model type. */
@@ -77,6 +78,24 @@ export const adapterOptionFields = {
   onApplied: anyFunction.optional(),
 };
 
+const fields = adapterOptionFields;
+/** The zod fields of `ToolAdapterOptions`. */
+export const toolOptionFields = {
+  governor: fields.governor,
+  subject: fields.subject,
+  toolSubject: fields.toolSubject,
+  riskPoints: fields.riskPoints,
+  kind: fields.kind,
+  onDeny: fields.onDeny,
+  deniedResult: fields.deniedResult,
+};
+/** The zod fields of `ModelPricingOptions`. */
+export const pricingOptionFields = {
+  pricing: fields.pricing,
+  priceAs: fields.priceAs,
+  defaultMaxOutputTokens: fields.defaultMaxOutputTokens,
+};
+
 /**
  * `options` checked against `schema` — a `z.strictObject` of the adapter's
  * fields, built once, so an old or misspelt option is an error, not ignored.
@@ -89,7 +108,7 @@ export function checkAdapterOptions<T extends object>(options: T, where: string,
 
 /** The tool guard's options for one tool: `subject` plus `toolSubject(name)`. */
 export function toolGuardFor(
-  options: ToolAdapterOptions,
+  options: ToolAdapterOptions<unknown>,
   toolName: string,
   subject: Partial<Subject> | undefined = options.subject,
 ): ToolGuardOptions {
@@ -98,10 +117,54 @@ export function toolGuardFor(
 }
 
 /** What a denied tool call answers with — undefined when `error` is not its denial, or with `onDeny: 'throw'`. */
-export function deniedToolResult(options: ToolAdapterOptions, error: unknown, toolName: string) {
+export function deniedToolResult<R = string>(
+  options: ToolAdapterOptions<R>,
+  error: unknown,
+  toolName: string,
+): R | string | undefined {
   const denial = budgetDenialOf(error, { kind: options.kind ?? 'tool.call', name: toolName });
   if (!denial || options.onDeny === 'throw') return undefined;
   return (options.deniedResult ?? deniedToolMessage)(denial, toolName);
+}
+
+/**
+ * One tool call through the guard (`governToolCall` with `toolGuardFor`'s
+ * options, `subject` for the call's levels): a denied call does not run and
+ * answers with `answer(deniedToolResult(…))` — or rejects, with `onDeny: 'throw'`.
+ */
+export async function guardToolCall<T, R = string, A = R | string>(
+  options: ToolAdapterOptions<R>,
+  call: ToolCall & { subject?: Partial<Subject> | undefined },
+  execute: () => Promise<T> | T,
+  answer: (denied: R | string) => A = (denied) => denied as A,
+): Promise<T | A> {
+  const { subject = options.subject, ...toolCall } = call;
+  try {
+    return await governToolCall(toolGuardFor(options, call.name, subject), toolCall, execute);
+  } catch (error) {
+    const denied = deniedToolResult(options, error, call.name);
+    if (denied === undefined) throw error;
+    return answer(denied);
+  }
+}
+
+/** The levels a call adds: `subject`, plus the Governor `run` — unless the subject or the governor already sets one. */
+export function withRunLevel(
+  options: { governor: Governor; subject?: Partial<Subject> | undefined },
+  run: string | undefined,
+): Partial<Subject> {
+  const base = options.subject ?? {};
+  if (base.run !== undefined || options.governor.subject.run !== undefined || !run) return base;
+  return { ...base, run };
+}
+
+/** The cheaper model `options.downgrade` configures for `model`, if any. */
+export function downgradeFor<M, I extends ModelIdentity>(
+  options: { downgrade?: M | ((model: I) => M | undefined) | undefined },
+  model: I,
+): M | undefined {
+  const { downgrade } = options;
+  return typeof downgrade === 'function' ? (downgrade as (model: I) => M | undefined)(model) : downgrade;
 }
 
 /**
@@ -111,4 +174,41 @@ export function deniedToolResult(options: ToolAdapterOptions, error: unknown, to
 export function runLevelOf(id: string): string {
   if (id.length <= 128 && NAME_PATTERN.test(id)) return id;
   return `thread-${createHash('sha256').update(id).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The Governor `run` of one agent invocation: a fresh id (`runPer: 'invoke'`,
+ * the default), or the conversation's id as a run level (`runPer: 'thread'`),
+ * which must then be given — else an InvalidRequestError at `where.path`.
+ */
+export function runIdFor(
+  runPer: 'invoke' | 'thread' | undefined,
+  conversation: unknown,
+  where: { path: string; hint: string },
+): string {
+  if ((runPer ?? 'invoke') === 'invoke') return randomUUID();
+  if (typeof conversation === 'string' || typeof conversation === 'number') {
+    return runLevelOf(String(conversation));
+  }
+  const message = `is required with runPer: 'thread' (${where.hint})`;
+  throw new InvalidRequestError([{ path: where.path, message }]);
+}
+
+/**
+ * `downgrade` with every model it names passed through `wrap` (once per
+ * model): the same option for models wrapped the way the requested one is.
+ */
+export function mapDowngrade<M extends object, I>(
+  downgrade: M | ((model: I) => M | undefined) | undefined,
+  wrap: (model: M) => M,
+): M | ((model: I) => M | undefined) | undefined {
+  const wrapped = new WeakMap<M, M>();
+  const mapped = (model: M | undefined) => {
+    if (!model) return undefined;
+    const known = wrapped.get(model) ?? wrap(model);
+    wrapped.set(model, known);
+    return known;
+  };
+  if (typeof downgrade !== 'function') return mapped(downgrade);
+  return (model: I) => mapped((downgrade as (model: I) => M | undefined)(model));
 }

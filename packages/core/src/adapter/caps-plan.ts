@@ -1,5 +1,6 @@
 import { isToolAllowed, mergeCaps } from '../caps.js';
 import { toolDeniedByCaps } from '../governor/denial-text.js';
+import type { Governor } from '../governor/governor.js';
 import type { Grant } from '../governor/handle.js';
 import type { Caps } from '../protocol/types.js';
 import { downgradesUnder } from './model-call.js';
@@ -60,4 +61,73 @@ export function planCaps(grant: Grant, call: CappableCall, inForce?: Caps): Caps
   }
   const downgrade = decision === 'ALLOW_WITH_CAPS' && call.canDowngrade && downgradesUnder(grant.caps);
   return { applied, downgrade, ...(keptTools ? { keptTools } : {}) };
+}
+
+/** A model call in its framework's own types, as `capModelCall` changes it. */
+export interface ModelCallToCap<M, T> {
+  model: M;
+  /** The cheaper model configured for it, if any. */
+  cheaper?: M | undefined;
+  modelIdOf(model: M): string;
+  maxOutputTokens?: number | undefined;
+  tools: readonly T[];
+  toolName(tool: T): string;
+  /** A tool the call forces, if any. */
+  forcedTool?: string | undefined;
+  /**
+   * How an output-token cap reaches a model that takes it as a setting (the
+   * same model, lowered); undefined when it cannot, and then no cap is applied.
+   * Without it the cap is the call's own `maxOutputTokens` (the caller sets it).
+   */
+  lowerOutput?(model: M, maxOutputTokens: number): M | undefined;
+}
+
+export interface CappedModelCall<M, T> {
+  applied: AppliedCaps;
+  /** The model the call goes to: the requested one, the cheaper one, or one of them lowered. */
+  model: M;
+  /** The tools to keep offering, when the caps dropped some. */
+  tools?: T[];
+}
+
+/**
+ * `planCaps` in a framework's own types: the model the call goes to (the
+ * cheaper one when the caps downgrade), the tools it keeps, what the caps
+ * changed — told to `onApplied` (whose failure never changes the call).
+ */
+export function capModelCall<M, T>(
+  options: {
+    governor: Governor;
+    onApplied?: ((applied: AppliedCaps, call: { modelId: string }) => void) | undefined;
+  },
+  grant: Grant,
+  call: ModelCallToCap<M, T>,
+): CappedModelCall<M, T> {
+  const { cheaper, modelIdOf, toolName } = call;
+  const cappable: CappableCall = {
+    maxOutputTokens: call.maxOutputTokens,
+    tools: call.tools.map(toolName),
+    forcedTool: call.forcedTool,
+    canDowngrade: cheaper !== undefined && modelIdOf(cheaper) !== modelIdOf(call.model),
+  };
+  const { applied, downgrade, keptTools } = planCaps(
+    grant,
+    cappable,
+    options.governor.capsInForce(grant.subject),
+  );
+  let model = downgrade && cheaper !== undefined ? cheaper : call.model;
+  if (model !== call.model) applied.downgradedTo = modelIdOf(model);
+  const max = applied.maxOutputTokens;
+  if (max !== undefined && call.lowerOutput) {
+    const lowered = call.lowerOutput(model, max);
+    if (lowered) model = lowered;
+    else delete applied.maxOutputTokens;
+  }
+  try {
+    options.onApplied?.(applied, { modelId: modelIdOf(model) });
+  } catch {
+    // A listener's failure never changes the call.
+  }
+  const tools = keptTools && call.tools.filter((tool) => keptTools.includes(toolName(tool)));
+  return { applied, model, ...(tools ? { tools } : {}) };
 }

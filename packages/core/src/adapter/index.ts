@@ -1,20 +1,36 @@
 /**
  * The logic every adapter shares, written once: model-call pricing, caps →
- * request changes, risk points, the tool-call guard, denial detection. Each
- * adapter only maps its framework's hooks onto these.
+ * request changes, risk points, the tool-call guard, denial detection, stream
+ * settlement, calls seen as run events, loop guards. Each adapter only maps
+ * its framework's hooks onto these.
  */
 export {
   adapterOptionFields,
   anyFunction,
   checkAdapterOptions,
   deniedToolResult,
+  downgradeFor,
+  guardToolCall,
   type ModelAdapterOptions,
+  mapDowngrade,
+  pricingOptionFields,
+  runIdFor,
   runLevelOf,
   type ToolAdapterOptions,
   toolGuardFor,
+  toolOptionFields,
   withMethods,
+  withRunLevel,
 } from './adapter-options.js';
-export { type AppliedCaps, type CappableCall, type CapsPlan, planCaps } from './caps-plan.js';
+export {
+  type AppliedCaps,
+  type CappableCall,
+  type CappedModelCall,
+  type CapsPlan,
+  capModelCall,
+  type ModelCallToCap,
+  planCaps,
+} from './caps-plan.js';
 export { budgetDenialOf, isBudgetDenied } from './denial.js';
 export { answeredCost, runsCost } from './model-answer.js';
 export {
@@ -29,14 +45,19 @@ export {
   type ModelPricingOptions,
   modelCallCost,
   modelRefOf,
+  planEmbeddingCall,
   planModelCall,
   pricingOf,
+  type StepRequest,
 } from './model-call.js';
 export {
   circuitOpenFor,
   decideNextModelStep,
+  decideStep,
+  loopExhausted,
+  type NextStep,
+  nextStepTools,
   noToolAffordable,
-  type StepRequest,
   type ToolAffordability,
 } from './next-step.js';
 export {
@@ -46,6 +67,17 @@ export {
   type RiskPointsByTool,
   resolveRiskPoints,
 } from './risk-points.js';
+export { type ModelRun, type ModelRunStart, type RunEventOptions, RunEvents } from './run-events.js';
+export {
+  type DeliveredCall,
+  type Delivery,
+  type StartedStream,
+  type StreamHooks,
+  settleStream,
+  streamModelCall,
+  trackDelivery,
+  usageMetrics,
+} from './stream.js';
 export {
   currentCaps,
   governToolCall,

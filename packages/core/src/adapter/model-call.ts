@@ -59,6 +59,16 @@ export interface ModelCallInput {
   subject?: Partial<Subject> | undefined;
   /** The model the caps switch to, when one is configured. */
   downgrade?: ModelIdentity | undefined;
+  /** The caller's abort signal, for the reservation. */
+  signal?: AbortSignal | undefined;
+}
+
+/** How a model step was sized: what a loop guard needs to price the next one. */
+export interface StepRequest {
+  model: ModelIdentity;
+  downgrade?: ModelIdentity | undefined;
+  maxOutputTokens?: number | undefined;
+  promptTokens: number;
 }
 
 /** A model call's reservation, and what is needed to price what it delivers. */
@@ -66,6 +76,8 @@ export interface ModelCallPlan {
   spec: CallSpec;
   ref: ModelRef | string;
   promptTokens: number;
+  /** How the call was sized (the call's own output limit), for pricing the step after it. */
+  request: StepRequest;
 }
 
 /**
@@ -84,11 +96,29 @@ export function planModelCall(options: ModelPricingOptions, input: ModelCallInpu
     action: { kind: 'llm.completion', name: actionNameOf(ref) },
     estimate: { unit: 'USD_MICROCENTS', amount },
     ...(input.subject ? { subject: input.subject } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
     estimateUnderCaps: (caps) => {
       const target = input.downgrade && downgradesUnder(caps) ? modelRefOf(options, input.downgrade) : ref;
       const capped = Math.min(maxOutputTokens, caps.maxTokens ?? maxOutputTokens);
       return usd(pricing.estimate(target, { inputTokens: promptTokens, maxOutputTokens: capped }));
     },
+  };
+  const { model, maxOutputTokens: asked, downgrade } = input;
+  return { spec, ref, promptTokens, request: { model, maxOutputTokens: asked, downgrade, promptTokens } };
+}
+
+/** An embedding call's reservation (`llm.embedding`): its values' estimated tokens, priced as input. */
+export function planEmbeddingCall(
+  options: ModelPricingOptions,
+  input: { model: ModelIdentity; values: readonly unknown[]; subject?: Partial<Subject> | undefined },
+): Omit<ModelCallPlan, 'request'> {
+  const ref = modelRefOf(options, input.model);
+  const promptTokens = input.values.reduce<number>((sum, value) => sum + estimateTokens(value), 0);
+  const amount = pricingOf(options).estimate(ref, { inputTokens: promptTokens, maxOutputTokens: 0 });
+  const spec: CallSpec = {
+    action: { kind: 'llm.embedding', name: actionNameOf(ref) },
+    estimate: usd(amount),
+    ...(input.subject ? { subject: input.subject } : {}),
   };
   return { spec, ref, promptTokens };
 }

@@ -8,17 +8,9 @@ import { extendSubject } from '../governor/context.js';
 import type { Governor } from '../governor/governor.js';
 import { estimateTokens } from '../pricing/tokens.js';
 import type { DecisionResponse } from '../protocol/messages.js';
-import type { Subject } from '../protocol/types.js';
-import { type ModelIdentity, type ModelPricingOptions, planModelCall } from './model-call.js';
+import type { Amount, Subject } from '../protocol/types.js';
+import { type ModelPricingOptions, planModelCall, type StepRequest } from './model-call.js';
 import { type RiskPointsByTool, resolveRiskPoints } from './risk-points.js';
-
-/** How a model step was sized: what a loop guard needs to price the next one. */
-export interface StepRequest {
-  model: ModelIdentity;
-  downgrade?: ModelIdentity | undefined;
-  maxOutputTokens?: number | undefined;
-  promptTokens: number;
-}
 
 /**
  * The authority's dry answer for the next step: the last prompt plus what
@@ -34,6 +26,35 @@ export function decideNextModelStep(
   const inputTokens = promptTokens + estimateTokens(added ?? []);
   const { spec } = planModelCall(options, { ...request, inputTokens, subject: options.subject });
   return options.governor.decide(spec);
+}
+
+/** What `decideStep` knows of the next step. */
+export interface NextStep {
+  /** How the last step was sized, when known: the next is priced from it. */
+  request?: StepRequest | undefined;
+  /** What the last step added (see `decideNextModelStep`). */
+  added?: unknown;
+  /** The caller's own price for the next step: wins over the prediction. */
+  estimate?: Amount | undefined;
+  /** The action name when it cannot be priced (decided at 0). */
+  name: string;
+}
+
+/**
+ * The authority's dry answer for the next model step: at the caller's
+ * `estimate`, else priced from the last step's `request`, else at 0 (caps
+ * and circuit only) — as the options' subject.
+ */
+export function decideStep(
+  options: ModelPricingOptions & { governor: Governor; subject?: Partial<Subject> | undefined },
+  next: NextStep,
+): Promise<DecisionResponse> {
+  if (!next.estimate && next.request) return decideNextModelStep(options, next.request, next.added);
+  return options.governor.decide({
+    action: { kind: 'llm.completion', name: next.name },
+    estimate: next.estimate ?? { unit: 'USD_MICROCENTS', amount: 0 },
+    ...(options.subject ? { subject: options.subject } : {}),
+  });
 }
 
 export interface ToolAffordability {
@@ -77,4 +98,39 @@ export async function noToolAffordable(
 export function circuitOpenFor(governor: Governor, subject?: Partial<Subject>): number | undefined {
   if (!governor.breaker || governor.mode === 'observe') return undefined;
   return governor.breaker.openFor(extendSubject(governor.subject, subject));
+}
+
+/**
+ * Whether an agent loop should stop before its next step (never in observe
+ * mode): its circuit breaker is open, the authority's dry answer for the step
+ * (`next`) denies it or leaves no steps (`max_steps_remaining: 0`), or none
+ * of `tools` can be paid for.
+ */
+export async function loopExhausted(
+  options: ToolAffordability,
+  next: () => Promise<DecisionResponse>,
+  tools: readonly string[],
+): Promise<boolean> {
+  if (options.governor.mode === 'observe') return false;
+  if (circuitOpenFor(options.governor, options.subject)) return true;
+  const answer = await next();
+  if (answer.decision === 'DENY' || answer.caps?.maxStepsRemaining === 0) return true;
+  return noToolAffordable(options, tools);
+}
+
+/**
+ * What the caps of the next step's answer do to the `tools` it offers:
+ * `final` (offer none, so the model answers) when `max_steps_remaining`
+ * allows at most this step, else the tools the caps allow — undefined when
+ * they change nothing.
+ */
+export function nextStepTools(
+  answer: DecisionResponse,
+  tools: readonly string[],
+): { tools: string[]; final: boolean } | undefined {
+  const { decision, caps } = answer;
+  if (decision !== 'ALLOW_WITH_CAPS' || !caps) return undefined;
+  if (caps.maxStepsRemaining !== undefined && caps.maxStepsRemaining <= 1) return { tools: [], final: true };
+  const allowed = tools.filter((name) => isToolAllowed(caps, name));
+  return allowed.length === tools.length ? undefined : { tools: allowed, final: false };
 }
