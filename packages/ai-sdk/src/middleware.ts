@@ -1,8 +1,14 @@
-import type { LanguageModelV4, LanguageModelV4Middleware } from '@ai-sdk/provider';
+import type {
+  LanguageModelV4,
+  LanguageModelV4CallOptions,
+  LanguageModelV4Middleware,
+} from '@ai-sdk/provider';
 import {
   assertPriceable,
+  budgetNote,
   checkAdapterOptions,
   circuitOpenFor,
+  extendSubject,
   mapDowngrade,
   modelCallCost,
   modelRefOf,
@@ -34,6 +40,17 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
   const { governor } = options;
   return {
     specificationVersion: 'v4',
+
+    // The budget note goes in before the call is priced, so its tokens are charged too.
+    ...(options.budgetNote
+      ? {
+          transformParams: async ({ params }: { params: LanguageModelV4CallOptions }) => {
+            const subject = extendSubject(governor.subject, options.subject ?? {});
+            const note = await budgetNote(governor, options.budgetNote, subject);
+            return note ? withSystemNote(params, note) : params;
+          },
+        }
+      : {}),
 
     wrapGenerate: async ({ doGenerate, params, model }) => {
       const open = circuitOpenFor(governor, options.subject);
@@ -71,6 +88,14 @@ export function governorMiddleware(options: GovernorModelOptions): LanguageModel
       });
     },
   };
+}
+
+/** `params` with `note` as a system message after the prompt's own system messages. */
+function withSystemNote(params: LanguageModelV4CallOptions, note: string): LanguageModelV4CallOptions {
+  const at = params.prompt.findIndex((m) => m.role !== 'system');
+  const prompt = [...params.prompt];
+  prompt.splice(at === -1 ? prompt.length : at, 0, { role: 'system', content: note });
+  return { ...params, prompt };
 }
 
 /**

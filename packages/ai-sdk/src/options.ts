@@ -39,11 +39,11 @@ export type GovernorEmbeddingOptions = GovernorModelOptionsBase;
 /** `governTools` options: core's tool-side names; `deniedResult` may return any tool result. */
 export type GovernToolsOptions = ToolAdapterOptions<unknown>;
 
-const { governor, subject, pricing, priceAs, onApplied } = shared;
+const { governor, subject, pricing, priceAs, onApplied, budgetNote } = shared;
 const downgrade = z
   .union([anyFunction, withMethods('a language model (LanguageModelV4)', 'doGenerate', 'doStream')])
   .optional();
-const modelFields = { governor, subject, ...pricingOptionFields, onApplied, downgrade };
+const modelFields = { governor, subject, ...pricingOptionFields, onApplied, downgrade, budgetNote };
 
 /** The options each entry point takes, checked when it is built. */
 export const optionSchemas = {

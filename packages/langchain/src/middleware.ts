@@ -1,4 +1,5 @@
 import {
+  budgetNote,
   checkAdapterOptions,
   circuitOpenMessage,
   extendSubject,
@@ -50,10 +51,17 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
       return { governorRunId: run };
     },
     // An open circuit ends the loop here: a final message, no model call (and no extra graph step).
-    wrapModelCall: (request, handler) => {
+    wrapModelCall: async (request, handler) => {
       const run = request.state.governorRunId;
       const denials = governor.breaker?.openFor(loopOf(run));
-      if (denials === undefined) return governModelCall(options, request, subjectOf(run), handler);
+      if (denials === undefined) {
+        // The budget note goes in before the call is priced, so its tokens are charged too.
+        const note = await budgetNote(governor, options.budgetNote, loopOf(run));
+        const noted = note
+          ? { ...request, systemMessage: request.systemMessage.concat(`\n\n${note}`) }
+          : request;
+        return governModelCall(options, noted, subjectOf(run), handler);
+      }
       const metadata = { governor: { circuitOpen: denials } };
       return new AIMessage({ content: circuitOpenMessage(denials), response_metadata: metadata });
     },

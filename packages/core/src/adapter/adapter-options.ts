@@ -12,6 +12,7 @@ import type { Governor } from '../governor/governor.js';
 import { NAME_PATTERN } from '../protocol/schemas.js';
 import type { Subject } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
+import type { BudgetNoteOption } from './budget-note.js';
 import type { AppliedCaps } from './caps-plan.js';
 import { budgetDenialOf } from './denial.js';
 import type { ModelIdentity, ModelPricingOptions } from './model-call.js';
@@ -46,6 +47,11 @@ export interface ModelAdapterOptions<M> extends ModelPricingOptions {
   onModelDeny?: 'end' | 'throw' | undefined;
   /** What the caps changed on a model call, before it runs. Must not throw. */
   onApplied?: ((applied: AppliedCaps, call: { modelId: string }) => void) | undefined;
+  /**
+   * Tell the model, before each call, what its budgets have left, in a short
+   * system note (`true`: the default text; a function: your own text). Off by default.
+   */
+  budgetNote?: BudgetNoteOption | undefined;
 }
 
 /** Any function (hooks, callbacks). */
@@ -76,6 +82,7 @@ export const adapterOptionFields = {
   deniedResult: anyFunction.optional(),
   defaultMaxOutputTokens: z.number().int().min(1).optional(),
   onApplied: anyFunction.optional(),
+  budgetNote: z.union([z.boolean(), anyFunction]).optional(),
 };
 
 const fields = adapterOptionFields;

@@ -22,6 +22,7 @@ export {
   withMethods,
   withRunLevel,
 } from './adapter-options.js';
+export { type BudgetNoteOption, budgetNote, defaultBudgetNote } from './budget-note.js';
 export {
   type AppliedCaps,
   type CappableCall,

@@ -9,11 +9,12 @@ import { type Scheduler, systemClock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
 import type { RiskPointTable } from '../policy/risk-points.js';
 import { riskPointsFor } from '../policy/risk-points.js';
-import type { DecisionResponse, ReservationCreateResponse } from '../protocol/messages.js';
+import type { BalanceQuery, DecisionResponse, ReservationCreateResponse } from '../protocol/messages.js';
 import { subject as subjectSchema } from '../protocol/schemas.js';
 import type {
   Action,
   Amount,
+  Balance,
   Caps,
   Metadata,
   OveragePolicy,
@@ -21,9 +22,10 @@ import type {
   Subject,
 } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
+import { deriveScopes, subjectOfScope } from '../scopes.js';
 import { BudgetGauges, type ObserveBudgetsOptions } from './budget-gauges.js';
 import { contextStorage, extendSubject } from './context.js';
-import { DEFAULT_TIMEOUTS, type Timeouts, withAbort } from './deadline.js';
+import { DEFAULT_TIMEOUTS, type Timeouts, withAbort, withDeadline } from './deadline.js';
 import { delegate } from './delegation.js';
 import { AuthorityUnavailableError, BudgetDeniedError, MissingActualError } from './errors.js';
 import type { GovernorEventListener } from './events.js';
@@ -203,6 +205,35 @@ export class Governor {
    */
   observeBudgets(keys: readonly BudgetKey[], options?: ObserveBudgetsOptions): () => void {
     return this.#budgetGauges.observe(keys, options);
+  }
+
+  /**
+   * The budgets of `subject` (default the current one) as they stand: every
+   * derived scope's, and those of the scopes below its deepest level (an
+   * agent's or toolset's), each read under the balances deadline.
+   */
+  async budgetLeft(subject: Subject = this.subject): Promise<Balance[]> {
+    const read = (query: BalanceQuery) =>
+      withDeadline(
+        this.#rt.clock,
+        'balances',
+        this.#rt.timeouts.balances,
+        this.#rt.authority.balances(query),
+      );
+    const scopes = deriveScopes(subject);
+    const [children, ...own] = await Promise.all([
+      read({ ...subject, includeChildren: true, limit: 200 }),
+      ...scopes.slice(0, -1).map((scope) => read(subjectOfScope(scope))),
+    ]);
+    const seen = new Set<string>();
+    const out: Balance[] = [];
+    for (const b of [...own.flatMap((r) => r.balances), ...(children?.balances ?? [])]) {
+      const key = `${b.scope}|${b.remaining.unit}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(b);
+    }
+    return out;
   }
 
   /**
