@@ -14,13 +14,7 @@ import {
   InvalidRequestError,
   verifyChain,
 } from '@governor/core';
-import {
-  type AuditAppend,
-  matchesAudit,
-  mergePage,
-  parseAuditQuery,
-  validateAuditAppend,
-} from '@governor/core/ledger';
+import { type AuditAppend, collectPage, parseAuditQuery, validateAuditAppend } from '@governor/core/ledger';
 import type { LedgerParts } from './ledger-parts.js';
 
 const PAGE = 500;
@@ -61,21 +55,11 @@ export class RedisAuditTrail {
     const q = parseAuditQuery(input);
     const tenants =
       q.tenant !== undefined ? [q.tenant] : [...(await this.parts.tenants.all()), AUDIT_ALL_TENANTS];
-    const candidates = new Map<string, AuditRecord[]>();
-    const more = new Set<string>();
-    for (const tenant of tenants) {
-      const found: AuditRecord[] = [];
-      for await (const r of this.#entries(tenant, q.positions.get(tenant) ?? '', q.fromMs)) {
-        if (!matchesAudit(r, q)) continue;
-        if (found.length === q.limit) {
-          more.add(tenant);
-          break;
-        }
-        found.push(r);
-      }
-      if (found.length > 0) candidates.set(tenant, found);
-    }
-    return mergePage(candidates, q, (t) => more.has(t));
+    return collectPage(
+      tenants,
+      (tenant) => this.#entries(tenant, q.positions.get(tenant) ?? '', q.fromMs),
+      q,
+    );
   }
 
   async verify(tenant: string): Promise<AuditVerification> {

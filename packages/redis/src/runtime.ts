@@ -13,7 +13,7 @@ import {
   scopePathOf,
   validateRequest,
 } from '@governor/core';
-import { normalizeEvent, normalizeReservation } from '@governor/core/ledger';
+import { callDraft, normalizeEvent, normalizeReservation } from '@governor/core/ledger';
 import { templateArg } from './config-cache.js';
 import { assertUnitKnown, type Mode, noBudgetError, renderEvaluation } from './evaluation.js';
 import type { LedgerParts } from './ledger-parts.js';
@@ -25,21 +25,11 @@ export const fingerprintOf = (request: unknown): string =>
   createHash('sha256').update(JSON.stringify(request)).digest('hex');
 
 /** The members of a call's audit record that its request gives (the script adds the decision and budgets). */
-function callMembers(
+const callMembers = (
   operation: 'reserve' | 'decide' | 'event',
-  req: { idempotencyKey: string; subject: Subject; action: ReservationCreateRequest['action'] },
+  req: Parameters<typeof callDraft>[1],
   extra: Record<string, unknown>,
-): Record<string, unknown> {
-  return {
-    operation,
-    tenant: req.subject.tenant,
-    subject: req.subject,
-    scopePath: scopePathOf(req.subject),
-    action: req.action,
-    idempotencyKey: req.idempotencyKey,
-    ...extra,
-  };
-}
+): Record<string, unknown> => ({ ...callDraft(operation, req), ...extra });
 
 interface NewReservation {
   rid: string;

@@ -15,7 +15,8 @@ export type AuditDraft = Omit<AuditEntry, 'atMs' | 'scopes'>;
 type Call = Pick<M.ReservationCreateRequest, 'subject' | 'action' | 'idempotencyKey'>;
 type Decided = Pick<M.ReservationCreateResponse, 'decision' | 'reasonCode' | 'blockedScope' | 'caps'>;
 
-function callDraft(operation: AuditOperation, req: Call): AuditDraft {
+/** The record of a call, from its request: who, what, under which key. */
+export function callDraft(operation: AuditOperation, req: Call): AuditDraft {
   return {
     operation,
     tenant: req.subject.tenant,

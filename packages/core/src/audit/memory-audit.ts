@@ -4,7 +4,7 @@
  */
 import { chainHash, verifyChain } from './chain.js';
 import { currentAuditContext } from './context.js';
-import { matchesAudit, mergePage, parseAuditQuery } from './query.js';
+import { collectPage, parseAuditQuery } from './query.js';
 import type {
   AuditEntry,
   AuditPage,
@@ -86,34 +86,22 @@ export class MemoryAuditLog {
     return record;
   }
 
-  query(input?: AuditQuery): AuditPage {
+  query(input?: AuditQuery): Promise<AuditPage> {
     const q = parseAuditQuery(input);
     const tenants = q.tenant !== undefined ? [q.tenant] : [...this.#trails.keys()];
-    const candidates = new Map<string, AuditRecord[]>();
-    const more = new Set<string>();
-    for (const tenant of tenants) {
-      const trail = this.#trails.get(tenant);
-      if (!trail) continue;
-      const after = Number(q.positions.get(tenant) ?? 0);
-      const found: AuditRecord[] = [];
-      for (let i = this.#firstAfter(trail, after); i < trail.records.length; i++) {
-        const stored = trail.records[i] as StoredAuditRecord;
-        if (
-          (q.fromMs !== undefined && stored.atMs < q.fromMs) ||
-          (q.toMs !== undefined && stored.atMs >= q.toMs)
-        )
-          continue;
-        const r = readRecord(stored);
-        if (!matchesAudit(r, q)) continue;
-        if (found.length === q.limit) {
-          more.add(tenant);
-          break;
-        }
-        found.push(r);
-      }
-      if (found.length > 0) candidates.set(tenant, found);
+    return collectPage(tenants, (tenant) => this.#after(tenant, Number(q.positions.get(tenant) ?? 0), q), q);
+  }
+
+  /** `tenant`'s kept records after sequence number `after`, within the query's time range, read. */
+  *#after(tenant: string, after: number, q: AuditQuery): Generator<AuditRecord> {
+    const trail = this.#trails.get(tenant);
+    if (!trail) return;
+    for (let i = this.#firstAfter(trail, after); i < trail.records.length; i++) {
+      const stored = trail.records[i] as StoredAuditRecord;
+      if (q.fromMs !== undefined && stored.atMs < q.fromMs) continue;
+      if (q.toMs !== undefined && stored.atMs >= q.toMs) continue;
+      yield readRecord(stored);
     }
-    return mergePage(candidates, q, (t) => more.has(t));
   }
 
   verify(tenant: string): AuditVerification {

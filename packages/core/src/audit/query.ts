@@ -74,6 +74,33 @@ export const byTime = (a: AuditRecord, b: AuditRecord): number =>
   a.atMs - b.atMs || (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0);
 
 /**
+ * One page of `q` from each tenant's records after its cursor (oldest first,
+ * sync or async): at most `limit` matches per tenant — one more tells there is
+ * more — then merged by time. Every ledger's `queryAudit`.
+ */
+export async function collectPage(
+  tenants: Iterable<string>,
+  recordsAfter: (tenant: string) => Iterable<AuditRecord> | AsyncIterable<AuditRecord>,
+  q: ParsedAuditQuery,
+): Promise<{ records: AuditRecord[]; cursor: string; hasMore: boolean }> {
+  const candidates = new Map<string, AuditRecord[]>();
+  const more = new Set<string>();
+  for (const tenant of tenants) {
+    const found: AuditRecord[] = [];
+    for await (const r of recordsAfter(tenant)) {
+      if (!matchesAudit(r, q)) continue;
+      if (found.length === q.limit) {
+        more.add(tenant);
+        break;
+      }
+      found.push(r);
+    }
+    if (found.length > 0) candidates.set(tenant, found);
+  }
+  return mergePage(candidates, q, (t) => more.has(t));
+}
+
+/**
  * One page from per-tenant candidate lists (each oldest first, already past the
  * cursor and filtered, at most `limit + 1` each): merged by time, cut at `limit`.
  */
