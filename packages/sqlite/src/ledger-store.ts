@@ -7,6 +7,7 @@
  */
 import type { Clock } from '@governor/core';
 import { type BudgetFinder, type BudgetState, budgetFromTemplates } from '@governor/core/ledger';
+import { AuditRows } from './audit-rows.js';
 import { BudgetRows } from './budget-rows.js';
 import { ConfigRows } from './config-rows.js';
 import { openDatabase, type SqlDatabase } from './driver.js';
@@ -23,6 +24,8 @@ export interface LedgerStoreOptions {
   idempotencyRetentionMs: number;
   maxIdempotencyRecords: number;
   driver?: 'better-sqlite3' | 'node:sqlite' | undefined;
+  /** The audit trail's retention; undefined: no trail. */
+  audit?: { maxRecordsPerTenant: number; maxAgeMs: number } | undefined;
 }
 
 export class LedgerStore {
@@ -31,6 +34,7 @@ export class LedgerStore {
   readonly reservations: ReservationRows;
   readonly idempotency: IdempotencyRows;
   readonly config: ConfigRows;
+  readonly audit: AuditRows | undefined;
   readonly #clock: Clock;
   #open = true;
   /** Budgets materialised from templates in the current call, as created. */
@@ -52,6 +56,8 @@ export class LedgerStore {
       options.maxIdempotencyRecords,
     );
     this.config = new ConfigRows(this.db);
+    this.audit =
+      options.audit && new AuditRows(this.db, options.audit.maxRecordsPerTenant, options.audit.maxAgeMs);
   }
 
   /** The stored budget at (scope, unit), else the one a template gives it (inserted when `persist`). */

@@ -10,8 +10,8 @@ import type { SqlDatabase } from './driver.js';
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
-/** 2: `settled_reservations`, and `live_reservations` kept by triggers. */
-export const SCHEMA_VERSION = 2;
+/** 2: `settled_reservations`, and `live_reservations` kept by triggers. 3: the audit trail. */
+export const SCHEMA_VERSION = 3;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS budgets (
@@ -88,6 +88,18 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE INDEX IF NOT EXISTS idempotency_by_time ON idempotency (stored_at);
 
 CREATE TABLE IF NOT EXISTS templates (seq INTEGER PRIMARY KEY, template TEXT NOT NULL);
+
+-- The audit trail: one hash-chained record per decision and change, per tenant.
+CREATE TABLE IF NOT EXISTS audit (
+  tenant TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (tenant, seq)
+);
+CREATE TABLE IF NOT EXISTS audit_heads (tenant TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 

@@ -5,6 +5,8 @@
  */
 import {
   type AmountChange,
+  AUDIT_ALL_TENANTS,
+  type AuditEntry,
   type BudgetDefinition,
   type BudgetInfo,
   type BudgetKey,
@@ -17,9 +19,12 @@ import {
   validateRequest,
 } from '@governor/core';
 import {
+  type AuditDraft,
   BUDGET_CHANGES,
   type BudgetChange,
   type BudgetChangeName,
+  BudgetTouches,
+  budgetDraft,
   budgetInfo,
   budgetNotFoundError,
   compileTemplate,
@@ -35,6 +40,15 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
   /** Expire the reservations due at `now` and prune what is past retention; returns how many expired. */
   protected abstract settleDue(now: number): number;
 
+  /** Record `draft`, made at `now`, with the budgets `touches` saw (in the current transaction). */
+  protected recordAudit(draft: AuditDraft, now: number, touches?: BudgetTouches): void {
+    if (!this.store.audit) return;
+    const entry = draft as AuditEntry;
+    entry.atMs = now;
+    entry.scopes = touches?.scopes() ?? [];
+    this.store.audit.append(entry);
+  }
+
   /** Run `fn` in one transaction at the ledger's time, after expiring what is due. */
   protected write<T>(fn: (now: number) => T): T {
     return this.store.write((now) => this.settleDue(now), fn);
@@ -42,10 +56,14 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
 
   async createBudget(input: BudgetDefinition): Promise<BudgetInfo> {
     const def = validateDefinition(input);
-    return this.write(() => {
+    return this.write((now) => {
       if (this.store.budgets.find(def.scope, def.unit)) throw duplicateBudgetError(def);
       const budget = newBudget(def);
       this.store.budgets.insert(budget);
+      const touches = new BudgetTouches();
+      touches.touch(budget, true);
+      const { scope, unit: _unit, ...asked } = def;
+      this.recordAudit(budgetDraft('create', scope, asked), now, touches);
       return budgetInfo(budget);
     });
   }
@@ -97,7 +115,11 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
 
   async addTemplate(input: BudgetTemplate): Promise<void> {
     const { template } = compileTemplate(input);
-    this.write(() => this.store.config.addTemplate(template));
+    this.write((now) => {
+      this.store.config.addTemplate(template);
+      const detail = { template: structuredClone(template) };
+      this.recordAudit({ operation: 'policy.add_template', tenant: AUDIT_ALL_TENANTS, detail }, now);
+    });
   }
 
   async listTemplates(): Promise<BudgetTemplate[]> {
@@ -109,7 +131,11 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
       input === undefined
         ? undefined
         : (validateRequest(policySchemas.degradationPolicy, input) as DegradationPolicy);
-    this.write(() => this.store.config.setDegradation(policy));
+    this.write((now) => {
+      this.store.config.setDegradation(policy);
+      const detail = { policy: policy ? structuredClone(policy) : null };
+      this.recordAudit({ operation: 'policy.set_degradation', tenant: AUDIT_ALL_TENANTS, detail }, now);
+    });
   }
 
   async getDegradationPolicy(): Promise<DegradationPolicy | undefined> {
@@ -120,10 +146,14 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
   protected async change(name: BudgetChangeName, input: BudgetKey): Promise<BudgetInfo> {
     const rule = BUDGET_CHANGES[name] as BudgetChange<BudgetKey>;
     const change = validateRequest(rule.schema, input) as BudgetKey;
-    return this.write(() => {
+    return this.write((now) => {
       const b = this.store.budgets.find(change.scope, change.unit);
       if (!b) throw budgetNotFoundError(change);
+      const touches = new BudgetTouches();
+      touches.touch(b);
       rule.apply(b, change);
+      const { scope, unit: _unit, ...asked } = change as BudgetKey & Record<string, unknown>;
+      this.recordAudit(budgetDraft(name, scope, asked), now, touches);
       return budgetInfo(b);
     });
   }

@@ -7,11 +7,19 @@
 
 import type * as M from '@governor/core';
 import {
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditRetention,
+  type AuditTrail,
+  type AuditVerification,
+  type AuditWriter,
   type Authority,
   type BudgetInfo,
   type BudgetKey,
   type Clock,
   type ReservationExtendResponse as ExtendResponse,
+  InvalidRequestError,
   type Ledger,
   type MetadataLimits,
   NotFoundError,
@@ -21,7 +29,10 @@ import {
   validateRequest,
 } from '@governor/core';
 import {
+  type AuditAppend,
+  type AuditDraft,
   type BudgetState,
+  BudgetTouches,
   chargeCommit,
   chargeRelease,
   checkExtendable,
@@ -35,11 +46,14 @@ import {
   queryBudgets,
   queryReservations,
   reserveOnce,
+  settleDraft,
   settleOnce,
   toBalance,
   unreserve,
+  validateAuditAppend,
   withRemainingTtl,
 } from '@governor/core/ledger';
+import type { AuditRows } from './audit-rows.js';
 import type { DriverName } from './driver.js';
 import { LedgerStore } from './ledger-store.js';
 import type { StoredReservation } from './reservation-rows.js';
@@ -73,6 +87,11 @@ export interface SqliteAuthorityOptions {
   metadataLimits?: Partial<MetadataLimits>;
   /** SQLite driver; default better-sqlite3 (node:sqlite only if better-sqlite3's addon cannot load). */
   driver?: DriverName;
+  /**
+   * The audit trail: one hash-chained record per decision and change, in the
+   * same transaction; by default the last 100,000 per tenant. `false` keeps none.
+   */
+  audit?: AuditRetention | false;
 }
 
 const TABLES = [
@@ -83,10 +102,12 @@ const TABLES = [
   'settled_reservations',
   'templates',
   'settings',
+  'audit',
+  'audit_heads',
 ];
 
 /** The durable embedded Authority and LedgerAdmin. */
-export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Authority {
+export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Authority, AuditTrail, AuditWriter {
   readonly #maxExtensions: number;
   readonly #includeBalances: boolean;
   readonly #retentionMs: number;
@@ -104,6 +125,13 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
         idempotencyRetentionMs: options.idempotencyRetentionMs ?? 86_400_000,
         maxIdempotencyRecords: options.maxIdempotencyRecords ?? DEFAULT_MAX_IDEMPOTENCY_RECORDS,
         driver: options.driver,
+        audit:
+          options.audit === false
+            ? undefined
+            : {
+                maxRecordsPerTenant: options.audit?.maxRecordsPerTenant ?? 100_000,
+                maxAgeMs: options.audit?.maxAgeMs ?? Number.POSITIVE_INFINITY,
+              },
       }),
     );
     this.#maxExtensions = options.maxExtensions ?? Number.POSITIVE_INFINITY;
@@ -160,19 +188,32 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
     const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     const req: M.CommitRequest = validateRequest(this.#schemas.commitRequest, input);
     return this.write((now) =>
-      this.#settleOnce(id, 'commit', req, now, (rec, budgets) => {
-        const response = chargeCommit(
-          budgets,
-          rec.detail,
-          req.actual,
-          rec.overagePolicy,
-          this.#includeBalances,
-        );
-        const committed = { ...response.charged };
-        finalizeDetail(rec.detail, 'COMMITTED', now, { committed, committedMetadata: req.metadata });
-        this.store.reservations.finalize(rec, now);
-        return response;
-      }),
+      this.#settleOnce(
+        id,
+        'commit',
+        req,
+        now,
+        (rec, budgets) => {
+          const response = chargeCommit(
+            budgets,
+            rec.detail,
+            req.actual,
+            rec.overagePolicy,
+            this.#includeBalances,
+          );
+          const committed = { ...response.charged };
+          finalizeDetail(rec.detail, 'COMMITTED', now, { committed, committedMetadata: req.metadata });
+          this.store.reservations.finalize(rec, now);
+          return response;
+        },
+        (rec, response) =>
+          settleDraft('commit', rec.detail, {
+            idempotencyKey: req.idempotencyKey,
+            actual: req.actual,
+            charged: response.charged,
+            released: response.released,
+          }),
+      ),
     );
   }
 
@@ -180,12 +221,23 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
     const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     const req: M.ReleaseRequest = validateRequest(S.releaseRequest, input);
     return this.write((now) =>
-      this.#settleOnce(id, 'release', req, now, (rec, budgets) => {
-        const response = chargeRelease(budgets, rec.detail.reserved, this.#includeBalances);
-        finalizeDetail(rec.detail, 'RELEASED', now);
-        this.store.reservations.finalize(rec, now);
-        return response;
-      }),
+      this.#settleOnce(
+        id,
+        'release',
+        req,
+        now,
+        (rec, budgets) => {
+          const response = chargeRelease(budgets, rec.detail.reserved, this.#includeBalances);
+          finalizeDetail(rec.detail, 'RELEASED', now);
+          this.store.reservations.finalize(rec, now);
+          return response;
+        },
+        (rec, response) =>
+          settleDraft('release', rec.detail, {
+            idempotencyKey: req.idempotencyKey,
+            released: response.released,
+          }),
+      ),
     );
   }
 
@@ -193,15 +245,26 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
     const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
     const req: M.ReservationExtendRequest = validateRequest(this.#schemas.reservationExtendRequest, input);
     return this.write((now) => {
-      const answer = this.#settleOnce(id, 'extend', req, now, (rec, budgets) => {
-        checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
-        rec.extensions += 1;
-        rec.detail.expiresAtMs += req.extendByMs;
-        this.store.reservations.update(rec);
-        const out: ExtendResponse = { status: 'ACTIVE', expiresAtMs: rec.detail.expiresAtMs };
-        if (this.#includeBalances) out.balances = budgets.map(toBalance);
-        return out;
-      });
+      const answer = this.#settleOnce(
+        id,
+        'extend',
+        req,
+        now,
+        (rec, budgets) => {
+          checkExtendable(rec.detail, rec.extensions, this.#maxExtensions, now);
+          rec.extensions += 1;
+          rec.detail.expiresAtMs += req.extendByMs;
+          this.store.reservations.update(rec);
+          const out: ExtendResponse = { status: 'ACTIVE', expiresAtMs: rec.detail.expiresAtMs };
+          if (this.#includeBalances) out.balances = budgets.map(toBalance);
+          return out;
+        },
+        (rec, out) =>
+          settleDraft('extend', rec.detail, {
+            idempotencyKey: req.idempotencyKey,
+            detail: { extendByMs: req.extendByMs, expiresAtMs: out.expiresAtMs },
+          }),
+      );
       return withRemainingTtl(answer, now, this.#isActive, id);
     });
   }
@@ -230,6 +293,29 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
       const page = queryReservations(this.store.reservations.list(query.tenant), query);
       return { reservations: page.items, ...pageTail(page) };
     });
+  }
+
+  async queryAudit(query?: AuditQuery): Promise<AuditPage> {
+    return this.write(() => this.#trail()).query(query);
+  }
+
+  async verifyAudit(tenant: string): Promise<AuditVerification> {
+    return this.write(() => this.#trail().verify(tenant));
+  }
+
+  async appendAudit(input: AuditAppend): Promise<AuditRecord> {
+    const entry = validateAuditAppend(input);
+    return this.write((now) => {
+      const trail = this.#trail();
+      const seq = trail.append({ scopes: [], ...entry, atMs: now });
+      return trail.read(entry.tenant, seq) as AuditRecord;
+    });
+  }
+
+  #trail(): AuditRows {
+    if (!this.store.audit)
+      throw new InvalidRequestError('this SqliteAuthority keeps no audit trail (audit: false)');
+    return this.store.audit;
   }
 
   async sweepExpired(): Promise<number> {
@@ -262,25 +348,37 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
     const { reservations } = this.store;
     const due = reservations.due(now);
     for (const rec of due) {
-      unreserve(this.#budgetsOf(rec), rec.detail.reserved.amount);
+      const budgets = this.#budgetsOf(rec);
+      const touches = new BudgetTouches();
+      touches.touchAll(budgets);
+      unreserve(budgets, rec.detail.reserved.amount);
       finalizeDetail(rec.detail, 'EXPIRED', now);
       reservations.finalize(rec, now);
+      this.recordAudit(settleDraft('expire', rec.detail, { released: rec.detail.reserved }), now, touches);
     }
     this.store.idempotency.prune(now);
     reservations.prune(now, this.#retentionMs, this.#maxFinalized);
     return due.length;
   }
 
-  /** Commit, release and extend: core's settleOnce over the stored reservation and its budgets. */
+  /** Commit, release and extend: core's settleOnce over the stored reservation and its budgets; `draft` is its record. */
   #settleOnce<T>(
     id: string,
     op: 'commit' | 'release' | 'extend',
     req: { idempotencyKey: string },
     now: number,
     apply: (rec: StoredReservation, budgets: BudgetState[]) => T,
+    draft: (rec: StoredReservation, response: T) => AuditDraft,
   ): T {
     const rec = this.store.reservations.get(id);
-    return settleOnce(this.store.idempotency, id, rec, op, req, now, (r) => apply(r, this.#budgetsOf(r)));
+    return settleOnce(this.store.idempotency, id, rec, op, req, now, (r) => {
+      const budgets = this.#budgetsOf(r);
+      const touches = new BudgetTouches();
+      touches.touchAll(budgets);
+      const response = apply(r, budgets);
+      this.recordAudit(draft(r, response), now, touches);
+      return response;
+    });
   }
 
   /** The budgets a reservation charges (they never change after the reserve). */
@@ -298,10 +396,19 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
 
   readonly #isActive = (id: string) => this.store.reservations.get(id)?.detail.status === 'ACTIVE';
 
+  /** The context of one operation at `now`; with an audit trail, it records the budgets it looks at. */
   #context(now: number): LedgerContext {
+    const touches = this.store.audit && new BudgetTouches();
     return {
       records: this.store.idempotency,
-      find: this.store.find,
+      find: touches
+        ? (scope, unit, persist) => {
+            const stored = this.store.budgets.find(scope, unit);
+            const b = stored ?? this.store.find(scope, unit, persist);
+            return b && touches.touch(b, !stored && persist);
+          }
+        : this.store.find,
+      audit: touches && ((draft) => this.recordAudit(draft, now, touches)),
       degradation: this.store.config.read().degradation,
       includeBalances: this.#includeBalances,
       isActive: this.#isActive,

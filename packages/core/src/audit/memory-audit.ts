@@ -2,9 +2,9 @@
  * The audit trail of a JavaScript ledger: a bounded ring of records per
  * tenant (by count and by age), hash-chained, with the shared queries.
  */
-import { chainHash, verifyChain } from './chain.js';
-import { currentAuditContext } from './context.js';
+import { verifyChain } from './chain.js';
 import { collectPage, parseAuditQuery } from './query.js';
+import { sealEntry } from './seal.js';
 import type {
   AuditEntry,
   AuditPage,
@@ -59,20 +59,14 @@ export class MemoryAuditLog {
 
   /** Append `full` (given actor and trace id from the audit context when it has none; it is changed) to its tenant's chain. */
   append(full: AuditEntry): StoredAuditRecord {
-    if (full.actor === undefined) {
-      const context = currentAuditContext();
-      full.actor = context.actor;
-      if (context.traceId !== undefined && full.traceId === undefined) full.traceId = context.traceId;
-    }
     let trail = this.#trails.get(full.tenant);
     if (!trail) {
       trail = { records: [], head: 0, seq: 0, lastHash: '' };
       this.#trails.set(full.tenant, trail);
     }
     // Kept as text only: a ring of strings costs the collector far less than a ring of object graphs.
-    const body = JSON.stringify(full);
+    const { body, hash } = sealEntry(full, trail.lastHash);
     trail.seq += 1;
-    const hash = chainHash(trail.lastHash, body);
     const record: StoredAuditRecord = {
       id: trail.seq,
       atMs: full.atMs,

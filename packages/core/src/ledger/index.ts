@@ -26,6 +26,7 @@ export {
   type ParsedAuditQuery,
   parseAuditQuery,
 } from '../audit/query.js';
+export { sealEntry } from '../audit/seal.js';
 export { BudgetTouches } from '../audit/touches.js';
 export {
   BUDGET_CHANGES,
