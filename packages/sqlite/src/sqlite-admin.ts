@@ -9,9 +9,11 @@ import {
   type BudgetInfo,
   type BudgetKey,
   type BudgetListFilter,
+  type BudgetSchedule,
   type BudgetTemplate,
   type Caps,
   type DegradationPolicy,
+  InvalidRequestError,
   type LedgerAdmin,
   policySchemas,
   validateRequest,
@@ -29,6 +31,18 @@ import {
 } from '@governor/core/ledger';
 import type { LedgerStore } from './ledger-store.js';
 
+/** Budget periods are not stored by this ledger yet: a clear refusal rather than a budget that never resets. */
+function refusePeriod(schedule: BudgetSchedule): void {
+  if (schedule.period) {
+    throw new InvalidRequestError([
+      {
+        path: 'period',
+        message: 'SqliteAuthority does not support budget periods; use MemoryAuthority or RedisAuthority',
+      },
+    ]);
+  }
+}
+
 export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpired' | 'close'> {
   protected constructor(protected readonly store: LedgerStore) {}
 
@@ -42,6 +56,7 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
 
   async createBudget(input: BudgetDefinition): Promise<BudgetInfo> {
     const def = validateDefinition(input);
+    refusePeriod(def);
     return this.write(() => {
       if (this.store.budgets.find(def.scope, def.unit)) throw duplicateBudgetError(def);
       const budget = newBudget(def);
@@ -97,6 +112,7 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
 
   async addTemplate(input: BudgetTemplate): Promise<void> {
     const { template } = compileTemplate(input);
+    refusePeriod(template);
     this.write(() => this.store.config.addTemplate(template));
   }
 
