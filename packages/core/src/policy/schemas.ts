@@ -18,12 +18,15 @@ export const budgetListFilter = z.strictObject({ tenant: z.string().max(1024).op
 
 const timeZone = z.string().refine(isTimeZone, { error: 'must be an IANA time zone, e.g. Europe/Paris' });
 const monthDay = z.number().int().min(1).max(28);
-export const period = z.union([
-  z.strictObject({
-    every: z.string().regex(DURATION_PATTERN, { error: 'must be a duration such as 1h, 1d or 30d' }),
-  }),
-  z.strictObject({ monthly: z.strictObject({ day: monthDay, timeZone }) }),
-]);
+export const period = z.union(
+  [
+    z.strictObject({
+      every: z.string().regex(DURATION_PATTERN, { error: 'must be a duration such as 1h, 1d or 30d' }),
+    }),
+    z.strictObject({ monthly: z.strictObject({ day: monthDay, timeZone }) }),
+  ],
+  { error: 'must be { every: a duration such as 1h, 1d or 30d } or { monthly: { day: 1–28, timeZone } }' },
+);
 export const rollover = z.enum(['none', 'carry_forward', 'cap_at_allocated']);
 const schedule = { period: period.optional(), rollover: rollover.optional() };
 const rolloverNeedsPeriod: [
@@ -118,15 +121,20 @@ interface FileAmounts {
 }
 
 /** A period in a policy file: `1d`, or `{ monthly: 1, timeZone: Europe/Paris }`. */
-const filePeriod = z.union([
-  z
-    .string()
-    .regex(DURATION_PATTERN, { error: 'must be a duration such as 1h, 1d or 30d, or { monthly, timeZone }' })
-    .transform((every) => ({ every })),
-  z.strictObject({ monthly: monthDay, timeZone }).transform(({ monthly, timeZone }) => ({
-    monthly: { day: monthly, timeZone },
-  })),
-]);
+const filePeriod = z.union(
+  [
+    z
+      .string()
+      .regex(DURATION_PATTERN, {
+        error: 'must be a duration such as 1h, 1d or 30d, or { monthly, timeZone }',
+      })
+      .transform((every) => ({ every })),
+    z.strictObject({ monthly: monthDay, timeZone }).transform(({ monthly, timeZone }) => ({
+      monthly: { day: monthly, timeZone },
+    })),
+  ],
+  { error: 'must be a duration such as 1h, 1d or 30d, or { monthly: 1–28, timeZone: an IANA time zone }' },
+);
 const rawAmounts = {
   unit,
   allocated: z.unknown(),
