@@ -55,7 +55,29 @@ export interface BudgetKey {
   unit: Unit;
 }
 
-export interface BudgetDefinition extends BudgetKey {
+/**
+ * When a budget starts a new period (see ledger/periods.ts): every fixed
+ * duration from its creation (`1h`, `1d`, `30d`: a whole number and s, m, h,
+ * d or w), or monthly at midnight of `day` (1–28) in an IANA time zone.
+ */
+export type BudgetPeriod = { every: string } | { monthly: { day: number; timeZone: string } };
+
+/**
+ * What a new period starts with, B being the defined allocation and u the
+ * unspent remaining of the period that ended (never below 0): `none` B,
+ * `carry_forward` B + u, `cap_at_allocated` B + min(u, B). Spent goes back
+ * to 0; debt stays owed; live reservations carry over with their amounts.
+ */
+export type BudgetRollover = 'none' | 'carry_forward' | 'cap_at_allocated';
+
+/** A budget's schedule: when it resets and what carries over. */
+export interface BudgetSchedule {
+  period?: BudgetPeriod;
+  /** Default `none`; only with a period. */
+  rollover?: BudgetRollover;
+}
+
+export interface BudgetDefinition extends BudgetKey, BudgetSchedule {
   allocated: number;
   /** Largest debt ALLOW_WITH_OVERDRAFT commits may create; default 0. */
   overdraftLimit?: number;
@@ -81,6 +103,11 @@ export interface BudgetInfo extends BudgetKey {
   isOverLimit: boolean;
   caps?: Caps;
   isolated?: boolean;
+  period?: BudgetPeriod;
+  rollover?: BudgetRollover;
+  /** The current period's start and end (with a period). */
+  periodStartMs?: number;
+  periodEndMs?: number;
 }
 
 /**
@@ -88,7 +115,7 @@ export interface BudgetInfo extends BudgetKey {
  * e.g. `tenant:*\/workflow:support/run:*` — runs are ephemeral and cannot be
  * provisioned ahead. The pattern has exact levels; a value may be `*`.
  */
-export interface BudgetTemplate {
+export interface BudgetTemplate extends BudgetSchedule {
   match: string;
   unit: Unit;
   allocated: number;

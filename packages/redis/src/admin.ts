@@ -22,10 +22,12 @@ import {
   budgetInfo,
   checkCeiling,
   duplicateBudgetError,
+  periodView,
 } from '@governor/core/ledger';
 import type { LedgerParts } from './ledger-parts.js';
 import { budgetsOf, loadBudget } from './listing.js';
 import { failBudgetUpdate } from './outcome-errors.js';
+import { clockMs, msOf, periodArg, periodViews } from './periods.js';
 import { type Snapshot, stateOf } from './records.js';
 import { tenantOfBudgetScope } from './reservation-ids.js';
 
@@ -47,6 +49,7 @@ export class RedisAdmin {
     parseScope(def.scope);
     const tenant = tenantOfScope(def.scope);
     await tenants.add(tenant);
+    const clock = await calls.now();
     const out = await calls.script(
       'budget_create',
       [keys.budget(tenant, def.scope, def.unit), keys.budgetIndex(tenant)],
@@ -57,6 +60,8 @@ export class RedisAdmin {
         def.overdraftLimit ?? 0,
         def.caps ? JSON.stringify(def.caps) : '',
         def.isolated ? '1' : '0',
+        periodArg(def, msOf(clock)),
+        clock,
       ],
       auditOf(budgetDraft('create', def.scope, asked(def))),
     );
@@ -102,7 +107,7 @@ export class RedisAdmin {
     if (tenant === undefined) return undefined;
     await sweep.tenant(tenant);
     const b = await loadBudget(calls, keys.budget(tenant, key.scope, key.unit));
-    return b && budgetInfo(b);
+    return b && budgetInfo(periodView(b, await clockMs(calls)));
   }
 
   async listBudgets(input: BudgetListFilter = {}): Promise<BudgetInfo[]> {
@@ -112,7 +117,8 @@ export class RedisAdmin {
     const out: BudgetInfo[] = [];
     for (const tenant of all) {
       await sweep.tenant(tenant);
-      for (const b of await budgetsOf(calls, tenant)) out.push(budgetInfo(b));
+      const now = await clockMs(calls);
+      for (const b of periodViews(await budgetsOf(calls, tenant), now)) out.push(budgetInfo(b));
     }
     return out;
   }

@@ -4,6 +4,7 @@
  */
 import type { BudgetTemplate, DegradationPolicy, ScopeSegment, Unit } from '@governor/core';
 import { parseScope, scopeMatches } from '@governor/core';
+import { periodArg } from './periods.js';
 import type { RedisCalls } from './redis-calls.js';
 
 export interface Config {
@@ -49,11 +50,12 @@ export class ConfigCache {
   }
 }
 
-/** The first matching template's budget for `scope`, as the scripts take it, or ''. */
-export function templateArg(config: Config, scope: string, unit: Unit): string {
+/** The first matching template's budget for `scope` at `now`, as the scripts take it, or ''. */
+export function templateArg(config: Config, scope: string, unit: Unit, now: number): string {
   for (const { template, pattern } of config.templates) {
     if (template.unit !== unit || !scopeMatches(pattern, scope)) continue;
-    return `${template.allocated}\n${template.overdraftLimit ?? 0}\n${template.caps ? JSON.stringify(template.caps) : ''}`;
+    const arg = `${template.allocated}\n${template.overdraftLimit ?? 0}\n${template.caps ? JSON.stringify(template.caps) : ''}`;
+    return template.period ? `${arg}\n${periodArg(template, now)}` : arg;
   }
   return '';
 }

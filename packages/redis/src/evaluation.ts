@@ -106,7 +106,9 @@ export async function assertUnitKnown(
     const exists = await calls.redis(() =>
       Promise.all(others.map((u) => client.exists(keys.budget(tenant, scope, u)))),
     );
-    const expected = others.filter((u, i) => exists[i] === 1 || templateArg(config, scope, u) !== '');
+    const expected = others.filter(
+      (u, i) => exists[i] === 1 || templateArg(config, scope, u, Date.now()) !== '',
+    );
     if (expected.length > 0) {
       throw new UnitMismatchError(
         `No ${unit} budget for the subject's scopes; ${scope} has budgets in ${expected.join(', ')}`,

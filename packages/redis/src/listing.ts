@@ -19,6 +19,7 @@ import {
   toBalance,
 } from '@governor/core/ledger';
 import type { LedgerParts } from './ledger-parts.js';
+import { clockMs, periodViews } from './periods.js';
 import { BUDGET_FIELDS, budgetOfFields, detailOf } from './records.js';
 import type { RedisCalls } from './redis-calls.js';
 
@@ -50,7 +51,8 @@ export class RedisListing {
     const rows: BudgetState[] = [];
     for (const tenant of all) {
       await sweep.tenant(tenant);
-      for (const b of await budgetsOf(calls, tenant)) if (scopeMatchesFilter(b.scope, query)) rows.push(b);
+      const budgets = periodViews(await budgetsOf(calls, tenant), await clockMs(calls));
+      for (const b of budgets) if (scopeMatchesFilter(b.scope, query)) rows.push(b);
     }
     rows.sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.unit < b.unit ? -1 : 1));
     const { cursor, limit, ...filter } = query;

@@ -22,6 +22,12 @@ export type Snapshot = [
   string,
   string,
   string,
+  // With a period: its JSON, rollover, defined allocation, current period's start and end.
+  string?,
+  string?,
+  string?,
+  string?,
+  string?,
 ];
 
 /** The budget hash's fields, in Snapshot order. */
@@ -37,13 +43,18 @@ export const BUDGET_FIELDS = [
   'isOverLimit',
   'caps',
   'isolated',
+  'period',
+  'rollover',
+  'baseAllocated',
+  'periodStart',
+  'periodEnd',
 ] as const;
 
 /** JSON arrays that Lua's cjson encoded: an empty table comes out as `{}`. */
 export const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
 export function stateOf(s: Snapshot): BudgetState {
-  const [scope, unit, status, allocated, spent, reserved, debt, od, over, caps, isolated] = s;
+  const [scope, unit, status, allocated, spent, reserved, debt, od, over, caps, isolated, period] = s;
   const b: BudgetState = {
     scope,
     unit,
@@ -57,6 +68,14 @@ export function stateOf(s: Snapshot): BudgetState {
     caps: caps ? (JSON.parse(caps) as Caps) : undefined,
   };
   if (isolated === '1') b.isolated = true;
+  if (period) {
+    b.period = JSON.parse(period) as BudgetState['period'];
+    b.rollover = s[12] as BudgetState['rollover'];
+    b.baseAllocated = Number(s[13]);
+    b.periodStartMs = Number(s[14]);
+    // 0: past the boundaries the budget knows (see periods.ts), the period does not end.
+    if (Number(s[15]) > 0) b.periodEndMs = Number(s[15]);
+  }
   return b;
 }
 

@@ -18,6 +18,7 @@ import { templateArg } from './config-cache.js';
 import { assertUnitKnown, type Mode, noBudgetError, renderEvaluation } from './evaluation.js';
 import type { LedgerParts } from './ledger-parts.js';
 import { replayed, settlementError } from './outcome-errors.js';
+import { msOf } from './periods.js';
 import { balancesOf, type Outcome } from './records.js';
 import { newReservationId } from './reservation-ids.js';
 
@@ -122,7 +123,8 @@ export class RedisRuntime {
     const scopes = deriveScopes(req.subject);
     const unit = req.actual.unit;
     const cfg = await config.read();
-    const templates = scopes.map((scope) => templateArg(cfg, scope, unit));
+    const clock = await calls.now();
+    const templates = scopes.map((scope) => templateArg(cfg, scope, unit, msOf(clock)));
     await tenants.registerIfTemplated(tenant, templates);
     const outcome = await sweep.around(tenant, async () =>
       calls.script(
@@ -134,7 +136,7 @@ export class RedisRuntime {
           ...scopes.map((s) => keys.budget(tenant, s, unit)),
         ],
         [
-          await calls.now(),
+          clock,
           fingerprint,
           settings.idemRetention,
           `evt_${randomUUID()}`,
@@ -170,7 +172,8 @@ export class RedisRuntime {
     const unit = req.estimate.unit;
     const scopes = deriveScopes(req.subject);
     const cfg = await config.read();
-    const templates = scopes.map((scope) => templateArg(cfg, scope, unit));
+    const clock = await calls.now();
+    const templates = scopes.map((scope) => templateArg(cfg, scope, unit, msOf(clock)));
     if (mode === 'reserve') await tenants.registerIfTemplated(tenant, templates);
     const idemKey = keys.idempotency(tenant, op, req.idempotencyKey);
     const rid = rsv?.rid ?? '';
@@ -186,7 +189,7 @@ export class RedisRuntime {
           ...scopes.map((s) => keys.budget(tenant, s, unit)),
         ],
         [
-          await calls.now(),
+          clock,
           mode,
           fingerprint,
           settings.idemRetention,

@@ -1,7 +1,7 @@
 /**
  * The Lua scripts, one per mutation, loaded from `./lua` next to this module
  * (src/lua in development, dist/lua once built) with the shared `lib.lua`
- * prepended, called by their digest (EVALSHA, with a transparent reload on
+ * prepended (and `period.lua`, which fills in its period functions), called by their digest (EVALSHA, with a transparent reload on
  * NOSCRIPT).
  */
 import { createHash } from 'node:crypto';
@@ -31,7 +31,7 @@ let sources: Record<ScriptName, string> | undefined;
 /** Script sources with the shared library prepended. */
 export function scriptSources(): Record<ScriptName, string> {
   if (!sources) {
-    const lib = read('lib');
+    const lib = `${read('lib')}\n${read('period')}`;
     sources = Object.fromEntries(SCRIPT_NAMES.map((n) => [n, `${lib}\n${read(n)}`])) as Record<
       ScriptName,
       string

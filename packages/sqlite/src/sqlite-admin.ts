@@ -11,9 +11,11 @@ import {
   type BudgetInfo,
   type BudgetKey,
   type BudgetListFilter,
+  type BudgetSchedule,
   type BudgetTemplate,
   type Caps,
   type DegradationPolicy,
+  InvalidRequestError,
   type LedgerAdmin,
   policySchemas,
   validateRequest,
@@ -33,6 +35,18 @@ import {
   validateDefinition,
 } from '@governor/core/ledger';
 import type { LedgerStore } from './ledger-store.js';
+
+/** Budget periods are not stored by this ledger yet: a clear refusal rather than a budget that never resets. */
+function refusePeriod(schedule: BudgetSchedule): void {
+  if (schedule.period) {
+    throw new InvalidRequestError([
+      {
+        path: 'period',
+        message: 'SqliteAuthority does not support budget periods; use MemoryAuthority or RedisAuthority',
+      },
+    ]);
+  }
+}
 
 export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpired' | 'close'> {
   protected constructor(protected readonly store: LedgerStore) {}
@@ -56,6 +70,7 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
 
   async createBudget(input: BudgetDefinition): Promise<BudgetInfo> {
     const def = validateDefinition(input);
+    refusePeriod(def);
     return this.write((now) => {
       if (this.store.budgets.find(def.scope, def.unit)) throw duplicateBudgetError(def);
       const budget = newBudget(def);
@@ -115,6 +130,7 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
 
   async addTemplate(input: BudgetTemplate): Promise<void> {
     const { template } = compileTemplate(input);
+    refusePeriod(template);
     this.write((now) => {
       this.store.config.addTemplate(template);
       const detail = { template: structuredClone(template) };

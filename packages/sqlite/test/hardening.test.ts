@@ -65,3 +65,20 @@ it('upgrades a schema-1 file: its live reservations count toward the live cap', 
   expect((await reserve(upgraded, 'd')).reasonCode).toBe('LIVE_RESERVATION_LIMIT');
   await upgraded.close();
 });
+
+it('refuses budget periods with a clear error (not stored by this ledger), for budgets and templates', async () => {
+  const ledger = new SqliteAuthority({ path: join(dir, 'periods.db'), clock: new ManualClock() });
+  const period = { every: '1d' };
+  await expectError(
+    ledger.createBudget({ scope: 'tenant:acme', unit: USD, allocated: 1, period }),
+    'INVALID_REQUEST',
+    'does not support budget periods',
+  );
+  await expectError(
+    ledger.addTemplate({ match: 'tenant:*', unit: USD, allocated: 1, period }),
+    'INVALID_REQUEST',
+    'does not support budget periods',
+  );
+  expect(await ledger.listBudgets()).toEqual([]);
+  await ledger.close();
+});

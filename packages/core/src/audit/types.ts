@@ -25,6 +25,7 @@ export const AUDIT_OPERATIONS = [
   'budget.unfreeze',
   'budget.close',
   'budget.reset_spent',
+  'budget.rollover',
   'policy.add_template',
   'policy.set_degradation',
   'key.create',

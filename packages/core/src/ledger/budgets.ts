@@ -10,10 +10,12 @@ import * as P from '../policy/schemas.js';
 import { MAX_AMOUNT } from '../protocol/types.js';
 import { validateRequest } from '../protocol/validate.js';
 import { parseScope } from '../scopes.js';
+import { newPeriodState } from './periods.js';
 import { type BudgetState, remainingOf } from './rules.js';
 
-export function newBudget(def: Omit<BudgetDefinition, 'scope'> & { scope: string }): BudgetState {
-  return {
+/** A new budget; one with a period starts the period `now` falls in. */
+export function newBudget(def: BudgetDefinition, now = 0): BudgetState {
+  const b: BudgetState = {
     scope: def.scope,
     unit: def.unit,
     status: 'ACTIVE',
@@ -26,6 +28,7 @@ export function newBudget(def: Omit<BudgetDefinition, 'scope'> & { scope: string
     caps: def.caps && structuredClone(def.caps),
     isolated: def.isolated,
   };
+  return def.period ? Object.assign(b, newPeriodState(def.allocated, def.period, def.rollover, now)) : b;
 }
 
 /** A validated budget definition whose scope is canonical. */
@@ -36,8 +39,9 @@ export function validateDefinition(input: BudgetDefinition): BudgetDefinition {
 }
 
 export function budgetInfo(b: BudgetState): BudgetInfo {
-  const { caps, isolated, ...state } = b;
+  const { caps, isolated, period, rollover, baseAllocated, periodStartMs, periodEndMs, ...state } = b;
   const info: BudgetInfo = { ...state, remaining: remainingOf(b) };
+  if (period) Object.assign(info, { period: structuredClone(period), rollover, periodStartMs, periodEndMs });
   if (caps) info.caps = structuredClone(caps);
   if (isolated) info.isolated = true;
   return info;
@@ -113,6 +117,8 @@ export const BUDGET_CHANGES = {
     apply: (b, { amount }) => {
       checkCeiling(amount + b.overdraftLimit);
       b.allocated = amount;
+      // The defined allocation of the periods to come, too.
+      if (b.period) b.baseAllocated = amount;
     },
   } as BudgetChange<Amounted>,
   setOverdraftLimit: {

@@ -77,6 +77,15 @@ export {
   type StoreReservation,
 } from './operations.js';
 export {
+  firstPeriodStart,
+  newPeriodState,
+  periodEnd,
+  periodEveryMs,
+  periodView,
+  rollBudget,
+  rolloverDraft,
+} from './periods.js';
+export {
   type Page,
   pageTail,
   paginate,

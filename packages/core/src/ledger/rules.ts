@@ -5,7 +5,7 @@
  * implement the same rules (RedisAuthority in Lua) and are held to them by
  * the conformance suite.
  */
-import type { BudgetStatus, DegradationPolicy } from '../authority.js';
+import type { BudgetPeriod, BudgetRollover, BudgetStatus, DegradationPolicy } from '../authority.js';
 import { mergeCaps } from '../caps.js';
 import { BudgetExceededError, OverdraftLimitExceededError } from '../errors.js';
 import type { Balance, Caps, KnownReasonCode, OveragePolicy, Unit } from '../protocol/types.js';
@@ -23,6 +23,12 @@ export interface BudgetState {
   caps?: Caps | undefined;
   /** Charges stop here (see BudgetDefinition.isolated). */
   isolated?: boolean | undefined;
+  /** With a period (see periods.ts): the schedule, the defined allocation and the current period. */
+  period?: BudgetPeriod | undefined;
+  rollover?: BudgetRollover | undefined;
+  baseAllocated?: number | undefined;
+  periodStartMs?: number | undefined;
+  periodEndMs?: number | undefined;
 }
 
 /** The budgets a call charges: from the deepest isolated budget down, or all of them. */

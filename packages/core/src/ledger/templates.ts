@@ -23,14 +23,15 @@ export function compileTemplate(input: BudgetTemplate): CompiledTemplate {
   return { template, pattern };
 }
 
-/** A fresh budget from the first template matching (scope, unit), if any. */
+/** A fresh budget from the first template matching (scope, unit), if any, made at `now`. */
 export function budgetFromTemplates(
   templates: readonly CompiledTemplate[],
   scope: string,
   unit: Unit,
+  now = 0,
 ): BudgetState | undefined {
   for (const { template, pattern } of templates) {
-    if (template.unit === unit && scopeMatches(pattern, scope)) return newBudget({ ...template, scope });
+    if (template.unit === unit && scopeMatches(pattern, scope)) return newBudget({ ...template, scope }, now);
   }
   return undefined;
 }

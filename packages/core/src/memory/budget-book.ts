@@ -29,6 +29,7 @@ import {
   newBudget,
   validateDefinition,
 } from '../ledger/budgets.js';
+import { periodView, rollBudget, rolloverDraft } from '../ledger/periods.js';
 import type { Page } from '../ledger/queries.js';
 import { pageTail, queryBudgets } from '../ledger/queries.js';
 import type { BudgetState } from '../ledger/rules.js';
@@ -78,9 +79,9 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     return this.#budgets.get(keyOf(scope, unit));
   }
 
-  /** The budget the first matching template gives `scope`; stored only when `persist`. */
-  protected materialize(scope: string, unit: Unit, persist: boolean): BudgetState | undefined {
-    const budget = budgetFromTemplates(this.#templates, scope, unit);
+  /** The budget the first matching template gives `scope` at `now`; stored only when `persist`. */
+  protected materialize(scope: string, unit: Unit, persist: boolean, now: number): BudgetState | undefined {
+    const budget = budgetFromTemplates(this.#templates, scope, unit, now);
     if (budget && persist) this.#budgets.set(keyOf(scope, unit), budget);
     return budget;
   }
@@ -101,8 +102,21 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     this.#degradation = book.degradation && structuredClone(book.degradation);
   }
 
-  protected queryBudgets(query: BalanceQuery): Page<BudgetState> {
-    return queryBudgets(this.#budgets.values(), query);
+  /** Roll `b` over if its period has ended by `now`, with its audit record; call before an operation touches it. */
+  protected rollOver(b: BudgetState, now: number): BudgetState {
+    const touches = b.period && this.auditLog && new BudgetTouches();
+    touches?.touch(b);
+    if (rollBudget(b, now) && touches) this.recordAudit(rolloverDraft(b), now, touches);
+    return b;
+  }
+
+  protected queryBudgets(query: BalanceQuery, now: number): Page<BudgetState> {
+    return queryBudgets(this.#views(this.#budgets.values(), now), query);
+  }
+
+  /** Budgets as they read at `now` (a period that has ended shows the next one). */
+  #views(budgets: Iterable<BudgetState>, now: number): BudgetState[] {
+    return [...budgets].map((b) => periodView(b, now));
   }
 
   protected pageTail(page: Page<unknown>): { nextCursor?: string; hasMore?: boolean } {
@@ -113,7 +127,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     const def = validateDefinition(input);
     const now = this.ledgerNow();
     if (this.#budgets.has(keyOf(def.scope, def.unit))) throw duplicateBudgetError(def);
-    const budget = newBudget(def);
+    const budget = newBudget(def, now);
     this.#budgets.set(keyOf(def.scope, def.unit), budget);
     if (this.auditLog) {
       const touches = new BudgetTouches();
@@ -162,18 +176,18 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
 
   async getBudget(input: BudgetKey): Promise<BudgetInfo | undefined> {
     const key = validateRequest(P.budgetKey, input) as BudgetKey;
-    this.ledgerNow();
+    const now = this.ledgerNow();
     const b = this.#budgets.get(keyOf(key.scope, key.unit));
-    return b ? budgetInfo(b) : undefined;
+    return b ? budgetInfo(periodView(b, now)) : undefined;
   }
 
   async listBudgets(input: BudgetListFilter = {}): Promise<BudgetInfo[]> {
     const filter = validateRequest(P.budgetListFilter, input) as BudgetListFilter;
-    this.ledgerNow();
+    const now = this.ledgerNow();
     const all = [...this.#budgets.values()].filter(
       (b) => !filter.tenant || tenantOfScope(b.scope) === filter.tenant,
     );
-    return all.map(budgetInfo);
+    return this.#views(all, now).map(budgetInfo);
   }
 
   async addTemplate(input: BudgetTemplate): Promise<void> {
@@ -210,6 +224,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     const now = this.ledgerNow();
     const b = this.#budgets.get(keyOf(change.scope, change.unit));
     if (!b) throw budgetNotFoundError(change);
+    this.rollOver(b, now);
     const touches = this.auditLog && new BudgetTouches();
     touches?.touch(b);
     rule.apply(b, change);

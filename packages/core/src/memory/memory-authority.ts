@@ -20,7 +20,6 @@ import type {
 import type { Authority } from '../authority.js';
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidRequestError, NotFoundError, ReservationExpiredError } from '../errors.js';
-import type { BudgetFinder } from '../ledger/evaluate.js';
 import { settleOnce, withRemainingTtl } from '../ledger/idempotency.js';
 import { DEFAULT_MAX_IDEMPOTENCY_RECORDS, maxLiveOption } from '../ledger/limits.js';
 import { decideOnce, eventOnce, type LedgerContext, reserveOnce } from '../ledger/operations.js';
@@ -246,8 +245,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
 
   async balances(input: M.BalanceQuery): Promise<M.BalanceResponse> {
     const query: M.BalanceQuery = validateRequest(S.balanceQuery, input);
-    this.#tick();
-    const page = this.queryBudgets(query);
+    const page = this.queryBudgets(query, this.#tick());
     return { balances: page.items.map(toBalance), ...this.pageTail(page) };
   }
 
@@ -305,6 +303,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
     for (let id = this.#deadlines.popBefore(now); id; id = this.#deadlines.popBefore(now)) {
       const rec = this.#reservations.get(id);
       if (rec?.detail.status !== 'ACTIVE' || rec.detail.expiresAtMs + rec.gracePeriodMs >= now) continue;
+      for (const b of rec.budgets) this.rollOver(b, now);
       const touches = this.auditLog && new BudgetTouches();
       touches?.touchAll(rec.budgets);
       unreserve(rec.budgets, rec.detail.reserved.amount);
@@ -362,6 +361,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   ): T {
     const now = this.#tick();
     return settleOnce(this.#idempotency, id, this.#reservations.get(id), op, req, now, (rec) => {
+      for (const b of rec.budgets) this.rollOver(b, now);
       const touches = this.auditLog && new BudgetTouches();
       touches?.touchAll(rec.budgets);
       const response = apply(rec, now);
@@ -417,7 +417,10 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   #context(now: number): LedgerContext {
     const ctx: LedgerContext = {
       records: this.#idempotency,
-      find: this.#find,
+      find: (scope, unit, persist) => {
+        const stored = this.budgetAt(scope, unit);
+        return stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
+      },
       degradation: this.degradation,
       includeBalances: this.#includeBalances,
       isActive: this.#isActive,
@@ -428,7 +431,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
       const touches = new BudgetTouches();
       ctx.find = (scope, unit, persist) => {
         const stored = this.budgetAt(scope, unit);
-        const b = stored ?? this.materialize(scope, unit, persist);
+        const b = stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
         return b && touches.touch(b, !stored && persist);
       };
       ctx.audit = (draft) => this.recordAudit(draft, now, touches);
@@ -442,7 +445,4 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   };
 
   readonly #isActive = (id: string) => this.#reservations.get(id)?.detail.status === 'ACTIVE';
-
-  readonly #find: BudgetFinder = (scope, unit, persist) =>
-    this.budgetAt(scope, unit) ?? this.materialize(scope, unit, persist);
 }

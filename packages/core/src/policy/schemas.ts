@@ -1,5 +1,6 @@
 /** zod schemas for the provisioning plane and the policy file. */
 import { z } from 'zod';
+import { DURATION_PATTERN, isTimeZone } from '../ledger/periods.js';
 import { amountValue, caps, unit } from '../protocol/schemas.js';
 import { MAX_AMOUNT, type Unit } from '../protocol/types.js';
 import { parseAmount, readAmount } from './amount.js';
@@ -15,6 +16,27 @@ export const capsChange = z.strictObject({ ...key, caps: caps.optional() });
 /** `listBudgets`' filter; an empty tenant means every tenant. */
 export const budgetListFilter = z.strictObject({ tenant: z.string().max(1024).optional() });
 
+const timeZone = z.string().refine(isTimeZone, { error: 'must be an IANA time zone, e.g. Europe/Paris' });
+const monthDay = z.number().int().min(1).max(28);
+export const period = z.union(
+  [
+    z.strictObject({
+      every: z.string().regex(DURATION_PATTERN, { error: 'must be a duration such as 1h, 1d or 30d' }),
+    }),
+    z.strictObject({ monthly: z.strictObject({ day: monthDay, timeZone }) }),
+  ],
+  { error: 'must be { every: a duration such as 1h, 1d or 30d } or { monthly: { day: 1–28, timeZone } }' },
+);
+export const rollover = z.enum(['none', 'carry_forward', 'cap_at_allocated']);
+const schedule = { period: period.optional(), rollover: rollover.optional() };
+const rolloverNeedsPeriod: [
+  (d: { period?: unknown; rollover?: unknown }) => boolean,
+  z.core.$ZodCustomParams,
+] = [
+  (d) => d.rollover === undefined || d.period !== undefined,
+  { error: 'needs a period', path: ['rollover'] },
+];
+
 export const budgetDefinition = z
   .strictObject({
     ...key,
@@ -22,19 +44,24 @@ export const budgetDefinition = z
     overdraftLimit: amountValue.optional(),
     caps: caps.optional(),
     isolated: z.boolean().optional(),
+    ...schedule,
   })
+  .refine(...rolloverNeedsPeriod)
   .refine((d) => d.allocated + (d.overdraftLimit ?? 0) <= MAX_AMOUNT, {
     error: `allocated + overdraftLimit must be at most ${MAX_AMOUNT}`,
     path: ['allocated'],
   });
 
-export const budgetTemplate = z.strictObject({
-  match: z.string().min(1).max(1024),
-  unit,
-  allocated: amountValue,
-  overdraftLimit: amountValue.optional(),
-  caps: caps.optional(),
-});
+export const budgetTemplate = z
+  .strictObject({
+    match: z.string().min(1).max(1024),
+    unit,
+    allocated: amountValue,
+    overdraftLimit: amountValue.optional(),
+    caps: caps.optional(),
+    ...schedule,
+  })
+  .refine(...rolloverNeedsPeriod);
 
 export const degradationPolicy = z.strictObject({
   tiers: z
@@ -93,13 +120,37 @@ interface FileAmounts {
   overdraftLimit?: number;
 }
 
-const rawAmounts = { unit, allocated: z.unknown(), overdraftLimit: z.unknown().optional() };
+/** A period in a policy file: `1d`, or `{ monthly: 1, timeZone: Europe/Paris }`. */
+const filePeriod = z.union(
+  [
+    z
+      .string()
+      .regex(DURATION_PATTERN, {
+        error: 'must be a duration such as 1h, 1d or 30d, or { monthly, timeZone }',
+      })
+      .transform((every) => ({ every })),
+    z.strictObject({ monthly: monthDay, timeZone }).transform(({ monthly, timeZone }) => ({
+      monthly: { day: monthly, timeZone },
+    })),
+  ],
+  { error: 'must be a duration such as 1h, 1d or 30d, or { monthly: 1–28, timeZone: an IANA time zone }' },
+);
+const rawAmounts = {
+  unit,
+  allocated: z.unknown(),
+  overdraftLimit: z.unknown().optional(),
+  caps: caps.optional(),
+  period: filePeriod.optional(),
+  rollover: rollover.optional(),
+};
 const fileBudget = z
-  .strictObject({ scope, ...rawAmounts, caps: caps.optional() })
+  .strictObject({ scope, ...rawAmounts })
+  .refine(...rolloverNeedsPeriod)
   .superRefine(checkAmounts)
   .transform(withAmounts);
 const fileTemplate = z
-  .strictObject({ match: z.string().min(1), ...rawAmounts, caps: caps.optional() })
+  .strictObject({ match: z.string().min(1), ...rawAmounts })
+  .refine(...rolloverNeedsPeriod)
   .superRefine(checkAmounts)
   .transform(withAmounts);
 

@@ -8,6 +8,7 @@ import { idempotencyChecks } from './checks/idempotency.js';
 import { liveLimitChecks, replayWindowChecks } from './checks/limits.js';
 import { modelChecks } from './checks/model.js';
 import { payloadChecks } from './checks/payload.js';
+import { periodChecks } from './checks/periods.js';
 import { policyChecks } from './checks/policy.js';
 import { queryChecks } from './checks/queries.js';
 import { reserveChecks } from './checks/reserve.js';
@@ -22,6 +23,8 @@ export interface ConformanceOptions {
   modelRuns?: number;
   /** fast-check runs of the fault model check (lost answers, timeouts, restarts); default 15. */
   faultRuns?: number;
+  /** The ledger supports budget periods (BudgetDefinition.period): check them; default true. */
+  periods?: boolean;
   /** The ledger keeps an audit trail (AuditTrail): check it; default true. */
   audit?: boolean;
   /** Figures of the fuzz and fault checks, when they have run (default: printed). */
@@ -53,6 +56,7 @@ export function describeLedgerConformance(
     describe('idempotency', () => idempotencyChecks(fresh));
     describe('provisioning and policy', () => policyChecks(fresh));
     describe('balances and listing', () => queryChecks(fresh));
+    if (options.periods !== false) describe('budget periods', () => periodChecks(fresh));
     describe('concurrency', () => concurrencyChecks(fresh, options.concurrency));
     describe('model-based', () => modelChecks(fresh, { runs: options.modelRuns ?? 60 }));
     if (options.audit !== false) describe('audit trail', () => auditChecks(fresh));

@@ -6,6 +6,7 @@ local now = now_ms(ARGV[1])
 if sweep_due(KEYS[2], now) then return cjson.encode({ k = 'sweep' }) end
 local b = load_budget(KEYS[1])
 if not b then return cjson.encode({ k = 'notfound' }) end
+period_roll(b)
 local op, max = ARGV[2], tonumber(ARGV[4])
 local function ceiling(total)
   if total > max then return cjson.encode({ k = 'ceiling' }) end
@@ -31,7 +32,10 @@ elseif op == 'debit' then
 elseif op == 'allocation' then
   local amount = tonumber(ARGV[3])
   err = ceiling(amount + b.od)
-  if not err then b.allocated = amount end
+  if not err then
+    b.allocated = amount
+    if b.period then b.base = amount end
+  end
 elseif op == 'overdraft' then
   local amount = tonumber(ARGV[3])
   err = ceiling(b.allocated + amount)

@@ -3,11 +3,17 @@
 -- string.format('%.0f') (tostring would round to 14 significant digits).
 local function fmt(n) return string.format('%.0f', n) end
 
+-- The script's time, once now_ms has read it: budgets roll over their period by it (period.lua).
+local LEDGER_NOW
 -- Redis TIME in ms; a test clock (RedisAuthority's testClock option) passes a fixed time instead.
 local function now_ms(test_now)
-  if test_now ~= '' then return tonumber(test_now) end
+  if test_now ~= '' then
+    LEDGER_NOW = tonumber(test_now)
+    return LEDGER_NOW
+  end
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  LEDGER_NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return LEDGER_NOW
 end
 
 -- Is any reservation of this tenant past expiry + grace? Then the caller sweeps first.
@@ -33,13 +39,18 @@ local function originals(b, zero)
   return b
 end
 
+-- Budget periods (period.lua): read a budget's period fields, start one, roll one over when due.
+local period_load, period_init, period_roll, period_save
+
 local function load_budget(key)
   local v = redis.call('HMGET', key, 'scope', 'unit', 'allocated', 'spent', 'reserved', 'debt',
-    'overdraftLimit', 'status', 'isOverLimit', 'caps', 'isolated')
+    'overdraftLimit', 'status', 'isOverLimit', 'caps', 'isolated', 'period')
   if not v[1] then return nil end
-  return originals({ key = key, scope = v[1], unit = v[2], allocated = tonumber(v[3]), spent = tonumber(v[4]),
+  local b = originals({ key = key, scope = v[1], unit = v[2], allocated = tonumber(v[3]), spent = tonumber(v[4]),
     reserved = tonumber(v[5]), debt = tonumber(v[6]), od = tonumber(v[7]), status = v[8],
     over = v[9] == '1', caps = v[10] or '', isolated = v[11] == '1' }, false)
+  if v[12] then period_load(b, v[12]) end
+  return b
 end
 
 -- A budget that did not exist: its figures start at 0 for the trail (`stored` false: never saved, no change).
@@ -54,6 +65,7 @@ local function save_budget(b)
     'spent', fmt(b.spent), 'reserved', fmt(b.reserved), 'debt', fmt(b.debt), 'overdraftLimit', fmt(b.od),
     'status', b.status, 'isOverLimit', b.over and '1' or '0', 'isolated', b.isolated and '1' or '0')
   if b.caps ~= '' then redis.call('HSET', b.key, 'caps', b.caps) else redis.call('HDEL', b.key, 'caps') end
+  if b.period then period_save(b) end
 end
 
 -- The figures a reservation, settlement or expiry changes: one HSET.
@@ -65,13 +77,17 @@ end
 local function remaining(b) return b.allocated - b.spent - b.reserved - b.debt end
 
 local function snapshot(b)
-  return { b.scope, b.unit, b.status, fmt(b.allocated), fmt(b.spent), fmt(b.reserved), fmt(b.debt), fmt(b.od),
+  local s = { b.scope, b.unit, b.status, fmt(b.allocated), fmt(b.spent), fmt(b.reserved), fmt(b.debt), fmt(b.od),
     b.over and '1' or '0', b.caps, b.isolated and '1' or '0' }
+  if b.period then
+    s[12] = b.period; s[13] = b.rollover; s[14] = fmt(b.base); s[15] = fmt(b.pstart); s[16] = fmt(b.pend)
+  end
+  return s
 end
 
 
 -- The budgets of KEYS[first..], shallowest first: a missing one is built from
--- its template argument ("allocated\noverdraft\ncaps", '' = none) found at
+-- its template argument ("allocated\noverdraft\ncaps[\nperiod]", '' = none) found at
 -- ARGV[arg0 + 2*(i-first)] (scope) and the next ARGV (template); stored and
 -- indexed when `persist`.
 local function resolve_budgets(first, arg0, unit, persist, index_key)
@@ -80,11 +96,14 @@ local function resolve_budgets(first, arg0, unit, persist, index_key)
     local scope = ARGV[arg0 + (i - first) * 2]
     local template = ARGV[arg0 + 1 + (i - first) * 2]
     local b = load_budget(KEYS[i])
+    if b then period_roll(b) end
     if not b and template ~= '' then
       local nl1 = string.find(template, '\n', 1, true)
       local nl2 = string.find(template, '\n', nl1 + 1, true)
+      local nl3 = string.find(template, '\n', nl2 + 1, true)
       b = new_budget(KEYS[i], scope, unit, string.sub(template, 1, nl1 - 1),
-        string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1), false, persist)
+        string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1, nl3 and nl3 - 1 or -1), false, persist)
+      if nl3 then period_init(b, string.sub(template, nl3 + 1)) end
       if persist then
         save_budget(b)
         redis.call('SADD', index_key, scope .. '\n' .. unit)
@@ -218,7 +237,7 @@ local function load_list(keys, from)
   local list = {}
   for i = from, NKEYS do
     local b = load_budget(keys[i])
-    if b then list[#list + 1] = b end
+    if b then list[#list + 1] = period_roll(b) end
   end
   return list
 end
@@ -260,8 +279,8 @@ local function reservation_members(detail_json, unit, amount)
 end
 
 -- Append one record to the tenant's chain: `members` are JSON members computed here ('' for none),
--- `list` the budgets it looked at. Nothing without a trail.
-local function audit_append(now, members, list)
+-- `list` the budgets it looked at, `fixed` the record's fixed part (default the operation's). Nothing without a trail.
+local function audit_append(now, members, list, fixed)
   if AUDIT_FIXED == '' then return end
   local scopes = {}
   for i, b in ipairs(list or {}) do scopes[i] = audit_scope(b) end
@@ -269,7 +288,7 @@ local function audit_append(now, members, list)
   local prev = head[1] or ''
   local n = tonumber(head[2] or '0') + 1
   local ms = math.max(now, tonumber(head[3] or '0'))
-  local body = '{"atMs":' .. fmt(now) .. ',' .. AUDIT_FIXED .. (members ~= '' and (',' .. members) or '') ..
+  local body = '{"atMs":' .. fmt(now) .. ',' .. (fixed or AUDIT_FIXED) .. (members ~= '' and (',' .. members) or '') ..
     ',"scopes":[' .. table.concat(scopes, ',') .. ']}'
   local hash = redis.sha1hex(prev .. '\n' .. body)
   redis.call('XADD', AUDIT_STREAM, 'MAXLEN', '~', AUDIT_MAX, fmt(ms) .. '-' .. fmt(n), 'b', body, 'p', prev, 'h', hash)
