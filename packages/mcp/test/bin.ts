@@ -6,11 +6,21 @@ import { tempDir } from './filesystem.js';
 
 export const PKG = dirname(dirname(fileURLToPath(import.meta.url)));
 
-/** `node src/bin.ts <args>` (the `governor-mcp-proxy` bin, from source) as a child process. */
-export function binCommand(args: string[]): { command: string; args: string[]; cwd: string } {
+/** `node [nodeFlags] src/bin.ts <args>` (the `governor-mcp-proxy` bin, from source) as a child process. */
+export function binCommand(
+  args: string[],
+  nodeFlags: string[] = [],
+): { command: string; args: string[]; cwd: string } {
   return {
     command: process.execPath,
-    args: ['--conditions=@governor/source', '--import', 'tsx', join(PKG, 'src/bin.ts'), ...args],
+    args: [
+      ...nodeFlags,
+      '--conditions=@governor/source',
+      '--import',
+      'tsx',
+      join(PKG, 'src/bin.ts'),
+      ...args,
+    ],
     cwd: PKG,
   };
 }
@@ -29,8 +39,9 @@ export function balancesLogged(
 /** Start the bin with `--http`; resolves once it logs its URL. */
 export async function startHttpBin(
   args: string[],
+  nodeFlags: string[] = [],
 ): Promise<{ child: ChildProcess; url: URL; stderr: () => string }> {
-  const { command, args: argv, cwd } = binCommand(args);
+  const { command, args: argv, cwd } = binCommand(args, nodeFlags);
   const child = spawn(command, argv, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const url = await new Promise<URL>((resolve, reject) => {
