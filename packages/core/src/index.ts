@@ -82,7 +82,9 @@ export {
   type PolicyApplied,
   parsePolicy,
 } from './policy/policy-file.js';
+export { DEFAULT_LOOP_BREAKER, type LoopBreakerPolicy } from './policy/loop-breaker.js';
 export { type RiskPointRule, type RiskPointTable, riskPointsFor } from './policy/risk-points.js';
+export { LOOP_METADATA_KEY } from './ledger/rate-limits.js';
 export * as policySchemas from './policy/schemas.js';
 export { parseUsd } from './policy/schemas.js';
 export * from './pricing/index.js';

@@ -53,7 +53,9 @@ export class ConfigCache {
 export function templateArg(config: Config, scope: string, unit: Unit): string {
   for (const { template, pattern } of config.templates) {
     if (template.unit !== unit || !scopeMatches(pattern, scope)) continue;
-    return `${template.allocated}\n${template.overdraftLimit ?? 0}\n${template.caps ? JSON.stringify(template.caps) : ''}`;
+    const caps = template.caps ? JSON.stringify(template.caps) : '';
+    const limits = template.rateLimits?.length ? `\n${JSON.stringify(template.rateLimits)}` : '';
+    return `${template.allocated}\n${template.overdraftLimit ?? 0}\n${caps}${limits}`;
   }
   return '';
 }

@@ -3,7 +3,7 @@
  * snapshot (the budget hash's fields, in BUDGET_FIELDS order) and a
  * reservation hash.
  */
-import type { BudgetStatus, Caps, ReservationDetail, Unit } from '@governor/core';
+import type { BudgetStatus, Caps, RateLimit, ReservationDetail, Unit } from '@governor/core';
 import { type BudgetState, toBalance } from '@governor/core/ledger';
 
 /** A script's answer: `k` says which kind it is; the other fields depend on it. */
@@ -22,6 +22,7 @@ export type Snapshot = [
   string,
   string,
   string,
+  string?,
 ];
 
 /** The budget hash's fields, in Snapshot order. */
@@ -37,13 +38,14 @@ export const BUDGET_FIELDS = [
   'isOverLimit',
   'caps',
   'isolated',
+  'rateLimits',
 ] as const;
 
 /** JSON arrays that Lua's cjson encoded: an empty table comes out as `{}`. */
 export const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
 export function stateOf(s: Snapshot): BudgetState {
-  const [scope, unit, status, allocated, spent, reserved, debt, od, over, caps, isolated] = s;
+  const [scope, unit, status, allocated, spent, reserved, debt, od, over, caps, isolated, limits] = s;
   const b: BudgetState = {
     scope,
     unit,
@@ -57,6 +59,7 @@ export function stateOf(s: Snapshot): BudgetState {
     caps: caps ? (JSON.parse(caps) as Caps) : undefined,
   };
   if (isolated === '1') b.isolated = true;
+  if (limits) b.rateLimits = JSON.parse(limits) as RateLimit[];
   return b;
 }
 

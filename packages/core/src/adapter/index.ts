@@ -67,6 +67,7 @@ export {
   type RiskPointsByTool,
   resolveRiskPoints,
 } from './risk-points.js';
+export { argsHash, loopBreakerMetadata } from './loop-breaker.js';
 export { type ModelRun, type ModelRunStart, type RunEventOptions, RunEvents } from './run-events.js';
 export {
   type DeliveredCall,

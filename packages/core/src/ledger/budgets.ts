@@ -25,6 +25,7 @@ export function newBudget(def: Omit<BudgetDefinition, 'scope'> & { scope: string
     isOverLimit: false,
     caps: def.caps && structuredClone(def.caps),
     isolated: def.isolated,
+    ...(def.rateLimits?.length ? { rateLimits: structuredClone(def.rateLimits) } : {}),
   };
 }
 
@@ -36,8 +37,9 @@ export function validateDefinition(input: BudgetDefinition): BudgetDefinition {
 }
 
 export function budgetInfo(b: BudgetState): BudgetInfo {
-  const { caps, isolated, ...state } = b;
+  const { caps, isolated, rateLimits, ...state } = b;
   const info: BudgetInfo = { ...state, remaining: remainingOf(b) };
+  if (rateLimits?.length) info.rateLimits = structuredClone(rateLimits);
   if (caps) info.caps = structuredClone(caps);
   if (isolated) info.isolated = true;
   return info;

@@ -55,6 +55,7 @@ export {
 export {
   DEFAULT_MAX_IDEMPOTENCY_RECORDS,
   DEFAULT_MAX_LIVE_RESERVATIONS,
+  denialAnswer,
   liveLimitDenial,
   maxLiveOption,
 } from './limits.js';
@@ -74,6 +75,21 @@ export {
   reserveOnce,
   type StoreReservation,
 } from './operations.js';
+export {
+  LOOP_METADATA_KEY,
+  type LoopGuard,
+  loopGuardOf,
+  loopLogKey,
+  loopScopeOf,
+  type RateDenial,
+  type RateRequest,
+  rateDenialOf,
+  rateLogKey,
+  rateRetryAfter,
+  recordRate,
+  type WindowEntry,
+  type WindowLogs,
+} from './rate-limits.js';
 export {
   type Page,
   pageTail,

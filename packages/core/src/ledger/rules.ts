@@ -5,7 +5,7 @@
  * implement the same rules (RedisAuthority in Lua) and are held to them by
  * the conformance suite.
  */
-import type { BudgetStatus, DegradationPolicy } from '../authority.js';
+import type { BudgetStatus, DegradationPolicy, RateLimit } from '../authority.js';
 import { mergeCaps } from '../caps.js';
 import { BudgetExceededError, OverdraftLimitExceededError } from '../errors.js';
 import type { Balance, Caps, KnownReasonCode, OveragePolicy, Unit } from '../protocol/types.js';
@@ -23,6 +23,8 @@ export interface BudgetState {
   caps?: Caps | undefined;
   /** Charges stop here (see BudgetDefinition.isolated). */
   isolated?: boolean | undefined;
+  /** Sliding-window rate limits (see ledger/rate-limits.ts). */
+  rateLimits?: RateLimit[] | undefined;
 }
 
 /** The budgets a call charges: from the deepest isolated budget down, or all of them. */

@@ -15,6 +15,26 @@ export const capsChange = z.strictObject({ ...key, caps: caps.optional() });
 /** `listBudgets`' filter; an empty tenant means every tenant. */
 export const budgetListFilter = z.strictObject({ tenant: z.string().max(1024).optional() });
 
+/** A sliding-window rate limit (see RateLimit in authority.ts). */
+export const rateLimit = z
+  .strictObject({
+    action: z.string().min(1).max(256).optional(),
+    kind: z.string().min(1).max(64).optional(),
+    windowMs: z.number().int().min(1).max(86_400_000),
+    maxCalls: z.number().int().min(1).max(1_000_000).optional(),
+    maxAmount: amountValue.optional(),
+  })
+  .refine((l) => l.maxCalls !== undefined || l.maxAmount !== undefined, {
+    error: 'needs maxCalls or maxAmount',
+  });
+const rateLimits = z.array(rateLimit).max(16).optional();
+
+/** The loop breaker: the `threshold`-th identical tool call (same arguments) within `windowMs` in one run is denied. */
+export const loopBreaker = z.strictObject({
+  threshold: z.number().int().min(2).max(10_000),
+  windowMs: z.number().int().min(1).max(86_400_000),
+});
+
 export const budgetDefinition = z
   .strictObject({
     ...key,
@@ -22,6 +42,7 @@ export const budgetDefinition = z
     overdraftLimit: amountValue.optional(),
     caps: caps.optional(),
     isolated: z.boolean().optional(),
+    rateLimits,
   })
   .refine((d) => d.allocated + (d.overdraftLimit ?? 0) <= MAX_AMOUNT, {
     error: `allocated + overdraftLimit must be at most ${MAX_AMOUNT}`,
@@ -34,6 +55,7 @@ export const budgetTemplate = z.strictObject({
   allocated: amountValue,
   overdraftLimit: amountValue.optional(),
   caps: caps.optional(),
+  rateLimits,
 });
 
 export const degradationPolicy = z.strictObject({
@@ -95,11 +117,11 @@ interface FileAmounts {
 
 const rawAmounts = { unit, allocated: z.unknown(), overdraftLimit: z.unknown().optional() };
 const fileBudget = z
-  .strictObject({ scope, ...rawAmounts, caps: caps.optional() })
+  .strictObject({ scope, ...rawAmounts, caps: caps.optional(), rateLimits })
   .superRefine(checkAmounts)
   .transform(withAmounts);
 const fileTemplate = z
-  .strictObject({ match: z.string().min(1), ...rawAmounts, caps: caps.optional() })
+  .strictObject({ match: z.string().min(1), ...rawAmounts, caps: caps.optional(), rateLimits })
   .superRefine(checkAmounts)
   .transform(withAmounts);
 
@@ -119,4 +141,5 @@ export const policyFile = z.strictObject({
   templates: z.array(fileTemplate).default([]),
   degradation: degradationPolicy.optional(),
   riskPoints: riskPointTable.optional(),
+  loopBreaker: z.union([loopBreaker, z.literal(false)]).optional(),
 });

@@ -35,11 +35,11 @@ end
 
 local function load_budget(key)
   local v = redis.call('HMGET', key, 'scope', 'unit', 'allocated', 'spent', 'reserved', 'debt',
-    'overdraftLimit', 'status', 'isOverLimit', 'caps', 'isolated')
+    'overdraftLimit', 'status', 'isOverLimit', 'caps', 'isolated', 'rateLimits')
   if not v[1] then return nil end
   return originals({ key = key, scope = v[1], unit = v[2], allocated = tonumber(v[3]), spent = tonumber(v[4]),
     reserved = tonumber(v[5]), debt = tonumber(v[6]), od = tonumber(v[7]), status = v[8],
-    over = v[9] == '1', caps = v[10] or '', isolated = v[11] == '1' }, false)
+    over = v[9] == '1', caps = v[10] or '', isolated = v[11] == '1', rl = v[12] or '' }, false)
 end
 
 -- A budget that did not exist: its figures start at 0 for the trail (`stored` false: never saved, no change).
@@ -66,27 +66,30 @@ local function remaining(b) return b.allocated - b.spent - b.reserved - b.debt e
 
 local function snapshot(b)
   return { b.scope, b.unit, b.status, fmt(b.allocated), fmt(b.spent), fmt(b.reserved), fmt(b.debt), fmt(b.od),
-    b.over and '1' or '0', b.caps, b.isolated and '1' or '0' }
+    b.over and '1' or '0', b.caps, b.isolated and '1' or '0', b.rl or '' }
 end
 
 
--- The budgets of KEYS[first..], shallowest first: a missing one is built from
--- its template argument ("allocated\noverdraft\ncaps", '' = none) found at
+-- The budgets of KEYS[first..last] (default NKEYS), shallowest first: a missing one is built from
+-- its template argument ("allocated\noverdraft\ncaps[\nrate limits]", '' = none) found at
 -- ARGV[arg0 + 2*(i-first)] (scope) and the next ARGV (template); stored and
 -- indexed when `persist`.
-local function resolve_budgets(first, arg0, unit, persist, index_key)
+local function resolve_budgets(first, arg0, unit, persist, index_key, last)
   local all = {}
-  for i = first, NKEYS do
+  for i = first, last or NKEYS do
     local scope = ARGV[arg0 + (i - first) * 2]
     local template = ARGV[arg0 + 1 + (i - first) * 2]
     local b = load_budget(KEYS[i])
     if not b and template ~= '' then
       local nl1 = string.find(template, '\n', 1, true)
       local nl2 = string.find(template, '\n', nl1 + 1, true)
+      local nl3 = string.find(template, '\n', nl2 + 1, true)
       b = new_budget(KEYS[i], scope, unit, string.sub(template, 1, nl1 - 1),
-        string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1), false, persist)
+        string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1, (nl3 or 0) - 1), false, persist)
+      b.rl = nl3 and string.sub(template, nl3 + 1) or ''
       if persist then
         save_budget(b)
+        if b.rl ~= '' then redis.call('HSET', b.key, 'rateLimits', b.rl) end
         redis.call('SADD', index_key, scope .. '\n' .. unit)
       end
     end
