@@ -30,5 +30,5 @@ describeLedgerConformance(
     };
     return h;
   },
-  { audit: false },
+  { audit: false, rateLimits: false },
 );
