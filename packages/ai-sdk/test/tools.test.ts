@@ -75,7 +75,9 @@ describe('governTools: rate limits and the loop breaker', () => {
     });
     expect(sent).toHaveLength(4);
     const outputs = result.steps.flatMap((s) => s.toolResults.map((r) => r.output));
-    expect(outputs[4]).toMatch(/^not executed: send_email was denied — .* \(loop detected\)\. Do not call it again\.$/);
+    expect(outputs[4]).toMatch(
+      /^not executed: send_email was denied — .* \(loop detected\)\. Do not call it again\.$/,
+    );
     await settled({ RISK_POINTS: 4 });
   });
 });

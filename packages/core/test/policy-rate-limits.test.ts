@@ -1,4 +1,4 @@
-import { argsHash, applyPolicy, createGovernor, MemoryAuthority, parsePolicy } from '@governor/core';
+import { applyPolicy, argsHash, createGovernor, MemoryAuthority, parsePolicy } from '@governor/core';
 import { describe, expect, it } from 'vitest';
 
 const run = 'tenant:*/workflow:support/run:*';

@@ -64,7 +64,10 @@ describe('rate limits and the loop breaker', () => {
     clock.advance(4_000);
     const early = await client.callTool(TOGGLE);
     expect(early.isError).toBe(true);
-    expect(early._meta?.['governor/denial']).toMatchObject({ reasonCode: 'RATE_LIMITED', retryAfterMs: 6_000 });
+    expect(early._meta?.['governor/denial']).toMatchObject({
+      reasonCode: 'RATE_LIMITED',
+      retryAfterMs: 6_000,
+    });
     expect(textOf(early)).toMatch(/rate limit for tenant:acme is reached\. Retry after 6000 ms\.$/);
     clock.advance(6_000);
     expect(textOf(await client.callTool(TOGGLE))).toMatch(/simulated/);

@@ -34,11 +34,9 @@ export function scriptSources(): Record<ScriptName, string> {
     const lib = read('lib');
     // reserve also gets the rate-limit and loop-breaker helpers.
     const rate = read('rate');
-    const source = (n: ScriptName) => (n === 'reserve' ? `${lib}\n${rate}\n${read(n)}` : `${lib}\n${read(n)}`);
-    sources = Object.fromEntries(SCRIPT_NAMES.map((n) => [n, source(n)])) as Record<
-      ScriptName,
-      string
-    >;
+    const source = (n: ScriptName) =>
+      n === 'reserve' ? `${lib}\n${rate}\n${read(n)}` : `${lib}\n${read(n)}`;
+    sources = Object.fromEntries(SCRIPT_NAMES.map((n) => [n, source(n)])) as Record<ScriptName, string>;
   }
   return sources;
 }

@@ -69,7 +69,9 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`--server: expected an http:// or https:// URL, got "${values.server}"`);
   }
   if (values['loop-breaker'] && values.ledger !== undefined) {
-    throw new UsageError('--loop-breaker needs the embedded ledger, --redis or --server (SqliteAuthority keeps no loop windows yet)');
+    throw new UsageError(
+      '--loop-breaker needs the embedded ledger, --redis or --server (SqliteAuthority keeps no loop windows yet)',
+    );
   }
   const via = values.via ?? 'ai-sdk';
   if (!(VIAS as readonly string[]).includes(via)) {

@@ -32,6 +32,7 @@ export {
   planCaps,
 } from './caps-plan.js';
 export { budgetDenialOf, isBudgetDenied } from './denial.js';
+export { argsHash, loopBreakerMetadata } from './loop-breaker.js';
 export { answeredCost, runsCost } from './model-answer.js';
 export {
   actionNameOf,
@@ -67,7 +68,6 @@ export {
   type RiskPointsByTool,
   resolveRiskPoints,
 } from './risk-points.js';
-export { argsHash, loopBreakerMetadata } from './loop-breaker.js';
 export { type ModelRun, type ModelRunStart, type RunEventOptions, RunEvents } from './run-events.js';
 export {
   type DeliveredCall,

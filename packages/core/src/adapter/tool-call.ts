@@ -9,8 +9,8 @@ import { GovernorError } from '../errors.js';
 import { extendSubject } from '../governor/context.js';
 import { toolDeniedByCaps } from '../governor/denial-text.js';
 import { BudgetDeniedError } from '../governor/errors.js';
-import type { Action, Amount, Caps, Subject, Unit } from '../protocol/types.js';
 import type { LoopBreakerPolicy } from '../policy/loop-breaker.js';
+import type { Action, Amount, Caps, Subject, Unit } from '../protocol/types.js';
 import { loopBreakerMetadata } from './loop-breaker.js';
 import { InvalidRiskPoints, type RiskPointSources, resolveRiskPoints } from './risk-points.js';
 

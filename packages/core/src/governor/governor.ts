@@ -7,9 +7,9 @@
 import type { Authority, BudgetKey, LedgerAdmin } from '../authority.js';
 import { type Scheduler, systemClock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
+import { DEFAULT_LOOP_BREAKER, type LoopBreakerPolicy } from '../policy/loop-breaker.js';
 import type { RiskPointTable } from '../policy/risk-points.js';
 import { riskPointsFor } from '../policy/risk-points.js';
-import { DEFAULT_LOOP_BREAKER, type LoopBreakerPolicy } from '../policy/loop-breaker.js';
 import type { DecisionResponse, ReservationCreateResponse } from '../protocol/messages.js';
 import { subject as subjectSchema } from '../protocol/schemas.js';
 import type {

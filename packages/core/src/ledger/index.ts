@@ -76,6 +76,14 @@ export {
   type StoreReservation,
 } from './operations.js';
 export {
+  type Page,
+  pageTail,
+  paginate,
+  queryBudgets,
+  queryReservations,
+  scopeMatchesFilter,
+} from './queries.js';
+export {
   LOOP_METADATA_KEY,
   type LoopGuard,
   loopGuardOf,
@@ -90,14 +98,6 @@ export {
   type WindowEntry,
   type WindowLogs,
 } from './rate-limits.js';
-export {
-  type Page,
-  pageTail,
-  paginate,
-  queryBudgets,
-  queryReservations,
-  scopeMatchesFilter,
-} from './queries.js';
 export {
   applySettlement,
   type BudgetState,

@@ -122,7 +122,12 @@ export function eventOnce(ctx: LedgerContext, req: M.EventCreateRequest): M.Even
 
 /** What the rate limits and the loop breaker look at in a reserve or decide (its loop guard validated). */
 function rateRequestOf(req: M.DecisionRequest): RateRequest {
-  return { subject: req.subject, action: req.action, amount: req.estimate.amount, loop: loopGuardOf(req.metadata) };
+  return {
+    subject: req.subject,
+    action: req.action,
+    amount: req.estimate.amount,
+    loop: loopGuardOf(req.metadata),
+  };
 }
 
 const rateDenial = (ctx: LedgerContext, budgets: BudgetState[], rate: RateRequest) =>

@@ -90,7 +90,8 @@ export function loopGuardOf(metadata: Metadata | undefined): LoopGuard | undefin
 }
 
 const matches = (limit: RateLimit, e: Pick<WindowEntry, 'kind' | 'name'>) =>
-  (limit.action === undefined || limit.action === e.name) && (limit.kind === undefined || limit.kind === e.kind);
+  (limit.action === undefined || limit.action === e.name) &&
+  (limit.kind === undefined || limit.kind === e.kind);
 
 /**
  * How long until a call of `amount` fits `limit`, given the matching entries
@@ -157,5 +158,6 @@ export function recordRate(logs: WindowLogs, budgets: readonly BudgetState[], re
     if (!b.rateLimits?.length) continue;
     logs.add(rateLogKey(b), entry, Math.max(...b.rateLimits.map((l) => l.windowMs)));
   }
-  if (req.loop) logs.add(loopLogKey(loopScopeOf(req.subject), req.action, req.loop), entry, req.loop.windowMs);
+  if (req.loop)
+    logs.add(loopLogKey(loopScopeOf(req.subject), req.action, req.loop), entry, req.loop.windowMs);
 }
