@@ -3,10 +3,7 @@
 -- member "rid\namount\nkind\nname"; only ALLOWs are added, atomically with the reserve.
 
 local function window_entries(key, since)
-  local out = {}
-  for _, m in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. fmt(since), '+inf', 'WITHSCORES')) do
-    out[#out + 1] = m
-  end
+  local out = redis.call('ZRANGEBYSCORE', key, '(' .. fmt(since), '+inf', 'WITHSCORES')
   local entries = {}
   for i = 1, #out, 2 do
     local m = out[i]
