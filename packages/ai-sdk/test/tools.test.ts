@@ -1,5 +1,5 @@
 import type { LanguageModelV4CallOptions } from '@ai-sdk/provider';
-import { BudgetDeniedError } from '@governor/core';
+import { BudgetDeniedError, type Governor } from '@governor/core';
 import { generateText, isStepCount, jsonSchema, tool } from 'ai';
 import { MockLanguageModelV4 } from 'ai/test';
 import { describe, expect, it } from 'vitest';
@@ -38,21 +38,56 @@ function emailTool() {
   return { sent, send_email };
 }
 
+/** The email loop under `governor`: what was sent, and every tool result the model read. */
+const emailLoop = async (governor: Governor) => {
+  const { sent, send_email } = emailTool();
+  const result = await generateText({
+    model: governModel(emailLoopModel(), { governor }),
+    tools: governTools({ send_email }, { governor }),
+    prompt: 'Email the customer.',
+    stopWhen: isStepCount(10),
+  });
+  return { sent, result, outputs: result.steps.flatMap((s) => s.toolResults.map((r) => r.output)) };
+};
+
+describe('governTools: rate limits and the loop breaker', () => {
+  const points = { riskPoints: { rules: [{ name: 'send_email', points: 1 }] } };
+
+  it('a rate-limited call answers with a tool result that says when to retry', async () => {
+    const { governor, ledger, settled } = await setup({}, { ...points, loopBreaker: false });
+    await ledger.createBudget({
+      scope: RUN,
+      unit: 'RISK_POINTS',
+      allocated: 100,
+      rateLimits: [{ action: 'send_email', maxCalls: 2, windowMs: 60_000 }],
+    });
+    const { sent, outputs } = await emailLoop(governor);
+    expect(sent).toHaveLength(2);
+    expect(outputs[2]).toBe(
+      `not executed: send_email was denied — the rate limit for ${RUN} is reached. Retry after 60000 ms.`,
+    );
+    await settled({ RISK_POINTS: 2 });
+  });
+
+  it('the same call with the same arguments is stopped by LOOP_DETECTED (on by default for risk points)', async () => {
+    const { governor, settled } = await setup({ riskPoints: 100 }, points);
+    const { sent, outputs } = await emailLoop(governor);
+    expect(sent).toHaveLength(4);
+    expect(outputs[4]).toMatch(
+      /^not executed: send_email was denied — .* \(loop detected\)\. Do not call it again\.$/,
+    );
+    await settled({ RISK_POINTS: 4 });
+  });
+});
+
 describe('governTools', () => {
   it('multi-step loop: the tool budget runs out at exactly the fourth email', async () => {
     const { governor, settled } = await setup(
       { riskPoints: 3 },
       { riskPoints: { rules: [{ name: 'send_email', points: 1 }] } },
     );
-    const { sent, send_email } = emailTool();
-    const result = await generateText({
-      model: governModel(emailLoopModel(), { governor }),
-      tools: governTools({ send_email }, { governor }),
-      prompt: 'Email the customer.',
-      stopWhen: isStepCount(10),
-    });
+    const { sent, outputs, result } = await emailLoop(governor);
     expect(sent).toHaveLength(3);
-    const outputs = result.steps.flatMap((s) => s.toolResults.map((r) => r.output));
     expect(outputs.slice(0, 3)).toEqual(Array(3).fill('sent to customer@example.com'));
     expect(outputs[3]).toBe(
       `not executed: send_email was denied — the risk-point budget for ${RUN} is spent. Do not call it again.`,

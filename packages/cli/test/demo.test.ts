@@ -144,6 +144,33 @@ describe('governor demo flags', () => {
     },
   );
 
+  it.each(VIAS)(
+    '--via %s --loop-breaker: identical retries end by LOOP_DETECTED long before the RISK_POINTS budget',
+    async (via) => {
+      const r = await runDemo({ via, loopBreaker: true }, bufferIo());
+      // The default loop breaker: the 5th identical send_email within 10 minutes is denied.
+      expect(r.governed.executed.send_email).toBe(4);
+      expect(r.governed.lastDenial).toMatchObject({
+        by: 'reserve',
+        action: 'send_email',
+        attempt: 5,
+        reasonCode: 'LOOP_DETECTED',
+        scope: RUN,
+      });
+      expect(r.governed.answer).toMatch(/refused as a loop/);
+      expect(budgetOf(r, `${RUN}/toolset:email`, 'RISK_POINTS')).toMatchObject({ spent: 4, remaining: 196 });
+      expect(r.ungoverned.executed.send_email).toBe(400);
+    },
+  );
+
+  it('--loop-breaker prints the loop breaker’s reason; with --ledger it is wrong usage', async () => {
+    const io = bufferIo();
+    expect(await main(['demo', '--loop-breaker', '--emails', '20'], io)).toBe(0);
+    expect(io.stdout.join('\n')).toMatch(/loop detected/);
+    const bad = bufferIo();
+    expect(await main(['demo', '--loop-breaker', '--ledger', '/tmp/never.db'], bad)).toBe(2);
+  });
+
   it('--json is one JSON document with the report', async () => {
     const io = bufferIo();
     expect(await main(['demo', '--json'], io)).toBe(0);

@@ -89,6 +89,30 @@ export interface BudgetDefinition extends BudgetKey, BudgetSchedule {
    * parent scopes have already reserved as a whole.
    */
   isolated?: boolean;
+  /** Sliding-window rate limits on the reservations that charge this budget (see RateLimit). */
+  rateLimits?: RateLimit[];
+}
+
+/**
+ * A sliding-window rate limit on a budget: of the reservations that charge it
+ * and match `action` / `kind` (default: every one), at most `maxCalls` and at
+ * most `maxAmount` (in the budget's unit: on a TOKENS budget, tokens per
+ * window) were allowed within the last `windowMs`. Only ALLOWs count; a
+ * reservation is counted at its estimate when it is made (a later commit or
+ * release does not change the count). Past it, a reserve is a DENY with
+ * reason RATE_LIMITED and `retryAfterMs`: when enough of the window has slid.
+ */
+export interface RateLimit {
+  /** Only reservations whose `action.name` is this (e.g. `send_email`). */
+  action?: string;
+  /** Only reservations whose `action.kind` is this (e.g. `llm.completion`). */
+  kind?: string;
+  /** The window, 1 ms … 24 h (60,000 for "per minute"). */
+  windowMs: number;
+  /** Most reservations within the window (RPM with a 60 s window). */
+  maxCalls?: number;
+  /** Most estimated amount within the window, in the budget's unit (TPM on a TOKENS budget). */
+  maxAmount?: number;
 }
 
 /** The full state of one budget. remaining = allocated − spent − reserved − debt. */
@@ -108,6 +132,7 @@ export interface BudgetInfo extends BudgetKey {
   /** The current period's start and end (with a period). */
   periodStartMs?: number;
   periodEndMs?: number;
+  rateLimits?: RateLimit[];
 }
 
 /**
@@ -121,6 +146,8 @@ export interface BudgetTemplate extends BudgetSchedule {
   allocated: number;
   overdraftLimit?: number;
   caps?: Caps;
+  /** Rate limits of every budget it materialises (e.g. `send_email` ≤ 10 a minute per run). */
+  rateLimits?: RateLimit[];
 }
 
 /** At `atPercent` utilisation of any affected budget, these caps apply. */

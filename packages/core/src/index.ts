@@ -72,9 +72,11 @@ export {
   DEFAULT_MAX_CONSECUTIVE_DENIALS,
 } from './governor/run-state.js';
 export type { SettlementJournal, SettlementOutcome } from './governor/settle.js';
+export { LOOP_METADATA_KEY } from './ledger/rate-limits.js';
 export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';
 export type { MemorySnapshot } from './memory/snapshot.js';
 export { expectedAmount, parseAmount, readAmount } from './policy/amount.js';
+export { DEFAULT_LOOP_BREAKER, type LoopBreakerPolicy } from './policy/loop-breaker.js';
 export {
   applyPolicy,
   type GovernorPolicy,

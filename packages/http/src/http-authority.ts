@@ -139,7 +139,7 @@ export class HttpAuthority implements Authority {
   async reserve(request: ReservationCreateRequest): Promise<ReservationCreateResponse> {
     const valid = validateRequest(schemas.reservationCreateRequest, request);
     const answer = await this.#post('reserve', '/v1/reservations', toWire(valid));
-    if (answer.status === 409 && valid.dryRun !== true) {
+    if ((answer.status === 409 || answer.status === 429) && valid.dryRun !== true) {
       const denial = denialOf(answer);
       if (denial) return denial;
     }
@@ -231,8 +231,11 @@ function withBlockedScope<T extends { decision: string; blockedScope?: string }>
 /** A live reserve's 409 with a denial code, as the DENY decision it is. */
 function denialOf(answer: Answer): ReservationCreateResponse | undefined {
   const body = isObject(answer.body) ? answer.body : undefined;
-  if (!body || typeof body.error !== 'string' || !DENIAL_CODES.has(body.error)) return undefined;
+  if (!body || typeof body.error !== 'string') return undefined;
   const details = isObject(body.details) ? body.details : {};
+  // A 429 is a DENY only when it names a rate limit; else it is throttling (LimitExceededError).
+  const rateLimited = body.error === 'LIMIT_EXCEEDED' && details.reason_code === 'RATE_LIMITED';
+  if (!rateLimited && !DENIAL_CODES.has(body.error)) return undefined;
   const reason = typeof details.reason_code === 'string' ? details.reason_code : body.error;
   const out: ReservationCreateResponse = {
     decision: 'DENY',

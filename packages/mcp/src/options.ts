@@ -1,6 +1,7 @@
 import {
   type BudgetDeniedError,
   type Governor,
+  type LoopBreakerPolicy,
   type RiskPoints,
   type Subject,
   adapterOptionFields as shared,
@@ -62,6 +63,8 @@ export interface GovernClientOptions {
   hideDeniedTools?: boolean;
   /** The unit whose budgets' caps `listTools` asks about; default RISK_POINTS. */
   capsUnit?: Unit;
+  /** The loop breaker for tools with risk points; default the governor's (`loopBreaker`); `false`: off. */
+  loopBreaker?: LoopBreakerPolicy | false;
 }
 
 /** A tool as far as governance cares: its name and annotations. */
@@ -89,4 +92,5 @@ export const clientOptionsSchema = z.strictObject({
   toolSubject: shared.toolSubject,
   hideDeniedTools: z.boolean().optional(),
   capsUnit: z.enum(UNITS).optional(),
+  loopBreaker: shared.loopBreaker,
 });

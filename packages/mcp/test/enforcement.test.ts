@@ -50,6 +50,42 @@ describe('invalid points deny the call, with why', () => {
   );
 });
 
+describe('rate limits and the loop breaker', () => {
+  it('a rate-limited call is an isError result that says when to retry', async () => {
+    const { governor, ledger, clock, settled } = await setup(10);
+    await ledger.createBudget({
+      scope: 'tenant:acme',
+      unit: 'RISK_POINTS',
+      allocated: 100,
+      rateLimits: [{ action: TOGGLE.name, maxCalls: 1, windowMs: 10_000 }],
+    });
+    const client = governClient(await everything(), { governor, loopBreaker: false });
+    expect(textOf(await client.callTool(TOGGLE))).toMatch(/simulated/);
+    clock.advance(4_000);
+    const early = await client.callTool(TOGGLE);
+    expect(early.isError).toBe(true);
+    expect(early._meta?.['governor/denial']).toMatchObject({
+      reasonCode: 'RATE_LIMITED',
+      retryAfterMs: 6_000,
+    });
+    expect(textOf(early)).toMatch(/rate limit for tenant:acme is reached\. Retry after 6000 ms\.$/);
+    clock.advance(6_000);
+    expect(textOf(await client.callTool(TOGGLE))).toMatch(/simulated/);
+    await settled(2);
+  });
+
+  it('the same call with the same arguments, again and again, is stopped by LOOP_DETECTED', async () => {
+    const { governor, settled } = await setup(10, { loopBreaker: { threshold: 3, windowMs: 60_000 } });
+    const client = governClient(await everything(), { governor });
+    for (let i = 0; i < 2; i++) expect(textOf(await client.callTool(TOGGLE))).toMatch(/simulated/);
+    const looped = await client.callTool(TOGGLE);
+    expect(looped.isError).toBe(true);
+    expect(looped._meta?.['governor/denial']).toMatchObject({ reasonCode: 'LOOP_DETECTED', scope: RUN });
+    expect(textOf(looped)).toMatch(/loop detected\)\. Do not call it again\.$/);
+    await settled(2);
+  });
+});
+
 describe('pace caps are honoured', () => {
   it('cooldownMs: a call inside the cooldown is denied with the wait; after it, it runs', async () => {
     const { governor, ledger, clock, settled } = await setup(10);

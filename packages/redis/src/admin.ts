@@ -60,6 +60,7 @@ export class RedisAdmin {
         def.overdraftLimit ?? 0,
         def.caps ? JSON.stringify(def.caps) : '',
         def.isolated ? '1' : '0',
+        def.rateLimits?.length ? JSON.stringify(def.rateLimits) : '',
         periodArg(def, msOf(clock)),
         clock,
       ],

@@ -54,8 +54,11 @@ export class ConfigCache {
 export function templateArg(config: Config, scope: string, unit: Unit, now: number): string {
   for (const { template, pattern } of config.templates) {
     if (template.unit !== unit || !scopeMatches(pattern, scope)) continue;
-    const arg = `${template.allocated}\n${template.overdraftLimit ?? 0}\n${template.caps ? JSON.stringify(template.caps) : ''}`;
-    return template.period ? `${arg}\n${periodArg(template, now)}` : arg;
+    const caps = template.caps ? JSON.stringify(template.caps) : '';
+    const limits = template.rateLimits?.length ? JSON.stringify(template.rateLimits) : '';
+    const arg = `${template.allocated}\n${template.overdraftLimit ?? 0}\n${caps}`;
+    if (template.period) return `${arg}\n${limits}\n${periodArg(template, now)}`;
+    return limits ? `${arg}\n${limits}` : arg;
   }
   return '';
 }

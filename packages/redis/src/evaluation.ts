@@ -50,6 +50,7 @@ export function renderEvaluation(
       decision: 'DENY',
       reasonCode: o.r as ReservationCreateResponse['reasonCode'],
       blockedScope: o.s as string,
+      ...(o.ra !== undefined ? { retryAfterMs: Number(o.ra) } : {}),
       affectedScopes,
       scopePath,
       balances: pre.map(toBalance),

@@ -36,6 +36,14 @@ export class KeySpace {
   idempotency(tenant: string, op: IdempotentOperation, key: string): string {
     return `${this.tag(tenant)}:i:${op}:${key}`;
   }
+  /** The rate-limit window of one budget (a sorted set of allowed reservations by time). */
+  rateWindow(tenant: string, scope: string, unit: Unit): string {
+    return `${this.tag(tenant)}:w:${unit}:${scope}`;
+  }
+  /** The loop breaker's window of one (run scope, action, arguments hash); `''`: a placeholder. */
+  loopWindow(tenant: string, key: string): string {
+    return `${this.tag(tenant)}:l:${key}`;
+  }
   /** Reservation id → tenant, only for tenants too long to embed in the id. */
   reservationTenant(id: string): string {
     return `${this.prefix}:rt:${id}`;

@@ -3,7 +3,7 @@
  * snapshot (the budget hash's fields, in BUDGET_FIELDS order) and a
  * reservation hash.
  */
-import type { BudgetStatus, Caps, ReservationDetail, Unit } from '@governor/core';
+import type { BudgetStatus, Caps, RateLimit, ReservationDetail, Unit } from '@governor/core';
 import { type BudgetState, toBalance } from '@governor/core/ledger';
 
 /** A script's answer: `k` says which kind it is; the other fields depend on it. */
@@ -22,7 +22,9 @@ export type Snapshot = [
   string,
   string,
   string,
-  // With a period: its JSON, rollover, defined allocation, current period's start and end.
+  // Rate limits (JSON or ''), then with a period: its JSON, rollover, defined allocation, current period's start and end.
+  string?,
+  string?,
   string?,
   string?,
   string?,
@@ -43,6 +45,7 @@ export const BUDGET_FIELDS = [
   'isOverLimit',
   'caps',
   'isolated',
+  'rateLimits',
   'period',
   'rollover',
   'baseAllocated',
@@ -54,7 +57,7 @@ export const BUDGET_FIELDS = [
 export const list = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 
 export function stateOf(s: Snapshot): BudgetState {
-  const [scope, unit, status, allocated, spent, reserved, debt, od, over, caps, isolated, period] = s;
+  const [scope, unit, status, allocated, spent, reserved, debt, od, over, caps, isolated, limits, period] = s;
   const b: BudgetState = {
     scope,
     unit,
@@ -68,13 +71,14 @@ export function stateOf(s: Snapshot): BudgetState {
     caps: caps ? (JSON.parse(caps) as Caps) : undefined,
   };
   if (isolated === '1') b.isolated = true;
+  if (limits) b.rateLimits = JSON.parse(limits) as RateLimit[];
   if (period) {
     b.period = JSON.parse(period) as BudgetState['period'];
-    b.rollover = s[12] as BudgetState['rollover'];
-    b.baseAllocated = Number(s[13]);
-    b.periodStartMs = Number(s[14]);
+    b.rollover = s[13] as BudgetState['rollover'];
+    b.baseAllocated = Number(s[14]);
+    b.periodStartMs = Number(s[15]);
     // 0: past the boundaries the budget knows (see periods.ts), the period does not end.
-    if (Number(s[15]) > 0) b.periodEndMs = Number(s[15]);
+    if (Number(s[16]) > 0) b.periodEndMs = Number(s[16]);
   }
   return b;
 }

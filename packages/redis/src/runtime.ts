@@ -1,19 +1,28 @@
 /** reserve, decide and event: each one script call over the subject's derived scopes. */
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  type Action,
   type Amount,
   type DecisionRequest,
   type DecisionResponse,
   deriveScopes,
   type EventCreateRequest,
   type EventCreateResponse,
+  type Metadata,
   type ReservationCreateRequest,
   type ReservationCreateResponse,
   type Subject,
   scopePathOf,
   validateRequest,
 } from '@governor/core';
-import { callDraft, normalizeEvent, normalizeReservation } from '@governor/core/ledger';
+import {
+  callDraft,
+  loopGuardOf,
+  loopLogKey,
+  loopScopeOf,
+  normalizeEvent,
+  normalizeReservation,
+} from '@governor/core/ledger';
 import { templateArg } from './config-cache.js';
 import { assertUnitKnown, type Mode, noBudgetError, renderEvaluation } from './evaluation.js';
 import type { LedgerParts } from './ledger-parts.js';
@@ -107,10 +116,11 @@ export class RedisRuntime {
     );
     const scopePath = scopePathOf(req.subject);
     const full = renderEvaluation(out.outcome, 'decide', req.estimate, scopePath, false);
-    const { decision, caps, reasonCode, affectedScopes, blockedScope } = full;
+    const { decision, caps, reasonCode, affectedScopes, blockedScope, retryAfterMs } = full;
     const response: DecisionResponse = { decision, affectedScopes };
     if (caps) response.caps = caps;
     if (reasonCode) Object.assign(response, { reasonCode, blockedScope });
+    if (retryAfterMs !== undefined) response.retryAfterMs = retryAfterMs;
     return response;
   }
 
@@ -162,7 +172,7 @@ export class RedisRuntime {
   async #evaluate(
     op: 'reserve' | 'decide',
     mode: Mode,
-    req: { idempotencyKey: string; subject: Subject; estimate: Amount },
+    req: { idempotencyKey: string; subject: Subject; estimate: Amount; action: Action; metadata?: Metadata },
     fingerprint: string,
     rsv: NewReservation | undefined,
     members: Record<string, unknown>,
@@ -177,6 +187,9 @@ export class RedisRuntime {
     if (mode === 'reserve') await tenants.registerIfTemplated(tenant, templates);
     const idemKey = keys.idempotency(tenant, op, req.idempotencyKey);
     const rid = rsv?.rid ?? '';
+    const loop = loopGuardOf(req.metadata);
+    const loopScope = loop ? loopScopeOf(req.subject) : '';
+    const loopKey = keys.loopWindow(tenant, loop ? loopLogKey(loopScope, req.action, loop) : '');
     const out = await sweep.around(tenant, async () =>
       calls.script(
         'reserve',
@@ -187,6 +200,8 @@ export class RedisRuntime {
           rid ? keys.reservation(tenant, rid) : `${keys.tag(tenant)}:r:`,
           keys.budgetIndex(tenant),
           ...scopes.map((s) => keys.budget(tenant, s, unit)),
+          ...scopes.map((s) => keys.rateWindow(tenant, s, unit)),
+          loopKey,
         ],
         [
           clock,
@@ -204,6 +219,11 @@ export class RedisRuntime {
           settings.includeBalances ? '1' : '0',
           settings.maxLive,
           ...scopes.flatMap((scope, i) => [scope, templates[i] ?? '']),
+          req.action.kind,
+          req.action.name,
+          loop?.threshold ?? '',
+          loop?.windowMs ?? '',
+          loopScope,
         ],
         { tenant, members },
       ),

@@ -32,10 +32,11 @@ let sources: Record<ScriptName, string> | undefined;
 export function scriptSources(): Record<ScriptName, string> {
   if (!sources) {
     const lib = `${read('lib')}\n${read('period')}`;
-    sources = Object.fromEntries(SCRIPT_NAMES.map((n) => [n, `${lib}\n${read(n)}`])) as Record<
-      ScriptName,
-      string
-    >;
+    // reserve also gets the rate-limit and loop-breaker helpers.
+    const rate = read('rate');
+    const source = (n: ScriptName) =>
+      n === 'reserve' ? `${lib}\n${rate}\n${read(n)}` : `${lib}\n${read(n)}`;
+    sources = Object.fromEntries(SCRIPT_NAMES.map((n) => [n, source(n)])) as Record<ScriptName, string>;
   }
   return sources;
 }

@@ -14,6 +14,7 @@ import {
   ForbiddenError,
   GovernorError,
   InvalidRequestError,
+  LimitExceededError,
   type ReleaseRequest,
   type ReservationCreateRequest,
   type ReservationCreateResponse,
@@ -70,7 +71,10 @@ function checkNotClosed(principal: Principal) {
   }
 }
 
-/** A live DENY on create: 409 with the reason as the error code, the rest in details. */
+/**
+ * A live DENY on create: 409 with the reason as the error code, the rest in
+ * details — but RATE_LIMITED is 429 LIMIT_EXCEEDED with Retry-After.
+ */
 function denialError(response: ReservationCreateResponse): GovernorError {
   const reason = response.reasonCode ?? 'BUDGET_EXCEEDED';
   const code: ErrorCode =
@@ -83,7 +87,10 @@ function denialError(response: ReservationCreateResponse): GovernorError {
   if (response.retryAfterMs !== undefined) details.retry_after_ms = response.retryAfterMs;
   if (response.balances) details.balances = toWire({ balances: response.balances }).balances;
   const where = response.blockedScope ? ` at ${response.blockedScope}` : '';
-  const error = errorFromCode(code, `reservation denied: ${reason}${where}`, details);
+  const message = `reservation denied: ${reason}${where}`;
+  // A rate limit is throttling: 429 LIMIT_EXCEEDED with Retry-After (the protocol's 429), the reason in details.
+  if (reason === 'RATE_LIMITED') return new LimitExceededError(message, response.retryAfterMs, details);
+  const error = errorFromCode(code, message, details);
   return error.status === 409 ? error : errorFromCode('BUDGET_EXCEEDED', error.message, details);
 }
 

@@ -62,6 +62,37 @@ describe('runtime plane: status codes and bodies', () => {
     expect(decided.body.decision).toBe('DENY');
   });
 
+  it('a RATE_LIMITED live reserve is 429 LIMIT_EXCEEDED with Retry-After; LOOP_DETECTED is 409', async () => {
+    await t.ledger.createBudget({
+      scope: 'tenant:acme',
+      unit: 'CREDITS',
+      allocated: 1_000,
+      rateLimits: [{ maxCalls: 1, windowMs: 30_000 }],
+    });
+    const credits = { estimate: { unit: 'CREDITS', amount: 1 } };
+    expect((await t.req('POST', '/v1/reservations', { body: reserveBody(credits) })).status).toBe(200);
+    const limited = await t.req('POST', '/v1/reservations', { body: reserveBody(credits) });
+    expect(limited.status).toBe(429);
+    valid('ErrorResponse', limited.body);
+    expect(limited.headers['retry-after']).toBe('30');
+    expect(limited.body).toMatchObject({
+      error: 'LIMIT_EXCEEDED',
+      details: { reason_code: 'RATE_LIMITED', retry_after_ms: 30_000, scope: 'tenant:acme' },
+    });
+    const dry = await t.req('POST', '/v1/reservations', { body: reserveBody({ ...credits, dry_run: true }) });
+    expect(dry.status).toBe(200);
+    valid('ReservationCreateResponse', dry.body);
+    expect(dry.body).toMatchObject({ decision: 'DENY', reason_code: 'RATE_LIMITED', retry_after_ms: 30_000 });
+
+    const loop = { 'governor.loop': { argsHash: 'abcdef0123456789', threshold: 2, windowMs: 60_000 } };
+    const looped = { metadata: loop, action: { kind: 'tool.call', name: 'send_email' } };
+    expect((await t.req('POST', '/v1/reservations', { body: reserveBody(looped) })).status).toBe(200);
+    const again = await t.req('POST', '/v1/reservations', { body: reserveBody(looped) });
+    expect(again.status).toBe(409);
+    valid('ErrorResponse', again.body);
+    expect(again.body).toMatchObject({ details: { reason_code: 'LOOP_DETECTED' } });
+  });
+
   it('events are 201, in their own idempotency namespace (a commit key can be reused)', async () => {
     const r = await t.req('POST', '/v1/reservations', { body: reserveBody() });
     const key = 'shared-key-1';

@@ -25,6 +25,8 @@ Options:
   --refund-every <n>    a refund every n emails, 0 for none (default ${d.refundEvery})
   --cap-at <percent>    utilisation of a dollar budget at which model calls are capped (default ${d.capAtPercent})
   --max-tokens <n>      the output-token cap from then on (default ${d.capMaxTokens})
+  --loop-breaker        the agent retries with the very same arguments: Governor's loop breaker
+                        stops it by LOOP_DETECTED long before the RISK_POINTS budget is spent
   --redis <url>         run the governed half on RedisAuthority (a unique key prefix, deleted afterwards)
   --server <url>        run the governed half against a Governor server (governor serve) over
                         HttpAuthority, as a new tenant demo-<id> (admin key: GOVERNOR_ADMIN_KEY)
@@ -49,6 +51,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
     ledger: { type: 'string' },
     via: { type: 'string' },
     json: { type: 'boolean' },
+    'loop-breaker': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -64,6 +67,11 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
   }
   if (values.server !== undefined && !/^https?:\/\//.test(values.server)) {
     throw new UsageError(`--server: expected an http:// or https:// URL, got "${values.server}"`);
+  }
+  if (values['loop-breaker'] && values.ledger !== undefined) {
+    throw new UsageError(
+      '--loop-breaker needs the embedded ledger, --redis or --server (SqliteAuthority keeps no loop windows yet)',
+    );
   }
   const via = values.via ?? 'ai-sdk';
   if (!(VIAS as readonly string[]).includes(via)) {
@@ -87,6 +95,7 @@ export async function demoCommand(argv: string[], io: Io): Promise<number> {
       server: values.server,
       ...(values.server !== undefined ? { tenant: `demo-${randomBytes(4).toString('hex')}` } : {}),
       json: values.json ?? false,
+      loopBreaker: values['loop-breaker'] ?? false,
     },
     io,
   );

@@ -33,6 +33,11 @@ export interface Scenario {
   /** The model the agent asks for, and the cheaper one it is switched to under caps. */
   model: string;
   cheaperModel: string;
+  /**
+   * The agent retries with the very same arguments, and the loop breaker
+   * (on by default for tools with risk points) stops it by LOOP_DETECTED.
+   */
+  loopBreaker: boolean;
 }
 
 export const DEFAULT_SCENARIO: Scenario = {
@@ -49,4 +54,5 @@ export const DEFAULT_SCENARIO: Scenario = {
   run: '4821',
   model: 'gpt-4o',
   cheaperModel: 'gpt-4o-mini',
+  loopBreaker: false,
 };

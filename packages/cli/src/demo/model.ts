@@ -18,6 +18,8 @@ export interface ScriptOptions {
   refundEvery: number;
   /** The step on which it calls deploy_service (once). */
   deployAt: number;
+  /** Retry with the very same arguments every time (a true retry loop: what the loop breaker catches). */
+  identical?: boolean;
 }
 
 /** What the provider reports for one step: the agent's trimmed context in, a tool call out. */
@@ -76,7 +78,9 @@ export function nextMove(
   state.asked = Math.max(state.asked, seen.emails);
   if (seen.emailDenied || state.asked >= script.emails) {
     const text = seen.emailDenied
-      ? 'I could not send any more emails: the email budget for this run is spent.'
+      ? script.identical
+        ? 'I could not send the email: the same retry was refused as a loop.'
+        : 'I could not send any more emails: the email budget for this run is spent.'
       : `All ${script.emails} emails are sent.`;
     return { kind: 'answer', text, usage: ANSWER_USAGE };
   }
@@ -86,7 +90,10 @@ export function nextMove(
     {
       id: `call-${n}-email`,
       name: 'send_email',
-      input: { n, to: 'customer@example.com', subject: `Re: order 1234 (retry ${n})` },
+      // Identical retries resend email #1 as it was (the tool schemas ask for its number).
+      input: script.identical
+        ? { n: 1, to: 'customer@example.com', subject: 'Re: order 1234' }
+        : { n, to: 'customer@example.com', subject: `Re: order 1234 (retry ${n})` },
     },
   ];
   if (script.refundEvery > 0 && n % script.refundEvery === 0) {

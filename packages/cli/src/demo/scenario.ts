@@ -100,6 +100,7 @@ export const scriptOf = (s: Scenario): ScriptOptions => ({
   emails: s.emails,
   refundEvery: s.refundEvery,
   deployAt: DEPLOY_AT,
+  identical: s.loopBreaker,
 });
 
 /** How many model steps a loop may take at most (the script needs emails + 1). */

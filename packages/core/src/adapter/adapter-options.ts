@@ -9,6 +9,8 @@ import { InvalidRequestError } from '../errors.js';
 import { deniedToolMessage } from '../governor/denial-text.js';
 import type { BudgetDeniedError } from '../governor/errors.js';
 import type { Governor } from '../governor/governor.js';
+import type { LoopBreakerPolicy } from '../policy/loop-breaker.js';
+import { loopBreaker } from '../policy/schemas.js';
 import { NAME_PATTERN } from '../protocol/schemas.js';
 import type { Subject } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
@@ -31,6 +33,8 @@ export interface ToolAdapterOptions<R = string> {
   riskPoints?: RiskPointsByTool | undefined;
   /** The action kind of a tool call; default `tool.call`. */
   kind?: string | undefined;
+  /** The loop breaker for tools with risk points (`{ threshold, windowMs }`); default the governor's; `false`: off. */
+  loopBreaker?: LoopBreakerPolicy | false | undefined;
   /** A denied tool call: `result` (default) answers with a message the model can read; `throw` rejects. */
   onDeny?: 'result' | 'throw' | undefined;
   /** What a denied tool call answers with; default `deniedToolMessage`. */
@@ -77,6 +81,7 @@ export const adapterOptionFields = {
   toolSubject: anyFunction.optional(),
   riskPoints: z.record(z.string(), z.union([z.number(), anyFunction])).optional(),
   kind: z.string().min(1).max(64).optional(),
+  loopBreaker: z.union([loopBreaker, z.literal(false)]).optional(),
   onDeny: z.enum(['result', 'throw']).optional(),
   onModelDeny: z.enum(['end', 'throw']).optional(),
   deniedResult: anyFunction.optional(),
@@ -93,6 +98,7 @@ export const toolOptionFields = {
   toolSubject: fields.toolSubject,
   riskPoints: fields.riskPoints,
   kind: fields.kind,
+  loopBreaker: fields.loopBreaker,
   onDeny: fields.onDeny,
   deniedResult: fields.deniedResult,
 };
@@ -120,7 +126,8 @@ export function toolGuardFor(
   subject: Partial<Subject> | undefined = options.subject,
 ): ToolGuardOptions {
   const levels = { ...subject, ...options.toolSubject?.(toolName) };
-  return { governor: options.governor, riskPoints: options.riskPoints, kind: options.kind, subject: levels };
+  const { governor, riskPoints, kind, loopBreaker } = options;
+  return { governor, riskPoints, kind, subject: levels, loopBreaker };
 }
 
 /** What a denied tool call answers with — undefined when `error` is not its denial, or with `onDeny: 'throw'`. */

@@ -33,6 +33,7 @@ export {
   planCaps,
 } from './caps-plan.js';
 export { budgetDenialOf, isBudgetDenied } from './denial.js';
+export { argsHash, loopBreakerMetadata } from './loop-breaker.js';
 export { answeredCost, runsCost } from './model-answer.js';
 export {
   actionNameOf,

@@ -9,7 +9,9 @@ import { GovernorError } from '../errors.js';
 import { extendSubject } from '../governor/context.js';
 import { toolDeniedByCaps } from '../governor/denial-text.js';
 import { BudgetDeniedError } from '../governor/errors.js';
+import type { LoopBreakerPolicy } from '../policy/loop-breaker.js';
 import type { Action, Amount, Caps, Subject, Unit } from '../protocol/types.js';
+import { loopBreakerMetadata } from './loop-breaker.js';
 import { InvalidRiskPoints, type RiskPointSources, resolveRiskPoints } from './risk-points.js';
 
 /** Client-side reason: the call's risk points are not a safe integer ≥ 0. */
@@ -20,6 +22,8 @@ export interface ToolGuardOptions extends RiskPointSources {
   subject?: Partial<Subject> | undefined;
   /** The unit whose caps a 0-point call asks about; default RISK_POINTS. */
   capsUnit?: Unit | undefined;
+  /** The loop breaker for calls with risk points; default the governor's; `false` turns it off. */
+  loopBreaker?: LoopBreakerPolicy | false | undefined;
 }
 
 export interface ToolCall {
@@ -76,9 +80,15 @@ export async function governToolCall<T>(
     return value;
   }
   let failure: { error: unknown } | undefined;
+  const metadata = loopBreakerMetadata(governor, options.loopBreaker, call.args);
   try {
     const value = await governor.run(
-      { action, estimate, ...(options.subject ? { subject: options.subject } : {}) },
+      {
+        action,
+        estimate,
+        ...(options.subject ? { subject: options.subject } : {}),
+        ...(metadata ? { metadata } : {}),
+      },
       async (grant) => {
         const caps = mergeCaps(grant.caps, governor.capsInForce(subject));
         if (grant.enforced && !isToolAllowed(caps, call.name)) throw toolDeniedByCaps(grant);

@@ -102,6 +102,10 @@ function ruleOf(r: AuditRecord, scopes: ExplainedScope[], tiers: { atPercent: nu
       return `DENY: tenant ${r.tenant} held as many live reservations as it may`;
     case 'BUDGET_NOT_FOUND':
       return `DENY: no budget covers ${r.scopePath}`;
+    case 'RATE_LIMITED':
+      return `DENY: a rate limit of the budget at ${r.blockedScope} was reached (only allowed calls count)`;
+    case 'LOOP_DETECTED':
+      return `DENY: the loop breaker saw the same ${r.action?.name ?? 'call'} with the same arguments too often in ${r.blockedScope}`;
     default:
       return `${r.decision}: ${r.reasonCode}${r.blockedScope ? ` at ${r.blockedScope}` : ''}`;
   }

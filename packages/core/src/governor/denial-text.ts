@@ -36,6 +36,9 @@ export function denialReason(denial: BudgetDeniedError): string {
   const budget = BUDGET_NAMES[denial.estimate.unit] ?? denial.estimate.unit;
   const where = denial.scope ? ` for ${denial.scope}` : '';
   if (denial.detail) return denial.detail;
+  if (denial.reasonCode === 'RATE_LIMITED') return `the rate limit${where} is reached`;
+  if (denial.reasonCode === 'LOOP_DETECTED')
+    return `the same call with the same arguments repeats too often${where} (loop detected)`;
   return denial.reasonCode === 'BUDGET_EXCEEDED'
     ? `the ${budget} budget${where} is spent`
     : `the ${budget} budget${where} refused it (${denial.reasonCode})`;

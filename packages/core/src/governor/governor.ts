@@ -7,6 +7,7 @@
 import type { Authority, BudgetKey, LedgerAdmin } from '../authority.js';
 import { type Scheduler, systemClock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
+import { DEFAULT_LOOP_BREAKER, type LoopBreakerPolicy } from '../policy/loop-breaker.js';
 import type { RiskPointTable } from '../policy/risk-points.js';
 import { riskPointsFor } from '../policy/risk-points.js';
 import type { BalanceQuery, DecisionResponse, ReservationCreateResponse } from '../protocol/messages.js';
@@ -84,6 +85,12 @@ export interface GovernorOptions {
   settleWaitMs?: number;
   /** Idle and lifetime limits of handles from `begin` (streams). */
   handles?: HandleLimits;
+  /**
+   * The loop breaker for tools with risk points: the `threshold`-th identical
+   * call (same tool, same arguments) within `windowMs` in one run is denied
+   * with LOOP_DETECTED; default 5 within 10 minutes; `false` turns it off.
+   */
+  loopBreaker?: LoopBreakerPolicy | false;
   /** Ends tool loops whose model ignores denials; default 3 consecutive denials per run; `false` turns it off. */
   circuitBreaker?: CircuitBreakerOptions | false;
   /** Time and timers; default the system clock. */
@@ -163,6 +170,12 @@ export class Governor {
 
   get mode(): 'enforce' | 'observe' {
     return this.#options.mode ?? 'enforce';
+  }
+
+  /** The loop breaker's settings for tool calls with risk points; undefined when turned off. */
+  get loopBreaker(): LoopBreakerPolicy | undefined {
+    const option = this.#options.loopBreaker;
+    return option === false ? undefined : (option ?? DEFAULT_LOOP_BREAKER);
   }
 
   /** RISK_POINTS for an action from the configured table (undefined when none applies; see `withDefault`). */

@@ -27,6 +27,7 @@ export function newBudget(def: BudgetDefinition, now = 0): BudgetState {
     isOverLimit: false,
     caps: def.caps && structuredClone(def.caps),
     isolated: def.isolated,
+    ...(def.rateLimits?.length ? { rateLimits: structuredClone(def.rateLimits) } : {}),
   };
   return def.period ? Object.assign(b, newPeriodState(def.allocated, def.period, def.rollover, now)) : b;
 }
@@ -39,9 +40,20 @@ export function validateDefinition(input: BudgetDefinition): BudgetDefinition {
 }
 
 export function budgetInfo(b: BudgetState): BudgetInfo {
-  const { caps, isolated, period, rollover, baseAllocated, periodStartMs, periodEndMs, ...state } = b;
+  const {
+    caps,
+    isolated,
+    period,
+    rollover,
+    baseAllocated,
+    periodStartMs,
+    periodEndMs,
+    rateLimits,
+    ...state
+  } = b;
   const info: BudgetInfo = { ...state, remaining: remainingOf(b) };
   if (period) Object.assign(info, { period: structuredClone(period), rollover, periodStartMs, periodEndMs });
+  if (rateLimits?.length) info.rateLimits = structuredClone(rateLimits);
   if (caps) info.caps = structuredClone(caps);
   if (isolated) info.isolated = true;
   return info;

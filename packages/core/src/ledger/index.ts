@@ -57,6 +57,7 @@ export {
 export {
   DEFAULT_MAX_IDEMPOTENCY_RECORDS,
   DEFAULT_MAX_LIVE_RESERVATIONS,
+  denialAnswer,
   liveLimitDenial,
   maxLiveOption,
 } from './limits.js';
@@ -93,6 +94,21 @@ export {
   queryReservations,
   scopeMatchesFilter,
 } from './queries.js';
+export {
+  LOOP_METADATA_KEY,
+  type LoopGuard,
+  loopGuardOf,
+  loopLogKey,
+  loopScopeOf,
+  type RateDenial,
+  type RateRequest,
+  rateDenialOf,
+  rateLogKey,
+  rateRetryAfter,
+  recordRate,
+  type WindowEntry,
+  type WindowLogs,
+} from './rate-limits.js';
 export {
   applySettlement,
   type BudgetState,

@@ -4,6 +4,7 @@
  * depth are request rules: see protocol/json-value.ts.)
  */
 import type { ReservationCreateResponse } from '../protocol/messages.js';
+import type { KnownReasonCode } from '../protocol/types.js';
 import { type BudgetState, toBalance } from './rules.js';
 
 /** Default cap on ACTIVE reservations per tenant (option `maxLiveReservationsPerTenant`). */
@@ -22,10 +23,20 @@ export function liveLimitDenial(
   allowed: Pick<ReservationCreateResponse, 'affectedScopes' | 'scopePath'>,
   budgets: readonly BudgetState[],
 ): ReservationCreateResponse {
+  return denialAnswer(allowed, { reasonCode: 'LIVE_RESERVATION_LIMIT', scope: `tenant:${tenant}` }, budgets);
+}
+
+/** A DENY in place of an answer that the budgets allowed (a limit past the budget rules said no). */
+export function denialAnswer(
+  allowed: Pick<ReservationCreateResponse, 'affectedScopes' | 'scopePath'>,
+  denial: { reasonCode: KnownReasonCode; scope: string; retryAfterMs?: number | undefined },
+  budgets: readonly BudgetState[],
+): ReservationCreateResponse {
   return {
     decision: 'DENY',
-    reasonCode: 'LIVE_RESERVATION_LIMIT',
-    blockedScope: `tenant:${tenant}`,
+    reasonCode: denial.reasonCode,
+    blockedScope: denial.scope,
+    ...(denial.retryAfterMs !== undefined ? { retryAfterMs: denial.retryAfterMs } : {}),
     affectedScopes: [...allowed.affectedScopes],
     ...(allowed.scopePath ? { scopePath: allowed.scopePath } : {}),
     balances: budgets.map(toBalance),

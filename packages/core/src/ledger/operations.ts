@@ -11,8 +11,9 @@ import { fingerprintOf } from '../canonical-json.js';
 import type * as M from '../protocol/messages.js';
 import { type BudgetFinder, evaluateReservation } from './evaluate.js';
 import { type IdempotencyRecords, withRemainingTtl } from './idempotency.js';
-import { liveLimitDenial } from './limits.js';
+import { denialAnswer, liveLimitDenial } from './limits.js';
 import { type NormalizedReservation, normalizeEvent, normalizeReservation } from './normalize.js';
+import { loopGuardOf, type RateRequest, rateDenialOf, recordRate, type WindowLogs } from './rate-limits.js';
 import { type BudgetState, toBalance } from './rules.js';
 import { chargeEvent, newReservationDetail } from './settle.js';
 
@@ -27,6 +28,8 @@ export interface LedgerContext {
   now: number;
   /** Cap on ACTIVE reservations per tenant: past `max`, a reserve is a DENY (LIVE_RESERVATION_LIMIT). */
   liveLimit?: { max: number; count(tenant: string): number } | undefined;
+  /** Where rate-limit and loop-breaker windows are kept; without it neither is enforced. */
+  windows?: WindowLogs | undefined;
   /** Record a decision or change that was made now (never a replay); the ledger adds the budgets touched. */
   audit?: ((draft: AuditDraft) => void) | undefined;
 }
@@ -44,6 +47,7 @@ export function reserveOnce(
   store: StoreReservation,
 ): M.ReservationCreateResponse {
   const normalized = normalizeReservation(req);
+  const rate = rateRequestOf(req);
   const tenant = req.subject.tenant;
   const fingerprint = fingerprintOf(normalized);
   const replay = ctx.records.replay<M.ReservationCreateResponse>(
@@ -56,6 +60,8 @@ export function reserveOnce(
 
   const evaluation = evaluateReservation(ctx.find, req, !normalized.dryRun, ctx.degradation);
   let response: M.ReservationCreateResponse = { ...evaluation.response };
+  const rated = response.decision !== 'DENY' ? rateDenial(ctx, evaluation.budgets, rate) : undefined;
+  if (rated) response = denialAnswer(response, rated, evaluation.budgets);
   const limit = ctx.liveLimit;
   if (!normalized.dryRun && response.decision !== 'DENY' && limit && limit.count(tenant) >= limit.max) {
     response = liveLimitDenial(tenant, response, evaluation.budgets);
@@ -63,6 +69,7 @@ export function reserveOnce(
   if (!normalized.dryRun && response.decision !== 'DENY') {
     const id = `rsv_${randomUUID()}`;
     for (const b of evaluation.budgets) b.reserved += req.estimate.amount;
+    if (ctx.windows) recordRate(ctx.windows, evaluation.budgets, rate, ctx.now);
     const detail = newReservationDetail(id, normalized, response.affectedScopes, ctx.now);
     store(detail, normalized, evaluation.budgets);
     // Answers never share objects with the ledger's records: a caller may change its copy freely.
@@ -86,11 +93,16 @@ export function decideOnce(ctx: LedgerContext, req: M.DecisionRequest): M.Decisi
   const fingerprint = fingerprintOf(req);
   const replay = ctx.records.replay<M.DecisionResponse>(tenant, 'decide', req.idempotencyKey, fingerprint);
   if (replay) return replay;
+  const rate = rateRequestOf(req);
   const evaluation = evaluateReservation(ctx.find, req, false, ctx.degradation);
-  const { decision, caps, reasonCode, affectedScopes, blockedScope } = evaluation.response;
+  const rated =
+    evaluation.response.decision !== 'DENY' ? rateDenial(ctx, evaluation.budgets, rate) : undefined;
+  if (rated) evaluation.response = denialAnswer(evaluation.response, rated, evaluation.budgets);
+  const { decision, caps, reasonCode, affectedScopes, blockedScope, retryAfterMs } = evaluation.response;
   const response: M.DecisionResponse = { decision, affectedScopes };
   if (caps) response.caps = caps;
   if (reasonCode) Object.assign(response, { reasonCode, blockedScope });
+  if (retryAfterMs !== undefined) response.retryAfterMs = retryAfterMs;
   ctx.records.remember(tenant, 'decide', req.idempotencyKey, fingerprint, response, ctx.now);
   ctx.audit?.(decideDraft(req, response));
   return response;
@@ -107,3 +119,16 @@ export function eventOnce(ctx: LedgerContext, req: M.EventCreateRequest): M.Even
   ctx.audit?.(eventDraft(req, response));
   return response;
 }
+
+/** What the rate limits and the loop breaker look at in a reserve or decide (its loop guard validated). */
+function rateRequestOf(req: M.DecisionRequest): RateRequest {
+  return {
+    subject: req.subject,
+    action: req.action,
+    amount: req.estimate.amount,
+    loop: loopGuardOf(req.metadata),
+  };
+}
+
+const rateDenial = (ctx: LedgerContext, budgets: BudgetState[], rate: RateRequest) =>
+  ctx.windows && rateDenialOf(ctx.windows, budgets, rate, ctx.now);

@@ -5,7 +5,13 @@
  * implement the same rules (RedisAuthority in Lua) and are held to them by
  * the conformance suite.
  */
-import type { BudgetPeriod, BudgetRollover, BudgetStatus, DegradationPolicy } from '../authority.js';
+import type {
+  BudgetPeriod,
+  BudgetRollover,
+  BudgetStatus,
+  DegradationPolicy,
+  RateLimit,
+} from '../authority.js';
 import { mergeCaps } from '../caps.js';
 import { BudgetExceededError, OverdraftLimitExceededError } from '../errors.js';
 import type { Balance, Caps, KnownReasonCode, OveragePolicy, Unit } from '../protocol/types.js';
@@ -29,6 +35,8 @@ export interface BudgetState {
   baseAllocated?: number | undefined;
   periodStartMs?: number | undefined;
   periodEndMs?: number | undefined;
+  /** Sliding-window rate limits (see ledger/rate-limits.ts). */
+  rateLimits?: RateLimit[] | undefined;
 }
 
 /** The budgets a call charges: from the deepest isolated budget down, or all of them. */

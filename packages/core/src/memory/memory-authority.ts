@@ -43,6 +43,7 @@ import { DeadlineHeap } from './deadline-heap.js';
 import { Fifo } from './fifo.js';
 import { IdempotencyStore } from './idempotency-store.js';
 import { type MemorySnapshot, readSnapshot, SNAPSHOT_VERSION } from './snapshot.js';
+import { MemoryWindowLogs } from './window-logs.js';
 
 export interface MemoryAuthorityOptions {
   /** The ledger's clock; default the system clock. Use ManualClock in tests. */
@@ -101,6 +102,8 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   readonly #schemas: S.RequestSchemas;
   /** ACTIVE reservations per tenant. */
   readonly #liveByTenant = new Map<string, number>();
+  /** Rate-limit and loop-breaker windows (not in snapshots: a restart starts them afresh). */
+  readonly #windows = new MemoryWindowLogs();
 
   constructor(options: MemoryAuthorityOptions = {}) {
     super(options.audit === false ? undefined : new MemoryAuditLog(options.audit));
@@ -426,6 +429,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
       isActive: this.#isActive,
       now,
       liveLimit: this.#liveLimit,
+      windows: this.#windows,
     };
     if (this.auditLog) {
       const touches = new BudgetTouches();

@@ -9,6 +9,7 @@ import type {
 } from '../authority.js';
 import { InvalidRequestError } from '../errors.js';
 import { validate } from '../protocol/validate.js';
+import type { LoopBreakerPolicy } from './loop-breaker.js';
 import type { RiskPointTable } from './risk-points.js';
 import { policyFile } from './schemas.js';
 
@@ -18,6 +19,8 @@ export interface GovernorPolicy {
   templates?: BudgetTemplate[];
   degradation?: DegradationPolicy;
   riskPoints?: RiskPointTable;
+  /** The loop breaker for tools with risk points (`createGovernor({ loopBreaker })`); `false` turns it off. */
+  loopBreaker?: LoopBreakerPolicy | false;
 }
 
 /** Validate a policy object (for example parsed from a file). Dollar strings become USD_MICROCENTS. */

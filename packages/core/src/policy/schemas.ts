@@ -36,6 +36,25 @@ const rolloverNeedsPeriod: [
   (d) => d.rollover === undefined || d.period !== undefined,
   { error: 'needs a period', path: ['rollover'] },
 ];
+/** A sliding-window rate limit (see RateLimit in authority.ts). */
+export const rateLimit = z
+  .strictObject({
+    action: z.string().min(1).max(256).optional(),
+    kind: z.string().min(1).max(64).optional(),
+    windowMs: z.number().int().min(1).max(86_400_000),
+    maxCalls: z.number().int().min(1).max(1_000_000).optional(),
+    maxAmount: amountValue.optional(),
+  })
+  .refine((l) => l.maxCalls !== undefined || l.maxAmount !== undefined, {
+    error: 'needs maxCalls or maxAmount',
+  });
+const rateLimits = z.array(rateLimit).max(16).optional();
+
+/** The loop breaker: the `threshold`-th identical tool call (same arguments) within `windowMs` in one run is denied. */
+export const loopBreaker = z.strictObject({
+  threshold: z.number().int().min(2).max(10_000),
+  windowMs: z.number().int().min(1).max(86_400_000),
+});
 
 export const budgetDefinition = z
   .strictObject({
@@ -45,6 +64,7 @@ export const budgetDefinition = z
     caps: caps.optional(),
     isolated: z.boolean().optional(),
     ...schedule,
+    rateLimits,
   })
   .refine(...rolloverNeedsPeriod)
   .refine((d) => d.allocated + (d.overdraftLimit ?? 0) <= MAX_AMOUNT, {
@@ -60,6 +80,7 @@ export const budgetTemplate = z
     overdraftLimit: amountValue.optional(),
     caps: caps.optional(),
     ...schedule,
+    rateLimits,
   })
   .refine(...rolloverNeedsPeriod);
 
@@ -144,12 +165,12 @@ const rawAmounts = {
   rollover: rollover.optional(),
 };
 const fileBudget = z
-  .strictObject({ scope, ...rawAmounts })
+  .strictObject({ scope, ...rawAmounts, rateLimits })
   .refine(...rolloverNeedsPeriod)
   .superRefine(checkAmounts)
   .transform(withAmounts);
 const fileTemplate = z
-  .strictObject({ match: z.string().min(1), ...rawAmounts })
+  .strictObject({ match: z.string().min(1), ...rawAmounts, rateLimits })
   .refine(...rolloverNeedsPeriod)
   .superRefine(checkAmounts)
   .transform(withAmounts);
@@ -170,4 +191,5 @@ export const policyFile = z.strictObject({
   templates: z.array(fileTemplate).default([]),
   degradation: degradationPolicy.optional(),
   riskPoints: riskPointTable.optional(),
+  loopBreaker: z.union([loopBreaker, z.literal(false)]).optional(),
 });

@@ -106,6 +106,10 @@ export const REASON_CODES = [
   'DEBT_OUTSTANDING',
   'TENANT_CLOSED',
   'LIVE_RESERVATION_LIMIT',
+  /** Governor: a rate limit of an affected budget is reached; `retryAfterMs` says when it frees up. */
+  'RATE_LIMITED',
+  /** Governor: the same tool with the same arguments, too often within the loop breaker's window in one run. */
+  'LOOP_DETECTED',
 ] as const;
 export type KnownReasonCode = (typeof REASON_CODES)[number];
 export type ReasonCode = KnownReasonCode | (string & {});

@@ -11,6 +11,7 @@ import { payloadChecks } from './checks/payload.js';
 import { periodChecks } from './checks/periods.js';
 import { policyChecks } from './checks/policy.js';
 import { queryChecks } from './checks/queries.js';
+import { rateLimitChecks } from './checks/rate-limits.js';
 import { reserveChecks } from './checks/reserve.js';
 import { settleChecks } from './checks/settle.js';
 import { traceChecks } from './checks/traces.js';
@@ -25,6 +26,8 @@ export interface ConformanceOptions {
   faultRuns?: number;
   /** The ledger supports budget periods (BudgetDefinition.period): check them; default true. */
   periods?: boolean;
+  /** The ledger enforces rate limits and the loop breaker: check them; default true. */
+  rateLimits?: boolean;
   /** The ledger keeps an audit trail (AuditTrail): check it; default true. */
   audit?: boolean;
   /** Figures of the fuzz and fault checks, when they have run (default: printed). */
@@ -60,6 +63,8 @@ export function describeLedgerConformance(
     describe('concurrency', () => concurrencyChecks(fresh, options.concurrency));
     describe('model-based', () => modelChecks(fresh, { runs: options.modelRuns ?? 60 }));
     if (options.audit !== false) describe('audit trail', () => auditChecks(fresh));
+    if (options.rateLimits !== false)
+      describe('rate limits and loop breaker', () => rateLimitChecks(fresh, { audit: options.audit }));
     const report =
       options.report ?? ((figures: object) => console.info(`${name}: ${JSON.stringify(figures)}`));
     describe('malformed input', () => {

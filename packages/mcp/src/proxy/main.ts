@@ -63,6 +63,7 @@ async function prepare(config: ProxyConfig, log: (m: string) => void): Promise<R
         admin: ledger.authority,
         subject: { ...config.subject, tenant },
         ...(policy?.riskPoints ? { riskPoints: policy.riskPoints } : {}),
+        ...(policy?.loopBreaker !== undefined ? { loopBreaker: policy.loopBreaker } : {}),
         on: audit.on,
       });
       governors.set(tenant, governor);

@@ -44,12 +44,12 @@ local period_load, period_init, period_roll, period_save
 
 local function load_budget(key)
   local v = redis.call('HMGET', key, 'scope', 'unit', 'allocated', 'spent', 'reserved', 'debt',
-    'overdraftLimit', 'status', 'isOverLimit', 'caps', 'isolated', 'period')
+    'overdraftLimit', 'status', 'isOverLimit', 'caps', 'isolated', 'rateLimits', 'period')
   if not v[1] then return nil end
   local b = originals({ key = key, scope = v[1], unit = v[2], allocated = tonumber(v[3]), spent = tonumber(v[4]),
     reserved = tonumber(v[5]), debt = tonumber(v[6]), od = tonumber(v[7]), status = v[8],
-    over = v[9] == '1', caps = v[10] or '', isolated = v[11] == '1' }, false)
-  if v[12] then period_load(b, v[12]) end
+    over = v[9] == '1', caps = v[10] or '', isolated = v[11] == '1', rl = v[12] or '' }, false)
+  if v[13] then period_load(b, v[13]) end
   return b
 end
 
@@ -78,21 +78,21 @@ local function remaining(b) return b.allocated - b.spent - b.reserved - b.debt e
 
 local function snapshot(b)
   local s = { b.scope, b.unit, b.status, fmt(b.allocated), fmt(b.spent), fmt(b.reserved), fmt(b.debt), fmt(b.od),
-    b.over and '1' or '0', b.caps, b.isolated and '1' or '0' }
+    b.over and '1' or '0', b.caps, b.isolated and '1' or '0', b.rl or '' }
   if b.period then
-    s[12] = b.period; s[13] = b.rollover; s[14] = fmt(b.base); s[15] = fmt(b.pstart); s[16] = fmt(b.pend)
+    s[13] = b.period; s[14] = b.rollover; s[15] = fmt(b.base); s[16] = fmt(b.pstart); s[17] = fmt(b.pend)
   end
   return s
 end
 
 
--- The budgets of KEYS[first..], shallowest first: a missing one is built from
--- its template argument ("allocated\noverdraft\ncaps[\nperiod]", '' = none) found at
+-- The budgets of KEYS[first..last] (default NKEYS), shallowest first: a missing one is built from
+-- its template argument ("allocated\noverdraft\ncaps[\nrate limits[\nperiod]]", '' = none) found at
 -- ARGV[arg0 + 2*(i-first)] (scope) and the next ARGV (template); stored and
 -- indexed when `persist`.
-local function resolve_budgets(first, arg0, unit, persist, index_key)
+local function resolve_budgets(first, arg0, unit, persist, index_key, last)
   local all = {}
-  for i = first, NKEYS do
+  for i = first, last or NKEYS do
     local scope = ARGV[arg0 + (i - first) * 2]
     local template = ARGV[arg0 + 1 + (i - first) * 2]
     local b = load_budget(KEYS[i])
@@ -102,10 +102,13 @@ local function resolve_budgets(first, arg0, unit, persist, index_key)
       local nl2 = string.find(template, '\n', nl1 + 1, true)
       local nl3 = string.find(template, '\n', nl2 + 1, true)
       b = new_budget(KEYS[i], scope, unit, string.sub(template, 1, nl1 - 1),
-        string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1, nl3 and nl3 - 1 or -1), false, persist)
-      if nl3 then period_init(b, string.sub(template, nl3 + 1)) end
+        string.sub(template, nl1 + 1, nl2 - 1), string.sub(template, nl2 + 1, (nl3 or 0) - 1), false, persist)
+      local nl4 = nl3 and string.find(template, '\n', nl3 + 1, true)
+      b.rl = nl3 and string.sub(template, nl3 + 1, (nl4 or 0) - 1) or ''
+      if nl4 then period_init(b, string.sub(template, nl4 + 1)) end
       if persist then
         save_budget(b)
+        if b.rl ~= '' then redis.call('HSET', b.key, 'rateLimits', b.rl) end
         redis.call('SADD', index_key, scope .. '\n' .. unit)
       end
     end

@@ -4,7 +4,9 @@
 -- ARGV: 1 test clock ('' = Redis TIME), 2 mode (reserve|dry|decide), 3 fingerprint, 4 idempotency retention ms,
 --       5 reservation id, 6 amount, 7 ttl ms, 8 grace ms, 9 overage policy, 10 detail json,
 --       11 degradation policy json, 12 unit, 13 balances wanted (1|0), 14 most live reservations per tenant,
---       then per scope: 15+2i scope id, 16+2i template ("allocated\noverdraft\ncaps") or ''
+--       then per scope: 15+2i scope id, 16+2i template ("allocated\noverdraft\ncaps[\nrate limits]") or ''
+-- Rate limits and loop breaker (rate.lua), after the n budget keys: n window keys (one per scope), the loop
+-- key; after the scope ARGV: action kind, action name, loop threshold ('' = none), loop window ms, loop scope.
 local now = now_ms(ARGV[1])
 if sweep_due(KEYS[2], now) then return cjson.encode({ k = 'sweep' }) end
 local mode = ARGV[2]
@@ -14,7 +16,8 @@ if stored then return cjson.encode({ k = 'replay', o = stored, now = fmt(now) })
 
 local persist = mode == 'reserve'
 local unit = ARGV[12]
-local all = resolve_budgets(6, 15, unit, persist, KEYS[5])
+local nscopes = (NKEYS - 6) / 2
+local all = resolve_budgets(6, 15, unit, persist, KEYS[5], 5 + nscopes)
 if #all == 0 then return cjson.encode({ k = 'nobudget' }) end
 local list = charged_budgets(all)
 local affected = {}
@@ -27,6 +30,24 @@ if reason then
   local encoded = cjson.encode(out)
   if not persist then idem_store(KEYS[1], ARGV[3], encoded, ARGV[4]) end
   audit_append(now, decision_members('DENY', reason, scope), list)
+  return encoded
+end
+local wkeys = {}
+for i = 1, nscopes do wkeys[KEYS[5 + i]] = KEYS[5 + nscopes + i] end
+local ra = 14 + 2 * nscopes
+local kind, name = ARGV[ra + 1], ARGV[ra + 2]
+local loop = nil
+if ARGV[ra + 3] ~= '' then
+  loop = { key = KEYS[6 + 2 * nscopes], threshold = tonumber(ARGV[ra + 3]), windowMs = tonumber(ARGV[ra + 4]),
+    scope = ARGV[ra + 5] }
+end
+local rreason, rscope, retry = rate_denial(list, wkeys, kind, name, amount, loop, now)
+if rreason then
+  out.d = 'DENY'; out.r = rreason; out.s = rscope; out.b = snapshots(list)
+  if retry then out.ra = fmt(retry) end
+  local encoded = cjson.encode(out)
+  if not persist then idem_store(KEYS[1], ARGV[3], encoded, ARGV[4]) end
+  audit_append(now, decision_members('DENY', rreason, rscope), list)
   return encoded
 end
 -- Live reservations are the tenant's expiry set (swept above): past the cap, a DENY that is not remembered.
@@ -52,6 +73,7 @@ if persist then
     'policy', ARGV[9], 'extensions', '0', 'affected', cjson.encode(affected), 'budgetKeys', cjson.encode(bkeys))
   redis.call('ZADD', KEYS[2], fmt(expires + tonumber(ARGV[8])), rid)
   redis.call('ZADD', KEYS[3], fmt(now), rid)
+  rate_record(list, wkeys, rid, kind, name, amount, loop, now)
   -- Only the balances after the reservation: the caller derives the ones before (reserved − amount).
   out.rid = rid; out.exp = fmt(expires)
   if ARGV[13] == '1' then out.post = snapshots(list) end
