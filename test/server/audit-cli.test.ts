@@ -107,6 +107,9 @@ describe('governor audit / explain', () => {
     );
     expect(e.out).toMatch(/tenant:acme\s+ACTIVE\s+\$0\.000001\s+\$0\.0000004\s+0%/);
     expect(e.out).toMatch(/commit\s+charged \$0\.0000005\s+by process:/);
+    const scoped = await cli('explain', reservationId, '--server', url, '--tenant', 'acme');
+    expect(scoped.out).toBe(e.out);
+    expect((await cli('explain', reservationId, '--server', url, '--tenant', 'globex')).code).toBe(1);
     const missing = await cli('explain', 'rsv_nope', '--server', url);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/no audit record of reservation rsv_nope/);

@@ -12,6 +12,7 @@ tier that applied, and what followed (commit, release, expiry).
 
 Source:
 ${AUDIT_SOURCE_HELP}
+  --tenant <id>          search this tenant's trail only (faster on a large ledger)
   --json                 print JSON
   -h, --help             show this help
 `;
@@ -19,7 +20,12 @@ ${AUDIT_SOURCE_HELP}
 export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseFlags(
     argv,
-    { ...AUDIT_SOURCE_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    {
+      ...AUDIT_SOURCE_FLAGS,
+      tenant: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     true,
   );
   if (values.help) {
@@ -29,7 +35,9 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   const [id, ...rest] = positionals;
   if (id === undefined) throw new UsageError('a reservation id is required');
   if (rest.length > 0) throw new UsageError(`unexpected "${rest.join(' ')}"`);
-  const explanation = await withAuditTrail(values, (trail) => explainReservation(trail, id));
+  const explanation = await withAuditTrail(values, (trail) =>
+    explainReservation(trail, id, { tenant: values.tenant }),
+  );
   if (values.json) io.out(JSON.stringify(explanation, null, 2));
   else for (const line of explanationLines(explanation, io.color)) io.out(line);
   return 0;

@@ -6,7 +6,13 @@
  */
 import { NotFoundError } from '../errors.js';
 import type { Caps } from '../protocol/types.js';
-import { type AuditRecord, type AuditScope, type AuditTrail, isAuditTrail } from './types.js';
+import {
+  type AuditQuery,
+  type AuditRecord,
+  type AuditScope,
+  type AuditTrail,
+  isAuditTrail,
+} from './types.js';
 
 type Figures = Pick<AuditScope, 'allocated' | 'spent' | 'reserved' | 'debt' | 'remaining'>;
 
@@ -133,31 +139,39 @@ function ruleOf(r: AuditRecord, scopes: ExplainedScope[], tiers: { atPercent: nu
     : 'ALLOW';
 }
 
-/** Explain a reservation from a ledger's trail: its decision, what followed, the tiers then in force. */
-export async function explainReservation(
-  ledger: AuditTrail | unknown,
-  reservationId: string,
-): Promise<Explanation> {
-  if (!isAuditTrail(ledger)) throw new NotFoundError('this ledger keeps no audit trail');
+/** Every record matching `query`, page by page. */
+async function allOf(ledger: AuditTrail, query: AuditQuery): Promise<AuditRecord[]> {
   const records: AuditRecord[] = [];
   let after: string | undefined;
   do {
-    const page = await ledger.queryAudit({ reservationId, limit: 1_000, ...(after ? { after } : {}) });
+    const page = await ledger.queryAudit({ ...query, limit: 1_000, ...(after ? { after } : {}) });
     records.push(...page.records);
     after = page.hasMore ? page.cursor : undefined;
   } while (after);
+  return records;
+}
+
+/**
+ * Explain a reservation from a ledger's trail: its decision, what followed,
+ * the tiers then in force. `tenant`, when known (a tenant's key, or an id that
+ * spells it), keeps the search to that tenant's trail.
+ */
+export async function explainReservation(
+  ledger: AuditTrail | unknown,
+  reservationId: string,
+  options: { tenant?: string | undefined } = {},
+): Promise<Explanation> {
+  if (!isAuditTrail(ledger)) throw new NotFoundError('this ledger keeps no audit trail');
+  const scope = options.tenant === undefined ? {} : { tenant: options.tenant };
+  const records = await allOf(ledger, { ...scope, reservationId });
   const decided = records.find((r) => r.operation === 'reserve');
   if (!decided) throw new NotFoundError(`no audit record of reservation ${reservationId}`);
-  const policies = await ledger.queryAudit({
+  const policies = await allOf(ledger, {
     tenant: '*',
     operation: 'policy.set_degradation',
     toMs: decided.atMs + 1,
-    limit: 1_000,
   });
-  const policy = policies.records.at(-1)?.detail?.policy as
-    | { tiers?: { atPercent: number }[] }
-    | null
-    | undefined;
+  const policy = policies.at(-1)?.detail?.policy as { tiers?: { atPercent: number }[] } | null | undefined;
   return explainRecord(
     decided,
     records.filter((r) => r !== decided),
