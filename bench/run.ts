@@ -62,6 +62,7 @@ const [
   import('./src/redis.js'),
   import('./src/report.js'),
 ]);
+const { printRetained, retainedPerCall } = await import('./src/retained.js');
 
 const options = args.quick ? QUICK : FULL;
 const log = (line: string) => console.log(line);
@@ -95,10 +96,18 @@ const loop = await aiSdkLoopOverhead(options);
 overhead.push(...loop);
 process.stdout.write('running LangChain middleware overhead …\n');
 overhead.push(await langchainOverhead(options));
+process.stdout.write('running retained memory per finished call …\n');
+// Within the default retention bounds (20,000 settled reservations): the figure per call while they fill.
+const retainedCalls = Math.min(20_000, options.pairsPerRound);
+const retained = [
+  await retainedPerCall('memory, defaults', {}, retainedCalls),
+  await retainedPerCall('memory, audit: false', { audit: false }, retainedCalls),
+];
 log('');
 printResults(results, log, ceiling);
 log('');
 for (const o of overhead) printOverhead(o, log);
+for (const r of retained) printRetained(r, log);
 const [step10, step1000] = loop;
 if (step10 && step1000) {
   const ratio = step1000.medianOverheadUs / Math.max(step10.medianOverheadUs, 0.001);
@@ -120,6 +129,7 @@ const report: BenchReport = {
   results,
   overhead,
   redisEvalshaCeiling: ceiling,
+  retained,
 };
 const json = `${JSON.stringify(report, null, 2)}\n`;
 const files = args.out

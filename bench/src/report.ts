@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import type { OverheadResult } from './governor.js';
 import type { RunOptions, ScenarioResult } from './harness.js';
+import type { RetainedResult } from './retained.js';
 
 /** The throughput the issue asks of one ledger on this 2-core machine. Reported, never enforced. */
 export const TARGET_PAIRS_PER_SECOND = 250_000;
@@ -29,6 +30,7 @@ export interface BenchReport {
   results: (ScenarioResult & { target?: number; meetsTarget?: boolean })[];
   redisEvalshaCeiling: number | undefined;
   overhead: OverheadResult[];
+  retained?: RetainedResult[];
 }
 
 export function environment(): Environment {

@@ -11,11 +11,13 @@ import type { AuditRecord, AuditVerification } from './types.js';
 
 export const chainHash = (prevHash: string, body: string): string => sha1Hex(`${prevHash}\n${body}`);
 
-/** One-shot `crypto.hash` where the runtime has it (Node ≥ 20.12), else a Hash object. */
-const sha1Hex: (text: string) => string =
-  typeof (cryptoModule as { hash?: unknown }).hash === 'function'
-    ? (text) => (cryptoModule as unknown as { hash(a: string, d: string): string }).hash('sha1', text)
-    : (text) => createHash('sha1').update(text).digest('hex');
+type OneShot = { hash?: (algorithm: string, data: string, encoding: string) => string };
+const oneShot = (cryptoModule as unknown as OneShot).hash;
+/** SHA-1 of `text`: one-shot `crypto.hash` where the runtime has it (Node ≥ 20.12), else a Hash object. */
+const sha1 = (text: string, encoding: 'hex' | 'base64'): string =>
+  oneShot ? oneShot('sha1', text, encoding) : createHash('sha1').update(text).digest(encoding);
+const sha1Hex = (text: string) => sha1(text, 'hex');
+export const sha1Base64 = (text: string) => sha1(text, 'base64');
 
 /** Walk `records` (one tenant's, oldest first) and report the first that does not follow. */
 export function verifyChain(

@@ -1,15 +1,45 @@
+import { sha1Base64 } from '../audit/chain.js';
 import {
   type IdempotencyRecords,
   type IdempotentOperation,
   idempotencyMismatchError,
 } from '../ledger/idempotency.js';
+import type { Balance } from '../protocol/types.js';
 import { Fifo } from './fifo.js';
+import { type PackedBalances, packBalances, unpackBalances } from './packed-balances.js';
 
 export type { IdempotentOperation };
 
+/**
+ * An answer as kept: the request's fingerprint as a digest, the answer without
+ * its balances, and the balances packed — a few hundred bytes and a handful of
+ * objects where the whole answer took kilobytes (see packed-balances.ts).
+ */
 interface IdempotencyRecord {
-  fingerprint: string;
+  digest: string;
   response: unknown;
+  packed?: PackedBalances | undefined;
+}
+
+/** A fingerprint as kept. Marked, so a snapshot of raw fingerprints (older versions) still loads. */
+const DIGEST = 'sha1:';
+const digestOf = (fingerprint: string) =>
+  fingerprint.startsWith(DIGEST) ? fingerprint : `${DIGEST}${sha1Base64(fingerprint)}`;
+
+function keep(fingerprint: string, response: unknown): IdempotencyRecord {
+  const digest = digestOf(fingerprint);
+  const balances = (response as { balances?: Balance[] } | null)?.balances;
+  const packed = Array.isArray(balances) ? packBalances(balances) : undefined;
+  if (!packed) return { digest, response };
+  const { balances: _balances, ...rest } = response as Record<string, unknown>;
+  return { digest, response: rest, packed };
+}
+
+/** A fresh copy of the kept answer, balances unpacked. */
+function answerOf(record: IdempotencyRecord): unknown {
+  const copy = structuredClone(record.response);
+  if (record.packed) (copy as Record<string, unknown>).balances = unpackBalances(record.packed);
+  return copy;
 }
 
 /** The records of an IdempotencyStore as plain data, oldest first (see MemorySnapshot). */
@@ -40,10 +70,10 @@ export class IdempotencyStore implements IdempotencyRecords {
   replay<T>(tenant: string, op: IdempotentOperation, key: string, fingerprint: string): T | undefined {
     const record = this.#records.get(`${tenant}\u0000${op}\u0000${key}`);
     if (!record) return undefined;
-    if (record.fingerprint !== fingerprint) {
+    if (record.digest !== digestOf(fingerprint)) {
       throw idempotencyMismatchError(tenant, op, key);
     }
-    return structuredClone(record.response) as T;
+    return answerOf(record) as T;
   }
 
   remember(
@@ -56,7 +86,7 @@ export class IdempotencyStore implements IdempotencyRecords {
   ) {
     const id = `${tenant}\u0000${op}\u0000${key}`;
     if (!this.#records.has(id)) this.#order.push(now, id);
-    this.#records.set(id, { fingerprint, response });
+    this.#records.set(id, keep(fingerprint, response));
   }
 
   settledTenant(reservationId: string): string | undefined {
@@ -81,7 +111,7 @@ export class IdempotencyStore implements IdempotencyRecords {
     return {
       records: this.#order.entries().map(([storedAt, id]) => {
         const r = this.#records.get(id) as IdempotencyRecord;
-        return [id, storedAt, r.fingerprint, structuredClone(r.response)];
+        return [id, storedAt, r.digest, answerOf(r)];
       }),
       settled: this.#settledOrder
         .entries()
@@ -92,7 +122,7 @@ export class IdempotencyStore implements IdempotencyRecords {
   load(snapshot: IdempotencySnapshot): void {
     for (const [id, storedAt, fingerprint, response] of snapshot.records) {
       this.#order.push(storedAt, id);
-      this.#records.set(id, { fingerprint, response: structuredClone(response) });
+      this.#records.set(id, keep(fingerprint, structuredClone(response)));
     }
     for (const [id, at, tenant] of snapshot.settled) this.rememberSettled(id, tenant, at);
   }
