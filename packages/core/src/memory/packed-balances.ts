@@ -3,7 +3,8 @@
  * hold up to 200,000 answers, each with a balance per affected scope (eight
  * objects apiece). Packed, a record's balances are one array of numbers and
  * the scope strings (shared with the budgets); a replay unpacks them into the
- * same answer.
+ * same answer. (A plain array of doubles, not a typed array: its backing store
+ * would sit outside the heap, uncounted.)
  */
 import type { Balance, Unit } from '../protocol/types.js';
 
@@ -16,14 +17,14 @@ export interface PackedBalances {
   /** Present only when some scopePath differs from its scope. */
   paths?: string[];
   /** Per balance: the six figures (NaN when absent), then isOverLimit (1, 0, NaN when absent). */
-  figures: Float64Array;
+  figures: number[];
 }
 
 /** `balances` packed, or undefined when they are not all in one unit (never for a ledger's own answers). */
 export function packBalances(balances: readonly Balance[]): PackedBalances | undefined {
   const unit = balances[0]?.remaining.unit;
   if (!unit) return undefined;
-  const figures = new Float64Array(balances.length * WIDTH);
+  const figures: number[] = new Array(balances.length * WIDTH).fill(0);
   const scopes: string[] = [];
   let paths: string[] | undefined;
   for (const [i, b] of balances.entries()) {
