@@ -24,6 +24,9 @@ Options:
   --rate-limit <n>         requests per second per API key (default 2000; 0 for none)
   --body-limit <bytes>     largest request body (default 65536)
   --no-console             do not serve the operator console
+  --webhooks-allow-private allow webhook receivers on loopback, private or link-local
+                           addresses (a receiver next to the server); refused by default
+  --webhooks-allow-http    allow http:// webhook receivers (https only by default)
   -h, --help               show this help
 
 Create a tenant and a key with \`governor tenants create <id>\` and
@@ -40,6 +43,8 @@ export async function serveCommand(argv: string[], io: Io, signal?: AbortSignal)
     'rate-limit': { type: 'string' },
     'body-limit': { type: 'string' },
     'no-console': { type: 'boolean' },
+    'webhooks-allow-private': { type: 'boolean' },
+    'webhooks-allow-http': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -79,6 +84,10 @@ export async function serveCommand(argv: string[], io: Io, signal?: AbortSignal)
     bodyLimit,
     rateLimit: rate === 0 ? false : { max: rate, timeWindowMs: 1_000 },
     console: values['no-console'] !== true,
+    webhooks: {
+      allowPrivateTargets: values['webhooks-allow-private'] === true,
+      allowHttp: values['webhooks-allow-http'] === true,
+    },
   });
   const url = await server.listen({ port, host: values.host ?? '127.0.0.1' });
   const ledger =
