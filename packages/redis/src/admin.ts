@@ -17,6 +17,7 @@ import {
 } from '@governor/core';
 import {
   type AuditDraft,
+  askedOf,
   type BUDGET_OPERATIONS,
   budgetDraft,
   budgetInfo,
@@ -33,11 +34,6 @@ import { tenantOfBudgetScope } from './reservation-ids.js';
 
 type Schema = Parameters<typeof validateRequest>[0];
 
-/** What an admin change asked for, without the budget's key (as MemoryAuthority records it). */
-const asked = (change: BudgetKey): Record<string, unknown> => {
-  const { scope: _scope, unit: _unit, ...rest } = change as BudgetKey & Record<string, unknown>;
-  return rest;
-};
 const auditOf = (draft: AuditDraft) => ({ tenant: draft.tenant, members: draft });
 
 export class RedisAdmin {
@@ -64,7 +60,7 @@ export class RedisAdmin {
         periodArg(def, msOf(clock)),
         clock,
       ],
-      auditOf(budgetDraft('create', def.scope, asked(def))),
+      auditOf(budgetDraft('create', def.scope, askedOf(def))),
     );
     if (out.k === 'exists') throw duplicateBudgetError(def);
     return budgetInfo(stateOf(out.b as Snapshot));
@@ -176,7 +172,7 @@ export class RedisAdmin {
         'budget_update',
         [keys.budget(tenant, change.scope, change.unit), keys.expiry(tenant)],
         [await calls.now(), op, value(change), MAX_AMOUNT],
-        auditOf(budgetDraft(name, change.scope, asked(change))),
+        auditOf(budgetDraft(name, change.scope, askedOf(change))),
       ),
     );
     if (out.k !== 'ok') failBudgetUpdate(out, change);

@@ -6,7 +6,6 @@
 import {
   type AmountChange,
   AUDIT_ALL_TENANTS,
-  type AuditEntry,
   type BudgetDefinition,
   type BudgetInfo,
   type BudgetKey,
@@ -22,6 +21,7 @@ import {
 } from '@governor/core';
 import {
   type AuditDraft,
+  askedOf,
   BUDGET_CHANGES,
   type BudgetChange,
   type BudgetChangeName,
@@ -31,6 +31,7 @@ import {
   budgetNotFoundError,
   compileTemplate,
   duplicateBudgetError,
+  entryOf,
   newBudget,
   validateDefinition,
 } from '@governor/core/ledger';
@@ -56,11 +57,7 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
 
   /** Record `draft`, made at `now`, with the budgets `touches` saw (in the current transaction). */
   protected recordAudit(draft: AuditDraft, now: number, touches?: BudgetTouches): void {
-    if (!this.store.audit) return;
-    const entry = draft as AuditEntry;
-    entry.atMs = now;
-    entry.scopes = touches?.scopes() ?? [];
-    this.store.audit.append(entry);
+    this.store.audit?.append(entryOf(draft, now, touches));
   }
 
   /** Run `fn` in one transaction at the ledger's time, after expiring what is due. */
@@ -77,8 +74,7 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
       this.store.budgets.insert(budget);
       const touches = new BudgetTouches();
       touches.touch(budget, true);
-      const { scope, unit: _unit, ...asked } = def;
-      this.recordAudit(budgetDraft('create', scope, asked), now, touches);
+      this.recordAudit(budgetDraft('create', def.scope, askedOf(def)), now, touches);
       return budgetInfo(budget);
     });
   }
@@ -168,8 +164,7 @@ export abstract class SqliteBudgetAdmin implements Omit<LedgerAdmin, 'sweepExpir
       const touches = new BudgetTouches();
       touches.touch(b);
       rule.apply(b, change);
-      const { scope, unit: _unit, ...asked } = change as BudgetKey & Record<string, unknown>;
-      this.recordAudit(budgetDraft(name, scope, asked), now, touches);
+      this.recordAudit(budgetDraft(name, change.scope, askedOf(change)), now, touches);
       return budgetInfo(b);
     });
   }

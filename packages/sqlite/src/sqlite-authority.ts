@@ -36,17 +36,20 @@ import {
   chargeCommit,
   chargeRelease,
   checkExtendable,
+  commitDraft,
   DEFAULT_MAX_IDEMPOTENCY_RECORDS,
   decideOnce,
   eventOnce,
+  expireDraft,
+  extendDraft,
   finalizeDetail,
   type LedgerContext,
   maxLiveOption,
   pageTail,
   queryBudgets,
   queryReservations,
+  releaseDraft,
   reserveOnce,
-  settleDraft,
   settleOnce,
   toBalance,
   unreserve,
@@ -206,13 +209,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
           this.store.reservations.finalize(rec, now);
           return response;
         },
-        (rec, response) =>
-          settleDraft('commit', rec.detail, {
-            idempotencyKey: req.idempotencyKey,
-            actual: req.actual,
-            charged: response.charged,
-            released: response.released,
-          }),
+        (rec, response) => commitDraft(rec.detail, req, response),
       ),
     );
   }
@@ -232,11 +229,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
           this.store.reservations.finalize(rec, now);
           return response;
         },
-        (rec, response) =>
-          settleDraft('release', rec.detail, {
-            idempotencyKey: req.idempotencyKey,
-            released: response.released,
-          }),
+        (rec, response) => releaseDraft(rec.detail, req, response),
       ),
     );
   }
@@ -259,11 +252,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
           if (this.#includeBalances) out.balances = budgets.map(toBalance);
           return out;
         },
-        (rec, out) =>
-          settleDraft('extend', rec.detail, {
-            idempotencyKey: req.idempotencyKey,
-            detail: { extendByMs: req.extendByMs, expiresAtMs: out.expiresAtMs },
-          }),
+        (rec, out) => extendDraft(rec.detail, req, out),
       );
       return withRemainingTtl(answer, now, this.#isActive, id);
     });
@@ -354,7 +343,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
       unreserve(budgets, rec.detail.reserved.amount);
       finalizeDetail(rec.detail, 'EXPIRED', now);
       reservations.finalize(rec, now);
-      this.recordAudit(settleDraft('expire', rec.detail, { released: rec.detail.reserved }), now, touches);
+      this.recordAudit(expireDraft(rec.detail), now, touches);
     }
     this.store.idempotency.prune(now);
     reservations.prune(now, this.#retentionMs, this.#maxFinalized);

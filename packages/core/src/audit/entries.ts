@@ -89,6 +89,53 @@ export function settleDraft(
   return draft;
 }
 
+/** The records of a JavaScript ledger's settlements, from the request and its answer. */
+export const commitDraft = (detail: M.ReservationDetail, req: M.CommitRequest, response: M.CommitResponse) =>
+  settleDraft('commit', detail, {
+    idempotencyKey: req.idempotencyKey,
+    actual: req.actual,
+    charged: response.charged,
+    released: response.released,
+  });
+export const releaseDraft = (
+  detail: M.ReservationDetail,
+  req: M.ReleaseRequest,
+  response: M.ReleaseResponse,
+) => settleDraft('release', detail, { idempotencyKey: req.idempotencyKey, released: response.released });
+export const extendDraft = (
+  detail: M.ReservationDetail,
+  req: M.ReservationExtendRequest,
+  response: { expiresAtMs: number },
+) =>
+  settleDraft('extend', detail, {
+    idempotencyKey: req.idempotencyKey,
+    detail: { extendByMs: req.extendByMs, expiresAtMs: response.expiresAtMs },
+  });
+export const expireDraft = (detail: M.ReservationDetail) =>
+  settleDraft('expire', detail, { released: detail.reserved });
+
+/** What an admin change asked for: the change without the budget's key. */
+export function askedOf(change: { scope: string; unit: string }): Record<string, unknown> {
+  const {
+    scope: _scope,
+    unit: _unit,
+    ...asked
+  } = change as { scope: string; unit: string } & Record<string, unknown>;
+  return asked;
+}
+
+/** `draft` completed, in place, into the entry a ledger appends: made at `now`, with the budgets `touches` saw. */
+export function entryOf(
+  draft: AuditDraft,
+  now: number,
+  touches?: { scopes(): AuditEntry['scopes'] },
+): AuditEntry {
+  const entry = draft as AuditEntry;
+  entry.atMs = now;
+  entry.scopes = touches?.scopes() ?? [];
+  return entry;
+}
+
 /** The operation recorded for each admin change of a budget. */
 export const BUDGET_OPERATIONS = {
   create: 'budget.create',

@@ -67,15 +67,18 @@ export function explainRecord(
   following: AuditRecord[] = [],
   tiers: { atPercent: number }[] = [],
 ): Explanation {
-  const scopes: ExplainedScope[] = decided.scopes.map((s) => ({
-    scope: s.scope,
-    unit: s.unit,
-    status: s.status,
-    before: before(s),
-    after: figures(s),
-    utilisationPercent: percent(before(s)),
-    blocked: s.scope === decided.blockedScope,
-  }));
+  const scopes: ExplainedScope[] = decided.scopes.map((s) => {
+    const then = before(s);
+    return {
+      scope: s.scope,
+      unit: s.unit,
+      status: s.status,
+      before: then,
+      after: figures(s),
+      utilisationPercent: percent(then),
+      blocked: s.scope === decided.blockedScope,
+    };
+  });
   const explanation: Explanation = {
     decision: decided.decision,
     rule: ruleOf(decided, scopes, tiers),

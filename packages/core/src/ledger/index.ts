@@ -9,7 +9,19 @@
 // The audit trail of a ledger: entries from operations, budget deltas, the in-memory ring, queries.
 export { type AuditAppend, validateAuditAppend } from '../audit/append.js';
 export { currentAuditContext } from '../audit/context.js';
-export { type AuditDraft, BUDGET_OPERATIONS, budgetDraft, callDraft, settleDraft } from '../audit/entries.js';
+export {
+  type AuditDraft,
+  askedOf,
+  BUDGET_OPERATIONS,
+  budgetDraft,
+  callDraft,
+  commitDraft,
+  entryOf,
+  expireDraft,
+  extendDraft,
+  releaseDraft,
+  settleDraft,
+} from '../audit/entries.js';
 export {
   type AuditSnapshot,
   DEFAULT_MEMORY_AUDIT_RECORDS,

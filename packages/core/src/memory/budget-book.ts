@@ -4,11 +4,10 @@
  * degradation policy.
  */
 
-import { type AuditDraft, budgetDraft } from '../audit/entries.js';
+import { type AuditDraft, askedOf, budgetDraft, entryOf } from '../audit/entries.js';
 import type { MemoryAuditLog } from '../audit/memory-audit.js';
 import { AUDIT_ALL_TENANTS } from '../audit/query.js';
 import { BudgetTouches } from '../audit/touches.js';
-import type { AuditEntry } from '../audit/types.js';
 import type {
   AmountChange,
   BudgetDefinition,
@@ -61,11 +60,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
 
   /** Record `draft`, made at `now`, with the budgets `touches` saw. */
   protected recordAudit(draft: AuditDraft, now: number, touches?: BudgetTouches): void {
-    if (!this.auditLog) return;
-    const entry = draft as AuditEntry;
-    entry.atMs = now;
-    entry.scopes = touches?.scopes() ?? [];
-    this.auditLog.append(entry);
+    this.auditLog?.append(entryOf(draft, now, touches));
   }
 
   /** The ledger's time, after settling what is due (expiry). */
@@ -132,8 +127,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     if (this.auditLog) {
       const touches = new BudgetTouches();
       touches.touch(budget, true);
-      const { scope, unit: _unit, ...asked } = def;
-      this.recordAudit(budgetDraft('create', scope, asked), now, touches);
+      this.recordAudit(budgetDraft('create', def.scope, askedOf(def)), now, touches);
     }
     return budgetInfo(budget);
   }
@@ -229,8 +223,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     touches?.touch(b);
     rule.apply(b, change);
     if (touches) {
-      const { scope, unit: _unit, ...asked } = change as BudgetKey & Record<string, unknown>;
-      this.recordAudit(budgetDraft(name, scope, asked), now, touches);
+      this.recordAudit(budgetDraft(name, change.scope, askedOf(change)), now, touches);
     }
     return budgetInfo(b);
   }

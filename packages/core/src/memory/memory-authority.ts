@@ -5,7 +5,7 @@
  */
 
 import { type AuditAppend, validateAuditAppend } from '../audit/append.js';
-import { type AuditDraft, settleDraft } from '../audit/entries.js';
+import { type AuditDraft, commitDraft, expireDraft, extendDraft, releaseDraft } from '../audit/entries.js';
 import { MemoryAuditLog, readRecord } from '../audit/memory-audit.js';
 import { BudgetTouches } from '../audit/touches.js';
 import type {
@@ -183,13 +183,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
         });
         return response;
       },
-      (rec, response) =>
-        settleDraft('commit', rec.detail, {
-          idempotencyKey: req.idempotencyKey,
-          actual: req.actual,
-          charged: response.charged,
-          released: response.released,
-        }),
+      (rec, response) => commitDraft(rec.detail, req, response),
     );
   }
 
@@ -205,11 +199,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
         this.#finalize(rec, 'RELEASED', now, {});
         return response;
       },
-      (rec, response) =>
-        settleDraft('release', rec.detail, {
-          idempotencyKey: req.idempotencyKey,
-          released: response.released,
-        }),
+      (rec, response) => releaseDraft(rec.detail, req, response),
     );
   }
 
@@ -232,11 +222,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
         if (this.#includeBalances) out.balances = rec.budgets.map(toBalance);
         return out;
       },
-      (rec, out) =>
-        settleDraft('extend', rec.detail, {
-          idempotencyKey: req.idempotencyKey,
-          detail: { extendByMs: req.extendByMs, expiresAtMs: out.expiresAtMs },
-        }),
+      (rec, out) => extendDraft(rec.detail, req, out),
     );
     return this.#withRemainingTtl(response, this.#clock.now(), id);
   }
@@ -311,8 +297,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
       touches?.touchAll(rec.budgets);
       unreserve(rec.budgets, rec.detail.reserved.amount);
       this.#finalize(rec, 'EXPIRED', now, {});
-      if (touches)
-        this.recordAudit(settleDraft('expire', rec.detail, { released: rec.detail.reserved }), now, touches);
+      if (touches) this.recordAudit(expireDraft(rec.detail), now, touches);
       expired += 1;
     }
     this.#compactDeadlines();
