@@ -1,4 +1,5 @@
 export * from './adapter/index.js';
+export * from './approvals/index.js';
 export * from './audit/index.js';
 export type * from './authority.js';
 export { canonicalJson, fingerprintOf } from './canonical-json.js';
@@ -76,6 +77,13 @@ export { LOOP_METADATA_KEY } from './ledger/rate-limits.js';
 export { MemoryAuthority, type MemoryAuthorityOptions } from './memory/memory-authority.js';
 export type { MemorySnapshot } from './memory/snapshot.js';
 export { expectedAmount, parseAmount, readAmount } from './policy/amount.js';
+export {
+  APPROVABLE_REASONS,
+  type ApprovalPolicy,
+  type ApprovalRule,
+  DEFAULT_APPROVAL_TTL_MS,
+  scopeUnder,
+} from './policy/approvals.js';
 export { DEFAULT_LOOP_BREAKER, type LoopBreakerPolicy } from './policy/loop-breaker.js';
 export {
   applyPolicy,

@@ -22,6 +22,12 @@ export {
   withMethods,
   withRunLevel,
 } from './adapter-options.js';
+export {
+  ApprovalRequiredError,
+  type AwaitApprovalOptions,
+  approvalKey,
+  awaitApproval,
+} from './approval.js';
 export { type BudgetNoteOption, budgetNote, defaultBudgetNote } from './budget-note.js';
 export {
   type AppliedCaps,

@@ -4,13 +4,16 @@
  * counting denials. Adapters turn the BudgetDeniedError it throws into what
  * their framework's users expect (a message, a ToolMessage, an isError result).
  */
+
+import { APPROVAL_METADATA_KEY } from '../approvals/types.js';
 import { isToolAllowed, mergeCaps } from '../caps.js';
 import { GovernorError } from '../errors.js';
 import { extendSubject } from '../governor/context.js';
 import { toolDeniedByCaps } from '../governor/denial-text.js';
 import { BudgetDeniedError } from '../governor/errors.js';
 import type { LoopBreakerPolicy } from '../policy/loop-breaker.js';
-import type { Action, Amount, Caps, Subject, Unit } from '../protocol/types.js';
+import type { Action, Amount, Caps, Metadata, Subject, Unit } from '../protocol/types.js';
+import { approvalBeforeReserve, approvalKey, pauseForApproval, rejectedDenial } from './approval.js';
 import { loopBreakerMetadata } from './loop-breaker.js';
 import { InvalidRiskPoints, type RiskPointSources, resolveRiskPoints } from './risk-points.js';
 
@@ -29,6 +32,8 @@ export interface ToolGuardOptions extends RiskPointSources {
 export interface ToolCall {
   name: string;
   args: unknown;
+  /** The framework's id of this call (AI SDK toolCallId, LangChain tool_call id): its approval's key. */
+  callId?: string | undefined;
   /** Points when neither the adapter nor the table name the tool (MCP: its annotations). */
   fallbackPoints?: () => number | undefined;
   /**
@@ -80,7 +85,10 @@ export async function governToolCall<T>(
     return value;
   }
   let failure: { error: unknown } | undefined;
-  const metadata = loopBreakerMetadata(governor, options.loopBreaker, call.args);
+  const key = governor.approvals && approvalKey(subject, action, call);
+  const approved = await approvalBeforeReserve(governor, subject, key);
+  if (approved.rejected) deny(rejectedDenial(approved.rejected, estimate));
+  const metadata = withApproval(loopBreakerMetadata(governor, options.loopBreaker, call.args), approved);
   try {
     const value = await governor.run(
       {
@@ -107,7 +115,8 @@ export async function governToolCall<T>(
     governor.recordToolOutcome(subject, action, false);
     return value;
   } catch (error) {
-    if (!failure && BudgetDeniedError.isInstance(error) && sameAction(error.action, action)) deny(error);
+    if (!failure && BudgetDeniedError.isInstance(error) && sameAction(error.action, action))
+      deny((await pauseForApproval(governor, error, key)) ?? error);
     throw error;
   }
 }
@@ -142,3 +151,11 @@ function invalidPoints(subject: Subject, action: Action, invalid: InvalidRiskPoi
 }
 
 const sameAction = (a: Action, b: Action) => a.kind === b.kind && a.name === b.name;
+
+function withApproval(
+  metadata: Metadata | undefined,
+  approved: { approvalId?: string },
+): Metadata | undefined {
+  if (!approved.approvalId) return metadata;
+  return { ...metadata, [APPROVAL_METADATA_KEY]: approved.approvalId };
+}

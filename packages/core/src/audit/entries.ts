@@ -4,6 +4,7 @@
  * adds the time and the budgets the operation touched. (Built by assignment,
  * never by spreading: JSON.stringify of a spread object is several times slower.)
  */
+import type { Approval } from '../approvals/types.js';
 import type * as M from '../protocol/messages.js';
 import type { Amount } from '../protocol/types.js';
 import { scopePathOf, tenantOfScope } from '../scopes.js';
@@ -38,11 +39,36 @@ function decided(draft: AuditDraft, response: Decided): AuditDraft {
 export function reserveDraft(
   req: M.ReservationCreateRequest,
   response: M.ReservationCreateResponse,
+  /** The approval it used (admitted past the budgets it would have been denied by). */
+  approvalId?: string,
 ): AuditDraft {
   const draft = decided(callDraft('reserve', req), response);
   draft.estimate = req.estimate;
   if (req.dryRun) draft.dryRun = true;
   if (response.reservationId) draft.reservationId = response.reservationId;
+  if (approvalId && response.reservationId) draft.detail = { approvalId };
+  return draft;
+}
+
+/** The record of an approval asked for or decided: the call it is for, and where it stands. */
+export function approvalDraft(
+  operation: 'approval.request' | 'approval.approve' | 'approval.reject',
+  a: Approval,
+): AuditDraft {
+  const draft: AuditDraft = {
+    operation,
+    tenant: a.tenant,
+    subject: a.subject,
+    scopePath: a.scopePath,
+    action: a.action,
+    estimate: a.estimate,
+    reasonCode: a.reasonCode,
+  };
+  if (a.blockedScope) draft.blockedScope = a.blockedScope;
+  const detail: Record<string, unknown> = { approvalId: a.approvalId, status: a.status, key: a.key };
+  if (a.decidedBy) detail.decidedBy = a.decidedBy;
+  if (a.note) detail.note = a.note;
+  draft.detail = detail;
   return draft;
 }
 

@@ -30,6 +30,9 @@ export const AUDIT_OPERATIONS = [
   'policy.set_degradation',
   'key.create',
   'key.revoke',
+  'approval.request',
+  'approval.approve',
+  'approval.reject',
 ] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 

@@ -49,6 +49,9 @@ export function deniedToolMessage(denial: BudgetDeniedError, toolName: string): 
   if (denial.reasonCode === TOOL_DENIED_BY_CAPS) {
     return `not executed: ${toolName} is not allowed any more in this run (budget caps). Do not call it again.`;
   }
+  if (denial.reasonCode === 'APPROVAL_REQUIRED') {
+    return `not executed yet: ${toolName} is paused for an operator's approval — ${denialReason(denial)}. Do not retry it yourself.`;
+  }
   // When the authority says when, the model may try again then; otherwise it should stop.
   const next =
     denial.retryAfterMs !== undefined ? ` Retry after ${denial.retryAfterMs} ms.` : ' Do not call it again.';

@@ -25,7 +25,7 @@ export interface DenialDetails {
  * `scope` and `retryAfterMs` (when known) say why and when to try again.
  */
 export class BudgetDeniedError extends GovernorError {
-  static override readonly marker = 'BudgetDeniedError';
+  static override readonly marker: string = 'BudgetDeniedError';
   readonly reasonCode: ReasonCode;
   readonly scope: string | undefined;
   readonly retryAfterMs: number | undefined;

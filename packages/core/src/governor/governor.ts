@@ -7,6 +7,7 @@
 import type { Authority, BudgetKey, LedgerAdmin } from '../authority.js';
 import { type Scheduler, systemClock } from '../clock.js';
 import { InvalidRequestError } from '../errors.js';
+import type { ApprovalPolicy } from '../policy/approvals.js';
 import { DEFAULT_LOOP_BREAKER, type LoopBreakerPolicy } from '../policy/loop-breaker.js';
 import type { RiskPointTable } from '../policy/risk-points.js';
 import { riskPointsFor } from '../policy/risk-points.js';
@@ -24,6 +25,7 @@ import type {
 } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
 import { deriveScopes, subjectOfScope } from '../scopes.js';
+import { type ApprovalSettings, approvalSettings } from './approval-settings.js';
 import { BudgetGauges, type ObserveBudgetsOptions } from './budget-gauges.js';
 import { contextStorage, extendSubject } from './context.js';
 import { DEFAULT_TIMEOUTS, type Timeouts, withAbort, withDeadline } from './deadline.js';
@@ -91,6 +93,11 @@ export interface GovernorOptions {
    * with LOOP_DETECTED; default 5 within 10 minutes; `false` turns it off.
    */
   loopBreaker?: LoopBreakerPolicy | false;
+  /**
+   * Denied tool calls that pause for approval instead of failing (see
+   * ApprovalPolicy); the authority must keep approvals (memory, Redis, HTTP).
+   */
+  approvals?: ApprovalPolicy;
   /** Ends tool loops whose model ignores denials; default 3 consecutive denials per run; `false` turns it off. */
   circuitBreaker?: CircuitBreakerOptions | false;
   /** Time and timers; default the system clock. */
@@ -123,11 +130,13 @@ export class Governor {
   readonly #pace = new ToolPace();
   readonly #telemetry: Telemetry;
   readonly #budgetGauges: BudgetGauges;
+  readonly #approvals: ApprovalSettings | undefined;
 
   constructor(options: GovernorOptions) {
     this.#options = options;
     this.#subject = validate(subjectSchema, options.subject, ['subject']) as Subject;
     this.#limits = { ...DEFAULT_HANDLE_LIMITS, ...options.handles };
+    this.#approvals = approvalSettings(options.approvals, options.authority);
     this.breaker = options.circuitBreaker === false ? undefined : new CircuitBreaker(options.circuitBreaker);
     const listener = options.on;
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
@@ -176,6 +185,16 @@ export class Governor {
   get loopBreaker(): LoopBreakerPolicy | undefined {
     const option = this.#options.loopBreaker;
     return option === false ? undefined : (option ?? DEFAULT_LOOP_BREAKER);
+  }
+
+  /** Where denied tool calls pause for approval; undefined without an `approvals` policy. */
+  get approvals(): ApprovalSettings | undefined {
+    return this.#approvals;
+  }
+
+  /** The governor's clock and timers. */
+  get scheduler(): Scheduler {
+    return this.#rt.clock;
   }
 
   /** RISK_POINTS for an action from the configured table (undefined when none applies; see `withDefault`). */

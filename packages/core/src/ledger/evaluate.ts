@@ -64,9 +64,12 @@ export function evaluateReservation(
   req: { subject: Subject; estimate: Amount },
   persistent: boolean,
   degradation: DegradationPolicy | undefined,
+  /** Changes the budgets before they are checked (an approved call: raiseForApproval). */
+  admit?: (budgets: BudgetState[]) => void,
 ): Evaluation {
   const scopes = deriveScopes(req.subject);
   const budgets = budgetsFor(find, scopes, req.estimate.unit, persistent);
+  if (admit && budgets.length > 0) admit(budgets);
   const scopePath = scopes[scopes.length - 1] as string;
   if (budgets.length === 0) {
     if (persistent) throwNoBudget(find, scopes, req.estimate.unit);

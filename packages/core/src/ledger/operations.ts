@@ -5,6 +5,8 @@
  * reservations live (a LedgerContext); these functions apply the rules.
  */
 import { randomUUID } from 'node:crypto';
+import type { MemoryApprovals } from '../approvals/memory-approvals.js';
+import { approvalIdOf, raiseForApproval } from '../approvals/rules.js';
 import { type AuditDraft, decideDraft, eventDraft, reserveDraft } from '../audit/entries.js';
 import type { DegradationPolicy } from '../authority.js';
 import { fingerprintOf } from '../canonical-json.js';
@@ -32,6 +34,8 @@ export interface LedgerContext {
   windows?: WindowLogs | undefined;
   /** Record a decision or change that was made now (never a replay); the ledger adds the budgets touched. */
   audit?: ((draft: AuditDraft) => void) | undefined;
+  /** Where approvals are kept; without it a reserve's approval is ignored. */
+  approvals?: Pick<MemoryApprovals, 'usable'> | undefined;
 }
 
 /** Keep a new ACTIVE reservation; its budgets already carry its amount in `reserved`. */
@@ -58,12 +62,20 @@ export function reserveOnce(
   );
   if (replay) return withRemainingTtl(replay, ctx.now, ctx.isActive);
 
-  const evaluation = evaluateReservation(ctx.find, req, !normalized.dryRun, ctx.degradation);
-  let response: M.ReservationCreateResponse = { ...evaluation.response };
-  const rated = response.decision !== 'DENY' ? rateDenial(ctx, evaluation.budgets, rate) : undefined;
-  if (rated) response = denialAnswer(response, rated, evaluation.budgets);
+  // An approved call (a real reserve only): the budgets that would deny it are raised, its limits lifted.
   const limit = ctx.liveLimit;
-  if (!normalized.dryRun && response.decision !== 'DENY' && limit && limit.count(tenant) >= limit.max) {
+  const overLimit = !normalized.dryRun && limit !== undefined && limit.count(tenant) >= limit.max;
+  const approval =
+    normalized.dryRun || overLimit
+      ? undefined
+      : ctx.approvals?.usable(approvalIdOf(req.metadata), req, ctx.now);
+  const admit = approval && ((budgets: BudgetState[]) => raiseForApproval(budgets, req.estimate.amount));
+  const evaluation = evaluateReservation(ctx.find, req, !normalized.dryRun, ctx.degradation, admit);
+  let response: M.ReservationCreateResponse = { ...evaluation.response };
+  const rated =
+    response.decision !== 'DENY' && !approval ? rateDenial(ctx, evaluation.budgets, rate) : undefined;
+  if (rated) response = denialAnswer(response, rated, evaluation.budgets);
+  if (overLimit && response.decision !== 'DENY') {
     response = liveLimitDenial(tenant, response, evaluation.budgets);
   }
   if (!normalized.dryRun && response.decision !== 'DENY') {
@@ -72,6 +84,7 @@ export function reserveOnce(
     if (ctx.windows) recordRate(ctx.windows, evaluation.budgets, rate, ctx.now);
     const detail = newReservationDetail(id, normalized, response.affectedScopes, ctx.now);
     store(detail, normalized, evaluation.budgets);
+    approval?.use(id);
     // Answers never share objects with the ledger's records: a caller may change its copy freely.
     Object.assign(response, {
       reservationId: id,
@@ -84,7 +97,7 @@ export function reserveOnce(
   if (normalized.dryRun || response.decision !== 'DENY') {
     ctx.records.remember(tenant, 'reserve', req.idempotencyKey, fingerprint, response, ctx.now);
   }
-  ctx.audit?.(reserveDraft(req, response));
+  ctx.audit?.(reserveDraft(req, response, approval?.approval.approvalId));
   return response.reservationId ? { ...response, remainingTtlMs: normalized.ttlMs } : response;
 }
 

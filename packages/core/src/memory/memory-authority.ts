@@ -4,8 +4,33 @@
  * is atomic with respect to every other, however many are in flight.
  */
 
+import { MemoryApprovals } from '../approvals/memory-approvals.js';
+import { approvalAt } from '../approvals/rules.js';
+import {
+  checkApprovalDecision,
+  checkApprovalId,
+  checkApprovalQuery,
+  checkApprovalRequest,
+  checkKey,
+  checkTenant,
+} from '../approvals/schemas.js';
+import type {
+  Approval,
+  ApprovalDecision,
+  ApprovalLedger,
+  ApprovalQuery,
+  ApprovalRequest,
+} from '../approvals/types.js';
 import { type AuditAppend, validateAuditAppend } from '../audit/append.js';
-import { type AuditDraft, commitDraft, expireDraft, extendDraft, releaseDraft } from '../audit/entries.js';
+import { currentAuditContext } from '../audit/context.js';
+import {
+  type AuditDraft,
+  approvalDraft,
+  commitDraft,
+  expireDraft,
+  extendDraft,
+  releaseDraft,
+} from '../audit/entries.js';
 import { MemoryAuditLog, readRecord } from '../audit/memory-audit.js';
 import { BudgetTouches } from '../audit/touches.js';
 import type {
@@ -87,7 +112,10 @@ interface ReservationRecord {
 }
 
 /** The embedded Authority and LedgerAdmin. */
-export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail, AuditWriter {
+export class MemoryAuthority
+  extends BudgetBook
+  implements Authority, AuditTrail, AuditWriter, ApprovalLedger
+{
   readonly #clock: Clock;
   readonly #maxExtensions: number;
   readonly #reservationRetentionMs: number;
@@ -104,6 +132,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   readonly #liveByTenant = new Map<string, number>();
   /** Rate-limit and loop-breaker windows (not in snapshots: a restart starts them afresh). */
   readonly #windows = new MemoryWindowLogs();
+  readonly #approvals = new MemoryApprovals();
 
   constructor(options: MemoryAuthorityOptions = {}) {
     super(options.audit === false ? undefined : new MemoryAuditLog(options.audit));
@@ -132,6 +161,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
       finalized: this.#finalized.entries(),
       idempotency: this.#idempotency.snapshot(),
       ...(this.auditLog ? { audit: this.auditLog.snapshot() } : {}),
+      approvals: this.#approvals.snapshot(),
     };
   }
 
@@ -274,6 +304,41 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
     return readRecord(this.#trail().append({ scopes: [], ...entry, atMs: this.#tick() }));
   }
 
+  async requestApproval(input: ApprovalRequest): Promise<Approval> {
+    const req = checkApprovalRequest(input);
+    const now = this.#tick();
+    const { approval, created } = this.#approvals.request(req, now);
+    if (created) this.recordAudit(approvalDraft('approval.request', approval), now);
+    return approval;
+  }
+
+  async findApproval(tenant: string, key: string): Promise<Approval | undefined> {
+    const found = this.#approvals.find(checkTenant(tenant), checkKey(key));
+    return found && approvalAt(found, this.#tick());
+  }
+
+  async getApproval(tenant: string, approvalId: string): Promise<Approval> {
+    const found = this.#approvals.get(checkTenant(tenant), checkApprovalId(approvalId));
+    return approvalAt(found, this.#tick());
+  }
+
+  async listApprovals(query?: ApprovalQuery): Promise<Approval[]> {
+    return this.#approvals.list(checkApprovalQuery(query), this.#tick());
+  }
+
+  async decideApproval(input: ApprovalDecision): Promise<Approval> {
+    const d = checkApprovalDecision(input);
+    const now = this.#tick();
+    const before = this.#approvals.get(d.tenant, d.approvalId).status;
+    const approval = this.#approvals.decide(d, d.actor ?? currentAuditContext().actor, now);
+    if (before === 'PENDING')
+      this.recordAudit(
+        approvalDraft(d.decision === 'APPROVE' ? 'approval.approve' : 'approval.reject', approval),
+        now,
+      );
+    return approval;
+  }
+
   // ---- internals -------------------------------------------------------------------------
 
   protected override ledgerNow(): number {
@@ -391,6 +456,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
     for (const [at, id] of s.finalized) this.#finalized.push(at, id);
     this.#idempotency.load(s.idempotency);
     if (s.audit) this.auditLog?.load(s.audit);
+    if (s.approvals) this.#approvals.load(s.approvals);
   }
 
   #withRemainingTtl<T extends { expiresAtMs?: number; remainingTtlMs?: number; reservationId?: string }>(
@@ -415,6 +481,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
       now,
       liveLimit: this.#liveLimit,
       windows: this.#windows,
+      approvals: this.#approvals,
     };
     if (this.auditLog) {
       const touches = new BudgetTouches();

@@ -6,6 +6,7 @@
  * reservations live and settled, and every idempotency record, so replays after
  * a restore answer as before. Options (clock, limits) are not part of it.
  */
+import type { Approval } from '../approvals/types.js';
 import type { AuditSnapshot } from '../audit/memory-audit.js';
 import type { BudgetTemplate, DegradationPolicy } from '../authority.js';
 import type { BudgetState } from '../ledger/rules.js';
@@ -34,6 +35,8 @@ export interface MemorySnapshot {
   idempotency: IdempotencySnapshot;
   /** The audit trail, when the ledger keeps one. */
   audit?: AuditSnapshot;
+  /** Approvals asked for and decided. */
+  approvals?: Approval[];
 }
 
 /** A deep copy of `snapshot`, after checking it is one this version reads. */

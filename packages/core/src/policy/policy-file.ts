@@ -9,6 +9,7 @@ import type {
 } from '../authority.js';
 import { InvalidRequestError } from '../errors.js';
 import { validate } from '../protocol/validate.js';
+import type { ApprovalPolicy } from './approvals.js';
 import type { LoopBreakerPolicy } from './loop-breaker.js';
 import type { RiskPointTable } from './risk-points.js';
 import { policyFile } from './schemas.js';
@@ -21,6 +22,8 @@ export interface GovernorPolicy {
   riskPoints?: RiskPointTable;
   /** The loop breaker for tools with risk points (`createGovernor({ loopBreaker })`); `false` turns it off. */
   loopBreaker?: LoopBreakerPolicy | false;
+  /** Which denied tool calls pause for approval instead of failing (`createGovernor({ approvals })`). */
+  approvals?: ApprovalPolicy;
 }
 
 /** Validate a policy object (for example parsed from a file). Dollar strings become USD_MICROCENTS. */

@@ -4,6 +4,7 @@ import { DURATION_PATTERN, isTimeZone } from '../ledger/periods.js';
 import { amountValue, caps, unit } from '../protocol/schemas.js';
 import { MAX_AMOUNT, type Unit } from '../protocol/types.js';
 import { parseAmount, readAmount } from './amount.js';
+import { approvalPolicy } from './approvals.js';
 
 export { parseUsd } from './amount.js';
 
@@ -192,4 +193,5 @@ export const policyFile = z.strictObject({
   degradation: degradationPolicy.optional(),
   riskPoints: riskPointTable.optional(),
   loopBreaker: z.union([loopBreaker, z.literal(false)]).optional(),
+  approvals: approvalPolicy.optional(),
 });

@@ -110,6 +110,10 @@ export const REASON_CODES = [
   'RATE_LIMITED',
   /** Governor: the same tool with the same arguments, too often within the loop breaker's window in one run. */
   'LOOP_DETECTED',
+  /** Governor: the call is paused until an operator approves it (see ApprovalRequiredError). */
+  'APPROVAL_REQUIRED',
+  /** Governor: an operator rejected the approval this call waited for. */
+  'APPROVAL_REJECTED',
 ] as const;
 export type KnownReasonCode = (typeof REASON_CODES)[number];
 export type ReasonCode = KnownReasonCode | (string & {});

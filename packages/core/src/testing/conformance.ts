@@ -1,4 +1,5 @@
 import { afterEach, describe } from 'vitest';
+import { approvalChecks } from './checks/approvals.js';
 import { auditChecks } from './checks/audit.js';
 import { type ConcurrencyOptions, concurrencyChecks } from './checks/concurrency.js';
 import { expiryChecks } from './checks/expiry.js';
@@ -30,6 +31,8 @@ export interface ConformanceOptions {
   rateLimits?: boolean;
   /** The ledger keeps an audit trail (AuditTrail): check it; default true. */
   audit?: boolean;
+  /** The ledger keeps approvals (ApprovalLedger): check them; default true. */
+  approvals?: boolean;
   /** Figures of the fuzz and fault checks, when they have run (default: printed). */
   report?: (figures: { fuzz?: FuzzFigures; faults?: FaultFigures }) => void;
 }
@@ -63,6 +66,8 @@ export function describeLedgerConformance(
     describe('concurrency', () => concurrencyChecks(fresh, options.concurrency));
     describe('model-based', () => modelChecks(fresh, { runs: options.modelRuns ?? 60 }));
     if (options.audit !== false) describe('audit trail', () => auditChecks(fresh));
+    if (options.approvals !== false)
+      describe('approvals', () => approvalChecks(fresh, { audit: options.audit }));
     if (options.rateLimits !== false)
       describe('rate limits and loop breaker', () => rateLimitChecks(fresh, { audit: options.audit }));
     const report =

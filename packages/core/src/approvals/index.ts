@@ -1,0 +1,21 @@
+export { MemoryApprovals } from './memory-approvals.js';
+export {
+  admits,
+  applyDecision,
+  approvalAt,
+  approvalIdOf,
+  isClosed,
+  markUsed,
+  newApproval,
+  newApprovalId,
+  raiseForApproval,
+} from './rules.js';
+export {
+  checkApprovalDecision,
+  checkApprovalId,
+  checkApprovalQuery,
+  checkApprovalRequest,
+  checkKey,
+  checkTenant,
+} from './schemas.js';
+export * from './types.js';

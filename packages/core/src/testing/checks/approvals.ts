@@ -1,0 +1,204 @@
+import { expect, it } from 'vitest';
+import { APPROVAL_METADATA_KEY, type ApprovalLedger, type ApprovalRequest } from '../../approvals/types.js';
+import type { AuditTrail } from '../../audit/types.js';
+import type { ReservationCreateRequest } from '../../protocol/messages.js';
+import { assertAuditReplays } from '../audit-invariant.js';
+import { expectError } from '../expect-error.js';
+import { type FreshLedger, key, SCOPES, SUBJECT, type TestLedger, USD_UNIT } from '../harness.js';
+
+const RUN = SCOPES[2];
+const email = { kind: 'tool.call', name: 'send_email' };
+const HOUR = 3_600_000;
+
+const approvals = (t: TestLedger) => t.ledger as unknown as ApprovalLedger;
+
+const request = (amount: number, extra: Partial<ApprovalRequest> = {}): ApprovalRequest => ({
+  key: key('call'),
+  subject: SUBJECT,
+  action: email,
+  estimate: { unit: USD_UNIT, amount },
+  reasonCode: 'BUDGET_EXCEEDED',
+  blockedScope: RUN,
+  ttlMs: HOUR,
+  ...extra,
+});
+
+const withApproval = (approvalId: string, extra: Partial<ReservationCreateRequest> = {}) => ({
+  action: email,
+  metadata: { [APPROVAL_METADATA_KEY]: approvalId },
+  ...extra,
+});
+
+const approve = (t: TestLedger, approvalId: string, actor = 'operator:ann') =>
+  approvals(t).decideApproval({ tenant: 'acme', approvalId, decision: 'APPROVE', actor });
+
+/** Approvals: asked for once per call, decided by an operator, used once by the reserve they admit. */
+export function approvalChecks(fresh: FreshLedger, options: { audit?: boolean } = {}) {
+  it('asks once per key, approves, and admits the call once, raising the blocking budget by what it lacks', async () => {
+    const t = await fresh();
+    await t.budgets(1_000, 1_000, 100);
+    expect(await t.reserve(60, { action: email })).toMatchObject({ decision: 'ALLOW' });
+    expect(await t.reserve(60, { action: email })).toMatchObject({ decision: 'DENY', blockedScope: RUN });
+    const req = request(60);
+    const asked = await approvals(t).requestApproval(req);
+    expect(asked).toMatchObject({
+      status: 'PENDING',
+      tenant: 'acme',
+      scopePath: RUN,
+      estimate: req.estimate,
+    });
+    expect(asked.approvalId).toMatch(/^apr_/);
+    expect(asked.expiresAtMs - asked.createdAtMs).toBe(HOUR);
+    // Asking again for the same call is the same approval.
+    expect((await approvals(t).requestApproval(req)).approvalId).toBe(asked.approvalId);
+    // Pending: a reserve with it is decided as if it had none.
+    expect(await t.reserve(60, withApproval(asked.approvalId))).toMatchObject({ decision: 'DENY' });
+    const approved = await approve(t, asked.approvalId);
+    expect(approved).toMatchObject({ status: 'APPROVED', decidedBy: 'operator:ann' });
+    const admitted = await t.reserve(60, withApproval(asked.approvalId));
+    expect(admitted.decision).toBe('ALLOW');
+    // The run had 40 left of 100: raised by 20, exactly what the call lacked; the others had room.
+    expect(await t.budgetOf(RUN)).toMatchObject({ allocated: 120, reserved: 120, remaining: 0 });
+    expect(await t.budgetOf(SCOPES[0])).toMatchObject({ allocated: 1_000, reserved: 120 });
+    const used = await approvals(t).getApproval('acme', asked.approvalId);
+    expect(used).toMatchObject({ status: 'USED', reservationId: admitted.reservationId });
+    // Used once: another reserve with it is denied, and the budget is not raised again.
+    expect(await t.reserve(60, withApproval(asked.approvalId))).toMatchObject({ decision: 'DENY' });
+    expect((await t.budgetOf(RUN)).allocated).toBe(120);
+    await t.commit(admitted.reservationId as string, 50);
+    expect(await t.budgetOf(RUN)).toMatchObject({ allocated: 120, spent: 50, reserved: 60, remaining: 10 });
+    // The key's approval is used: a new request for it is a new approval.
+    const again = await approvals(t).requestApproval(req);
+    expect(again.approvalId).not.toBe(asked.approvalId);
+    expect((await approvals(t).findApproval('acme', req.key))?.approvalId).toBe(again.approvalId);
+    await t.check();
+    if (options.audit !== false) {
+      const trail = t.ledger as unknown as AuditTrail;
+      const page = await trail.queryAudit({ tenant: 'acme' });
+      const ops = page.records.map((r) => r.operation);
+      expect(ops.filter((o) => o === 'approval.request')).toHaveLength(2);
+      expect(ops.filter((o) => o === 'approval.approve')).toHaveLength(1);
+      const use = page.records.find(
+        (r) => r.reservationId === admitted.reservationId && r.operation === 'reserve',
+      );
+      expect(use?.detail).toEqual({ approvalId: asked.approvalId });
+      expect(use?.scopes.find((s) => s.scope === RUN)?.delta).toEqual({ allocated: 20, reserved: 60 });
+      await assertAuditReplays(t.ledger);
+    }
+  });
+
+  it('admits only the call it was asked for: same scope path, action and unit, at most its estimate', async () => {
+    const t = await fresh();
+    await t.budgets(1_000, 1_000, 10);
+    const asked = await approvals(t).requestApproval(request(50));
+    await approve(t, asked.approvalId);
+    const other = { tenant: 'acme', workflow: 'support', run: 'r2' };
+    await t.budget('tenant:acme/workflow:support/run:r2', 10);
+    expect(
+      await t.reserve(50, withApproval(asked.approvalId, { action: { kind: 'tool.call', name: 'x' } })),
+    ).toMatchObject({ decision: 'DENY' });
+    expect(await t.reserve(51, withApproval(asked.approvalId))).toMatchObject({ decision: 'DENY' });
+    expect(await t.reserve(50, withApproval(asked.approvalId, { subject: other }))).toMatchObject({
+      decision: 'DENY',
+    });
+    // A dry run never uses it.
+    expect(await t.reserve(50, withApproval(asked.approvalId, { dryRun: true }))).toMatchObject({
+      decision: 'DENY',
+    });
+    expect((await t.budgetOf(RUN)).allocated).toBe(10);
+    expect((await approvals(t).getApproval('acme', asked.approvalId)).status).toBe('APPROVED');
+    expect((await t.reserve(30, withApproval(asked.approvalId))).decision).toBe('ALLOW');
+    expect(await t.budgetOf(RUN)).toMatchObject({ allocated: 30, reserved: 30 });
+    await t.check();
+  });
+
+  it('does not raise a frozen budget: the approval stays usable', async () => {
+    const t = await fresh();
+    await t.budgets(1_000, 1_000, 10);
+    const asked = await approvals(t).requestApproval(request(50));
+    await approve(t, asked.approvalId);
+    await t.ledger.freeze({ scope: SCOPES[1], unit: USD_UNIT });
+    expect(await t.reserve(50, withApproval(asked.approvalId))).toMatchObject({
+      reasonCode: 'BUDGET_FROZEN',
+    });
+    expect((await t.budgetOf(RUN)).allocated).toBe(10);
+    await t.ledger.unfreeze({ scope: SCOPES[1], unit: USD_UNIT });
+    expect((await t.reserve(50, withApproval(asked.approvalId))).decision).toBe('ALLOW');
+    await t.check();
+  });
+
+  it('rejects, expires by the ledger clock, and refuses a second decision', async () => {
+    const t = await fresh();
+    await t.budgets(1_000, 1_000, 10);
+    const a = await approvals(t).requestApproval(request(50));
+    const rejected = await approvals(t).decideApproval({
+      tenant: 'acme',
+      approvalId: a.approvalId,
+      decision: 'REJECT',
+      actor: 'operator:bob',
+      note: 'not this week',
+    });
+    expect(rejected).toMatchObject({ status: 'REJECTED', decidedBy: 'operator:bob', note: 'not this week' });
+    await expectError(approve(t, a.approvalId), 'INVALID_REQUEST', /REJECTED/);
+    expect(await t.reserve(50, withApproval(a.approvalId))).toMatchObject({ decision: 'DENY' });
+    // A rejected call stays rejected for its key.
+    expect((await approvals(t).requestApproval({ ...request(50), key: a.key })).approvalId).toBe(
+      a.approvalId,
+    );
+    await t.advance(1);
+    const b = await approvals(t).requestApproval(request(50));
+    await t.advance(HOUR - 1);
+    expect((await approvals(t).getApproval('acme', b.approvalId)).status).toBe('PENDING');
+    await t.advance(1);
+    expect((await approvals(t).getApproval('acme', b.approvalId)).status).toBe('EXPIRED');
+    await expectError(approve(t, b.approvalId), 'INVALID_REQUEST', /EXPIRED/);
+    // An approval is usable for its ttl from the decision, then expires unused.
+    const c = await approvals(t).requestApproval(request(50));
+    await t.advance(HOUR - 10);
+    await approve(t, c.approvalId);
+    await t.advance(HOUR - 1);
+    expect((await approvals(t).getApproval('acme', c.approvalId)).status).toBe('APPROVED');
+    await t.advance(1);
+    expect(await t.reserve(50, withApproval(c.approvalId))).toMatchObject({ decision: 'DENY' });
+    expect((await approvals(t).getApproval('acme', c.approvalId)).status).toBe('EXPIRED');
+    const pending = await approvals(t).listApprovals({ tenant: 'acme', status: 'EXPIRED' });
+    expect(pending.map((x) => x.approvalId).sort()).toEqual([b.approvalId, c.approvalId].sort());
+    expect((await approvals(t).listApprovals({ tenant: 'acme' })).map((x) => x.approvalId)).toEqual([
+      c.approvalId,
+      b.approvalId,
+      a.approvalId,
+    ]);
+    expect(await approvals(t).listApprovals({ tenant: 'other' })).toEqual([]);
+    expect(await approvals(t).findApproval('acme', 'no-such-key')).toBeUndefined();
+    await t.check();
+  });
+
+  it('validates every approval call and names the field', async () => {
+    const t = await fresh();
+    const l = approvals(t);
+    await expectError(l.requestApproval({ ...request(5), ttlMs: 5 }), 'INVALID_REQUEST', /ttlMs/);
+    await expectError(
+      l.requestApproval({ ...request(5), subject: { tenant: '' } }),
+      'INVALID_REQUEST',
+      /subject/,
+    );
+    await expectError(
+      l.decideApproval({ tenant: 'acme', approvalId: 'nope', decision: 'APPROVE' }),
+      'INVALID_REQUEST',
+      /approvalId/,
+    );
+    await expectError(
+      l.decideApproval({ tenant: 'acme', approvalId: 'apr_1', decision: 'MAYBE' as 'APPROVE' }),
+      'INVALID_REQUEST',
+      /decision/,
+    );
+    await expectError(l.getApproval('acme', 'apr_missing'), 'NOT_FOUND');
+    const a = await l.requestApproval(request(5));
+    await expectError(l.getApproval('other', a.approvalId), 'NOT_FOUND');
+    await expectError(
+      l.decideApproval({ tenant: 'other', approvalId: a.approvalId, decision: 'APPROVE' }),
+      'NOT_FOUND',
+    );
+    await expectError(l.listApprovals({ status: 'DONE' as 'USED' }), 'INVALID_REQUEST', /status/);
+  });
+}
