@@ -1,4 +1,5 @@
 import {
+  type ApprovalPolicy,
   ApprovalRequiredError,
   awaitApproval,
   BudgetDeniedError,
@@ -13,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 
 const RUN = 'tenant:acme/workflow:support/run:r1';
 
-async function setup(policy = { when: [{ tools: ['send_email'] }] }) {
+async function setup(policy: ApprovalPolicy = { when: [{ tools: ['send_email'] }] }) {
   const clock = new ManualClock();
   const ledger = new MemoryAuthority({ clock });
   await ledger.createBudget({ scope: 'tenant:acme', unit: 'RISK_POINTS', allocated: 1_000 });
@@ -22,7 +23,7 @@ async function setup(policy = { when: [{ tools: ['send_email'] }] }) {
     authority: ledger,
     clock,
     subject: { tenant: 'acme', workflow: 'support', run: 'r1' },
-    riskPoints: { rules: [{ tool: 'send_email', points: 10 }] },
+    riskPoints: { rules: [{ name: 'send_email', points: 10 }] },
     loopBreaker: false,
     approvals: policy,
   });

@@ -69,11 +69,14 @@ export function applyDecision(a: Approval, d: ApprovalDecision, actor: string, n
   return a;
 }
 
-/** The approval id a reserve's metadata carries, if any (a string, else ignored). */
+/** The approval id a reserve's metadata carries, if any (an `apr_…` id, else ignored). */
 export function approvalIdOf(metadata: Metadata | undefined): string | undefined {
   const id = metadata?.[APPROVAL_METADATA_KEY];
-  return typeof id === 'string' ? id : undefined;
+  return typeof id === 'string' && APPROVAL_ID.test(id) ? id : undefined;
 }
+
+/** The form of an approval id. */
+export const APPROVAL_ID = /^apr_[A-Za-z0-9-]{1,64}$/;
 
 /**
  * Whether `a` admits this reserve: APPROVED and not expired at `now`, for the
