@@ -171,3 +171,17 @@ describe('approvals through the tool guard', () => {
     });
   });
 });
+
+describe('approvals: retention', () => {
+  it('drops approvals a day past their deadline; the same call then asks anew', async () => {
+    const { clock, ledger, send } = await setup({ when: [{ tools: ['send_email'] }], ttlMs: 60_000 });
+    await send('a@x');
+    await send('b@x');
+    const first = ((await caught(send('c@x'))) as ApprovalRequiredError).approval;
+    clock.advance(60_000 + 86_400_000);
+    // 256 requests later the store prunes: the first approval is gone, the others are kept.
+    for (let i = 0; i < 256; i++) await caught(send(`other-${i}@x`));
+    await expect(ledger.getApproval('acme', first.approvalId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await ledger.listApprovals({ tenant: 'acme', limit: 1_000 })).toHaveLength(256);
+  });
+});

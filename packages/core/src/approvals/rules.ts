@@ -19,6 +19,9 @@ import {
 
 export const newApprovalId = (): string => `apr_${randomUUID()}`;
 
+/** How long an approval is kept after its deadline (or its use): then it is dropped. */
+export const APPROVAL_RETENTION_MS = 86_400_000;
+
 export function newApproval(id: string, req: ApprovalRequest, now: number): Approval {
   const a: Approval = {
     approvalId: id,

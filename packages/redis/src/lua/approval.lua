@@ -3,6 +3,9 @@
 -- kind, name, unit, amount, ttl), its state (status, exp, decidedAt, decidedBy, note, usedAt, rid),
 -- `j` (its fixed part as JSON, written by the caller) and `am` (its audit record's members).
 
+-- Kept this long after its deadline or its use (core's APPROVAL_RETENTION_MS), then Redis drops it.
+local APPROVAL_RETENTION_MS = 86400000
+
 -- The status at `now`: PENDING or APPROVED past `exp` reads EXPIRED.
 local function approval_status(status, exp, now)
   if (status == 'PENDING' or status == 'APPROVED') and now >= tonumber(exp) then return 'EXPIRED' end

@@ -8,6 +8,9 @@ if status == ARGV[2] and v[3] == ARGV[3] then return cjson.encode({ k = 'ok' }) 
 if status ~= 'PENDING' then return cjson.encode({ k = 'state', s = status }) end
 redis.call('HSET', KEYS[1], 'status', ARGV[2], 'decidedAt', fmt(now), 'decidedBy', ARGV[3])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'note', ARGV[4]) end
-if ARGV[2] == 'APPROVED' then redis.call('HSET', KEYS[1], 'exp', fmt(now + tonumber(v[4]))) end
+if ARGV[2] == 'APPROVED' then
+  redis.call('HSET', KEYS[1], 'exp', fmt(now + tonumber(v[4])))
+  redis.call('PEXPIRE', KEYS[1], fmt(tonumber(v[4]) + APPROVAL_RETENTION_MS))
+end
 audit_append(now, approval_members(KEYS[1]))
 return cjson.encode({ k = 'ok', changed = true })

@@ -15,7 +15,11 @@ local id = ARGV[3]
 redis.call('HSET', KEYS[4], 'j', ARGV[4], 'am', ARGV[5], 'status', 'PENDING', 'created', fmt(now),
   'exp', fmt(now + tonumber(ARGV[11])), 'scopePath', ARGV[6], 'kind', ARGV[7], 'name', ARGV[8], 'unit', ARGV[9],
   'amount', ARGV[10], 'ttl', ARGV[11])
-redis.call('SET', KEYS[1], id)
+local keep = tonumber(ARGV[11]) + APPROVAL_RETENTION_MS
+redis.call('PEXPIRE', KEYS[4], fmt(keep))
+redis.call('SET', KEYS[1], id, 'PX', fmt(keep))
+-- Index entries older than the longest ttl (30 days) and the retention name approvals Redis has dropped.
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. fmt(now - 30 * 86400000 - APPROVAL_RETENTION_MS))
 redis.call('ZADD', KEYS[2], fmt(now), id)
 audit_append(now, approval_members(KEYS[4]))
 return cjson.encode({ k = 'ok', id = id, created = true })

@@ -76,7 +76,10 @@ if persist then
     if b.raised then redis.call('HSET', b.key, 'allocated', fmt(b.allocated)) end
     bkeys[i] = b.key
   end
-  if approved then redis.call('HSET', akey, 'status', 'USED', 'usedAt', fmt(now), 'rid', rid) end
+  if approved then
+    redis.call('HSET', akey, 'status', 'USED', 'usedAt', fmt(now), 'rid', rid)
+    redis.call('PEXPIRE', akey, fmt(APPROVAL_RETENTION_MS))
+  end
   redis.call('HSET', KEYS[4], 'id', rid, 'detail', ARGV[10], 'status', 'ACTIVE', 'unit', unit,
     'amount', fmt(amount), 'createdAt', fmt(now), 'expiresAt', fmt(expires), 'grace', ARGV[8],
     'policy', ARGV[9], 'extensions', '0', 'affected', cjson.encode(affected), 'budgetKeys', cjson.encode(bkeys))
