@@ -20,16 +20,10 @@ import {
   type AuditVerification,
   type AuditWriter,
   type Authority,
-  approvalAt,
+  approvalLedgerOf,
   type BudgetInfo,
   type BudgetKey,
   type Clock,
-  checkApprovalDecision,
-  checkApprovalId,
-  checkApprovalQuery,
-  checkApprovalRequest,
-  checkKey,
-  checkTenant,
   type ReservationExtendResponse as ExtendResponse,
   InvalidRequestError,
   type Ledger,
@@ -43,14 +37,12 @@ import {
 import {
   type AuditAppend,
   type AuditDraft,
-  approvalDraft,
   type BudgetState,
   BudgetTouches,
   chargeCommit,
   chargeRelease,
   checkExtendable,
   commitDraft,
-  currentAuditContext,
   DEFAULT_MAX_IDEMPOTENCY_RECORDS,
   decideOnce,
   eventOnce,
@@ -325,44 +317,30 @@ export class SqliteAuthority
     return this.store.audit;
   }
 
-  async requestApproval(input: ApprovalRequest): Promise<Approval> {
-    const req = checkApprovalRequest(input);
-    return this.write((now) => {
-      const { approval, created } = this.store.approvals.request(req, now);
-      if (created) this.recordAudit(approvalDraft('approval.request', approval), now);
-      return approval;
-    });
+  readonly #approvalLedger = approvalLedgerOf({
+    store: this.store.approvals,
+    atNow: (fn) => this.write(fn),
+    record: (draft, now) => this.recordAudit(draft, now),
+  });
+
+  requestApproval(request: ApprovalRequest): Promise<Approval> {
+    return this.#approvalLedger.requestApproval(request);
   }
 
-  async findApproval(tenant: string, key: string): Promise<Approval | undefined> {
-    const [t, k] = [checkTenant(tenant), checkKey(key)];
-    return this.write((now) => {
-      const found = this.store.approvals.find(t, k);
-      return found && approvalAt(found, now);
-    });
+  findApproval(tenant: string, key: string): Promise<Approval | undefined> {
+    return this.#approvalLedger.findApproval(tenant, key);
   }
 
-  async getApproval(tenant: string, approvalId: string): Promise<Approval> {
-    const [t, id] = [checkTenant(tenant), checkApprovalId(approvalId)];
-    return this.write((now) => approvalAt(this.store.approvals.get(t, id), now));
+  getApproval(tenant: string, approvalId: string): Promise<Approval> {
+    return this.#approvalLedger.getApproval(tenant, approvalId);
   }
 
-  async listApprovals(query?: ApprovalQuery): Promise<Approval[]> {
-    const q = checkApprovalQuery(query);
-    return this.write((now) => this.store.approvals.list(q, now));
+  listApprovals(query?: ApprovalQuery): Promise<Approval[]> {
+    return this.#approvalLedger.listApprovals(query);
   }
 
-  async decideApproval(input: ApprovalDecision): Promise<Approval> {
-    const d = checkApprovalDecision(input);
-    return this.write((now) => {
-      const before = approvalAt(this.store.approvals.get(d.tenant, d.approvalId), now).status;
-      const approval = this.store.approvals.decide(d, d.actor ?? currentAuditContext().actor, now);
-      if (before === 'PENDING') {
-        const operation = d.decision === 'APPROVE' ? 'approval.approve' : 'approval.reject';
-        this.recordAudit(approvalDraft(operation, approval), now);
-      }
-      return approval;
-    });
+  decideApproval(decision: ApprovalDecision): Promise<Approval> {
+    return this.#approvalLedger.decideApproval(decision);
   }
 
   async sweepExpired(): Promise<number> {

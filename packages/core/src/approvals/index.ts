@@ -1,3 +1,4 @@
+export { type ApprovalLedgerParts, type ApprovalStore, approvalLedgerOf } from './ledger-approvals.js';
 export { MemoryApprovals } from './memory-approvals.js';
 export {
   APPROVAL_ID,

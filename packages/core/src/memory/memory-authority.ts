@@ -4,16 +4,8 @@
  * is atomic with respect to every other, however many are in flight.
  */
 
+import { approvalLedgerOf } from '../approvals/ledger-approvals.js';
 import { MemoryApprovals } from '../approvals/memory-approvals.js';
-import { approvalAt } from '../approvals/rules.js';
-import {
-  checkApprovalDecision,
-  checkApprovalId,
-  checkApprovalQuery,
-  checkApprovalRequest,
-  checkKey,
-  checkTenant,
-} from '../approvals/schemas.js';
 import type {
   Approval,
   ApprovalDecision,
@@ -22,7 +14,6 @@ import type {
   ApprovalRequest,
 } from '../approvals/types.js';
 import { type AuditAppend, validateAuditAppend } from '../audit/append.js';
-import { currentAuditContext } from '../audit/context.js';
 import {
   type AuditDraft,
   approvalDraft,
@@ -304,39 +295,30 @@ export class MemoryAuthority
     return readRecord(this.#trail().append({ scopes: [], ...entry, atMs: this.#tick() }));
   }
 
-  async requestApproval(input: ApprovalRequest): Promise<Approval> {
-    const req = checkApprovalRequest(input);
-    const now = this.#tick();
-    const { approval, created } = this.#approvals.request(req, now);
-    if (created) this.recordAudit(approvalDraft('approval.request', approval), now);
-    return approval;
+  readonly #approvalLedger = approvalLedgerOf({
+    store: this.#approvals,
+    atNow: (fn) => fn(this.#tick()),
+    record: (draft, now) => this.recordAudit(draft, now),
+  });
+
+  requestApproval(request: ApprovalRequest): Promise<Approval> {
+    return this.#approvalLedger.requestApproval(request);
   }
 
-  async findApproval(tenant: string, key: string): Promise<Approval | undefined> {
-    const found = this.#approvals.find(checkTenant(tenant), checkKey(key));
-    return found && approvalAt(found, this.#tick());
+  findApproval(tenant: string, key: string): Promise<Approval | undefined> {
+    return this.#approvalLedger.findApproval(tenant, key);
   }
 
-  async getApproval(tenant: string, approvalId: string): Promise<Approval> {
-    const found = this.#approvals.get(checkTenant(tenant), checkApprovalId(approvalId));
-    return approvalAt(found, this.#tick());
+  getApproval(tenant: string, approvalId: string): Promise<Approval> {
+    return this.#approvalLedger.getApproval(tenant, approvalId);
   }
 
-  async listApprovals(query?: ApprovalQuery): Promise<Approval[]> {
-    return this.#approvals.list(checkApprovalQuery(query), this.#tick());
+  listApprovals(query?: ApprovalQuery): Promise<Approval[]> {
+    return this.#approvalLedger.listApprovals(query);
   }
 
-  async decideApproval(input: ApprovalDecision): Promise<Approval> {
-    const d = checkApprovalDecision(input);
-    const now = this.#tick();
-    const before = this.#approvals.get(d.tenant, d.approvalId).status;
-    const approval = this.#approvals.decide(d, d.actor ?? currentAuditContext().actor, now);
-    if (before === 'PENDING')
-      this.recordAudit(
-        approvalDraft(d.decision === 'APPROVE' ? 'approval.approve' : 'approval.reject', approval),
-        now,
-      );
-    return approval;
+  decideApproval(decision: ApprovalDecision): Promise<Approval> {
+    return this.#approvalLedger.decideApproval(decision);
   }
 
   // ---- internals -------------------------------------------------------------------------
