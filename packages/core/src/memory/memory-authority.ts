@@ -16,7 +16,6 @@ import type {
 import { type AuditAppend, validateAuditAppend } from '../audit/append.js';
 import {
   type AuditDraft,
-  approvalDraft,
   commitDraft,
   expireDraft,
   extendDraft,
