@@ -49,7 +49,7 @@ describe('approvals through HttpAuthority', () => {
     const governor = createGovernor({
       authority: acme,
       subject: { tenant: 'acme', workflow: 'support', run: 'r1' },
-      riskPoints: { rules: [{ tool: 'send_email', points: 10 }] },
+      riskPoints: { rules: [{ name: 'send_email', points: 10 }] },
       loopBreaker: false,
       approvals: { when: [{ tools: ['send_email'] }] },
     });
