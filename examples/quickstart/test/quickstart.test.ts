@@ -45,6 +45,14 @@ describe('the README quick starts run as written', () => {
     );
   });
 
+  it('approvals.ts: the third email pauses for approval, runs once approved, charged once', async () => {
+    expect((await quickstart('approvals.ts')).trim().split('\n')).toEqual([
+      'paused: send_email (BUDGET_EXCEEDED at tenant:acme/run:4821)',
+      'All three customers emailed.',
+      'risk points spent 3 of 3, reserved 0',
+    ]);
+  });
+
   it('governor.ts: one call committed, the next denied for budget before it runs', async () => {
     expect((await quickstart('governor.ts')).trim().split('\n')).toEqual([
       'decision',

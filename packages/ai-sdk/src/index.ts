@@ -4,6 +4,7 @@ export {
   isBudgetDenied,
   type StepRequest,
 } from '@governor/core';
+export { type ApprovalResponses, approvalResponses } from './approvals.js';
 export { governEmbeddingModel, governorEmbeddingMiddleware } from './embedding.js';
 export {
   budgetExhausted,

@@ -1,4 +1,5 @@
 import {
+  type ApprovalPolicy,
   ApprovalRequiredError,
   awaitApproval,
   BudgetDeniedError,
@@ -13,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 
 const RUN = 'tenant:acme/workflow:support/run:r1';
 
-async function setup(policy = { when: [{ tools: ['send_email'] }] }) {
+async function setup(policy: ApprovalPolicy = { when: [{ tools: ['send_email'] }] }) {
   const clock = new ManualClock();
   const ledger = new MemoryAuthority({ clock });
   await ledger.createBudget({ scope: 'tenant:acme', unit: 'RISK_POINTS', allocated: 1_000 });
@@ -22,7 +23,7 @@ async function setup(policy = { when: [{ tools: ['send_email'] }] }) {
     authority: ledger,
     clock,
     subject: { tenant: 'acme', workflow: 'support', run: 'r1' },
-    riskPoints: { rules: [{ tool: 'send_email', points: 10 }] },
+    riskPoints: { rules: [{ name: 'send_email', points: 10 }] },
     loopBreaker: false,
     approvals: policy,
   });
@@ -168,5 +169,19 @@ describe('approvals through the tool guard', () => {
       when: [{ scope: 'tenant:*/run:*' }],
       ttlMs: 60_000,
     });
+  });
+});
+
+describe('approvals: retention', () => {
+  it('drops approvals a day past their deadline; the same call then asks anew', async () => {
+    const { clock, ledger, send } = await setup({ when: [{ tools: ['send_email'] }], ttlMs: 60_000 });
+    await send('a@x');
+    await send('b@x');
+    const first = ((await caught(send('c@x'))) as ApprovalRequiredError).approval;
+    clock.advance(60_000 + 86_400_000);
+    // 256 requests later the store prunes: the first approval is gone, the others are kept.
+    for (let i = 0; i < 256; i++) await caught(send(`other-${i}@x`));
+    await expect(ledger.getApproval('acme', first.approvalId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await ledger.listApprovals({ tenant: 'acme', limit: 1_000 })).toHaveLength(256);
   });
 });

@@ -44,6 +44,18 @@ export class KeySpace {
   loopWindow(tenant: string, key: string): string {
     return `${this.tag(tenant)}:l:${key}`;
   }
+  /** One approval (a hash); `''`: a placeholder. */
+  approval(tenant: string, id: string): string {
+    return `${this.tag(tenant)}:a:${id}`;
+  }
+  /** A call's approval key → its latest approval id (the key hashed). */
+  approvalKey(tenant: string, keyHash: string): string {
+    return `${this.tag(tenant)}:ak:${keyHash}`;
+  }
+  /** The tenant's approvals by creation time (a sorted set). */
+  approvals(tenant: string): string {
+    return `${this.tag(tenant)}:approvals`;
+  }
   /** Reservation id → tenant, only for tenants too long to embed in the id. */
   reservationTenant(id: string): string {
     return `${this.prefix}:rt:${id}`;

@@ -11,6 +11,11 @@
 
 import type {
   AmountChange,
+  Approval,
+  ApprovalDecision,
+  ApprovalLedger,
+  ApprovalQuery,
+  ApprovalRequest,
   AuditPage,
   AuditQuery,
   AuditRecord,
@@ -47,6 +52,7 @@ import type {
 import type { AuditAppend } from '@governor/core/ledger';
 import type { Cluster, Redis } from 'ioredis';
 import { RedisAdmin } from './admin.js';
+import { RedisApprovals } from './approvals.js';
 import { RedisAuditTrail } from './audit-trail.js';
 import { KeySpace } from './keys.js';
 import { type LedgerParts, ledgerParts } from './ledger-parts.js';
@@ -58,7 +64,7 @@ import { RedisSettlement } from './settlement.js';
 export type { RedisAuthorityOptions } from './options.js';
 
 /** The Authority and LedgerAdmin on Redis. */
-export class RedisAuthority implements Authority, LedgerAdmin, AuditTrail, AuditWriter {
+export class RedisAuthority implements Authority, LedgerAdmin, AuditTrail, AuditWriter, ApprovalLedger {
   readonly client: Redis | Cluster;
   readonly keys: KeySpace;
   readonly #own: boolean;
@@ -68,6 +74,7 @@ export class RedisAuthority implements Authority, LedgerAdmin, AuditTrail, Audit
   readonly #listing: RedisListing;
   readonly #admin: RedisAdmin;
   readonly #audit: RedisAuditTrail;
+  readonly #approvals: RedisApprovals;
 
   constructor(options: RedisAuthorityOptions = {}) {
     this.#own = !options.client;
@@ -80,6 +87,7 @@ export class RedisAuthority implements Authority, LedgerAdmin, AuditTrail, Audit
     this.#listing = new RedisListing(this.#parts);
     this.#admin = new RedisAdmin(this.#parts);
     this.#audit = new RedisAuditTrail(this.#parts);
+    this.#approvals = new RedisApprovals(this.#parts);
   }
 
   /** Close our own Redis connection (a client passed in is left open). */
@@ -211,6 +219,28 @@ export class RedisAuthority implements Authority, LedgerAdmin, AuditTrail, Audit
   }
 
   /** Expire every due reservation of every tenant; how many expired. */
+  // ---------------------------------------------------------------- approvals
+
+  requestApproval(request: ApprovalRequest): Promise<Approval> {
+    return this.#approvals.request(request);
+  }
+
+  findApproval(tenant: string, key: string): Promise<Approval | undefined> {
+    return this.#approvals.find(tenant, key);
+  }
+
+  getApproval(tenant: string, approvalId: string): Promise<Approval> {
+    return this.#approvals.get(tenant, approvalId);
+  }
+
+  listApprovals(query?: ApprovalQuery): Promise<Approval[]> {
+    return this.#approvals.list(query);
+  }
+
+  decideApproval(decision: ApprovalDecision): Promise<Approval> {
+    return this.#approvals.decide(decision);
+  }
+
   async sweepExpired(): Promise<number> {
     const { sweep, tenants } = this.#parts;
     let expired = 0;

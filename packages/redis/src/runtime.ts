@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   type Action,
   type Amount,
+  approvalIdOf,
   type DecisionRequest,
   type DecisionResponse,
   deriveScopes,
@@ -190,6 +191,7 @@ export class RedisRuntime {
     const loop = loopGuardOf(req.metadata);
     const loopScope = loop ? loopScopeOf(req.subject) : '';
     const loopKey = keys.loopWindow(tenant, loop ? loopLogKey(loopScope, req.action, loop) : '');
+    const approvalId = mode === 'reserve' ? approvalIdOf(req.metadata) : undefined;
     const out = await sweep.around(tenant, async () =>
       calls.script(
         'reserve',
@@ -202,6 +204,7 @@ export class RedisRuntime {
           ...scopes.map((s) => keys.budget(tenant, s, unit)),
           ...scopes.map((s) => keys.rateWindow(tenant, s, unit)),
           loopKey,
+          keys.approval(tenant, approvalId ?? ''),
         ],
         [
           clock,
@@ -224,6 +227,7 @@ export class RedisRuntime {
           loop?.threshold ?? '',
           loop?.windowMs ?? '',
           loopScope,
+          approvalId ?? '',
         ],
         { tenant, members },
       ),

@@ -21,6 +21,8 @@ export const SCRIPT_NAMES = [
   'config',
   'idem_put',
   'audit_put',
+  'approval_request',
+  'approval_decide',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
@@ -32,10 +34,15 @@ let sources: Record<ScriptName, string> | undefined;
 export function scriptSources(): Record<ScriptName, string> {
   if (!sources) {
     const lib = `${read('lib')}\n${read('period')}`;
-    // reserve also gets the rate-limit and loop-breaker helpers.
+    // reserve also gets the rate-limit and loop-breaker helpers; reserve and the approval scripts, approvals'.
     const rate = read('rate');
+    const approval = read('approval');
     const source = (n: ScriptName) =>
-      n === 'reserve' ? `${lib}\n${rate}\n${read(n)}` : `${lib}\n${read(n)}`;
+      n === 'reserve'
+        ? `${lib}\n${rate}\n${approval}\n${read(n)}`
+        : n.startsWith('approval_')
+          ? `${lib}\n${approval}\n${read(n)}`
+          : `${lib}\n${read(n)}`;
     sources = Object.fromEntries(SCRIPT_NAMES.map((n) => [n, source(n)])) as Record<ScriptName, string>;
   }
   return sources;

@@ -27,7 +27,9 @@ export {
   type AwaitApprovalOptions,
   approvalKey,
   awaitApproval,
+  pauseForApproval,
 } from './approval.js';
+export { approvalToAsk } from './approval-check.js';
 export { type BudgetNoteOption, budgetNote, defaultBudgetNote } from './budget-note.js';
 export {
   type AppliedCaps,

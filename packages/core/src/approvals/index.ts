@@ -1,5 +1,7 @@
 export { MemoryApprovals } from './memory-approvals.js';
 export {
+  APPROVAL_ID,
+  APPROVAL_RETENTION_MS,
   admits,
   applyDecision,
   approvalAt,

@@ -4,6 +4,7 @@
  */
 import { NotFoundError } from '../errors.js';
 import {
+  APPROVAL_RETENTION_MS,
   admits,
   applyDecision,
   approvalAt,
@@ -18,9 +19,11 @@ export class MemoryApprovals {
   readonly #byId = new Map<string, Approval>();
   /** tenant \0 key → the latest approval id for that key. */
   readonly #byKey = new Map<string, string>();
+  #requests = 0;
 
   /** The open approval for the key, or a new one (`created` says which). */
   request(req: ApprovalRequest, now: number): { approval: Approval; created: boolean } {
+    if (++this.#requests % 256 === 0) this.prune(now);
     const latest = this.find(req.subject.tenant, req.key);
     if (latest && !isClosed(latest, now)) return { approval: approvalAt(latest, now), created: false };
     const a = newApproval(newApprovalId(), req, now);
@@ -64,6 +67,16 @@ export class MemoryApprovals {
     const a = id === undefined ? undefined : this.#byId.get(id);
     if (!admits(a, req, now)) return undefined;
     return { approval: a, use: (reservationId) => markUsed(a, reservationId, now) };
+  }
+
+  /** Drop approvals a day past their deadline or their use (see APPROVAL_RETENTION_MS). */
+  prune(now: number): void {
+    for (const [id, a] of this.#byId) {
+      if ((a.usedAtMs ?? a.expiresAtMs) + APPROVAL_RETENTION_MS > now) continue;
+      this.#byId.delete(id);
+      const key = `${a.tenant}\u0000${a.key}`;
+      if (this.#byKey.get(key) === id) this.#byKey.delete(key);
+    }
   }
 
   snapshot(): Approval[] {

@@ -19,6 +19,9 @@ import {
 
 export const newApprovalId = (): string => `apr_${randomUUID()}`;
 
+/** How long an approval is kept after its deadline (or its use): then it is dropped. */
+export const APPROVAL_RETENTION_MS = 86_400_000;
+
 export function newApproval(id: string, req: ApprovalRequest, now: number): Approval {
   const a: Approval = {
     approvalId: id,
@@ -69,11 +72,14 @@ export function applyDecision(a: Approval, d: ApprovalDecision, actor: string, n
   return a;
 }
 
-/** The approval id a reserve's metadata carries, if any (a string, else ignored). */
+/** The approval id a reserve's metadata carries, if any (an `apr_…` id, else ignored). */
 export function approvalIdOf(metadata: Metadata | undefined): string | undefined {
   const id = metadata?.[APPROVAL_METADATA_KEY];
-  return typeof id === 'string' ? id : undefined;
+  return typeof id === 'string' && APPROVAL_ID.test(id) ? id : undefined;
 }
+
+/** The form of an approval id. */
+export const APPROVAL_ID = /^apr_[A-Za-z0-9-]{1,64}$/;
 
 /**
  * Whether `a` admits this reserve: APPROVED and not expired at `now`, for the

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { action, amount, subject } from '../protocol/schemas.js';
 import { REASON_CODES } from '../protocol/types.js';
 import { validateRequest } from '../protocol/validate.js';
+import { APPROVAL_ID } from './rules.js';
 import {
   APPROVAL_STATUSES,
   type ApprovalDecision,
@@ -11,9 +12,7 @@ import {
 } from './types.js';
 
 const tenant = z.string().min(1).max(128);
-export const approvalId = z
-  .string()
-  .regex(/^apr_[A-Za-z0-9-]{1,64}$/, { error: 'must be an approval id (apr_…)' });
+export const approvalId = z.string().regex(APPROVAL_ID, { error: 'must be an approval id (apr_…)' });
 const key = z.string().min(1).max(256);
 
 const approvalRequest = z.strictObject({

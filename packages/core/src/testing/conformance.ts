@@ -67,7 +67,8 @@ export function describeLedgerConformance(
     describe('model-based', () => modelChecks(fresh, { runs: options.modelRuns ?? 60 }));
     if (options.audit !== false) describe('audit trail', () => auditChecks(fresh));
     if (options.approvals !== false)
-      describe('approvals', () => approvalChecks(fresh, { audit: options.audit }));
+      describe('approvals', () =>
+        approvalChecks(fresh, { audit: options.audit, rateLimits: options.rateLimits }));
     if (options.rateLimits !== false)
       describe('rate limits and loop breaker', () => rateLimitChecks(fresh, { audit: options.audit }));
     const report =

@@ -7,6 +7,8 @@
 --       then per scope: 15+2i scope id, 16+2i template ("allocated\noverdraft\ncaps[\nrate limits]") or ''
 -- Rate limits and loop breaker (rate.lua), after the n budget keys: n window keys (one per scope), the loop
 -- key; after the scope ARGV: action kind, action name, loop threshold ('' = none), loop window ms, loop scope.
+-- Approvals (approval.lua): after the loop key, the approval's hash; after the loop scope, its id ('' = none).
+-- An approval that admits this reserve raises the budgets that would deny it and lifts its rate limits.
 local now = now_ms(ARGV[1])
 if sweep_due(KEYS[2], now) then return cjson.encode({ k = 'sweep' }) end
 local mode = ARGV[2]
@@ -16,7 +18,7 @@ if stored then return cjson.encode({ k = 'replay', o = stored, now = fmt(now) })
 
 local persist = mode == 'reserve'
 local unit = ARGV[12]
-local nscopes = (NKEYS - 6) / 2
+local nscopes = (NKEYS - 7) / 2
 local all = resolve_budgets(6, 15, unit, persist, KEYS[5], 5 + nscopes)
 if #all == 0 then return cjson.encode({ k = 'nobudget' }) end
 local list = charged_budgets(all)
@@ -24,6 +26,12 @@ local affected = {}
 for i, b in ipairs(list) do affected[i] = b.scope end
 local amount = tonumber(ARGV[6])
 local out = { k = 'ok', a = affected, now = fmt(now) }
+local ra = 14 + 2 * nscopes
+local kind, name = ARGV[ra + 1], ARGV[ra + 2]
+local akey, aid = KEYS[7 + 2 * nscopes], ARGV[ra + 6]
+local approved = persist and aid ~= '' and redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[14]) and
+  approval_admits(akey, aid, now, ARGV[ra - 1], kind, name, unit, amount)
+if approved then raise_for_approval(list, amount) end
 local reason, scope = denial_of(list, amount)
 if reason then
   out.d = 'DENY'; out.r = reason; out.s = scope; out.b = snapshots(list)
@@ -34,14 +42,13 @@ if reason then
 end
 local wkeys = {}
 for i = 1, nscopes do wkeys[KEYS[5 + i]] = KEYS[5 + nscopes + i] end
-local ra = 14 + 2 * nscopes
-local kind, name = ARGV[ra + 1], ARGV[ra + 2]
 local loop = nil
 if ARGV[ra + 3] ~= '' then
   loop = { key = KEYS[6 + 2 * nscopes], threshold = tonumber(ARGV[ra + 3]), windowMs = tonumber(ARGV[ra + 4]),
     scope = ARGV[ra + 5] }
 end
-local rreason, rscope, retry = rate_denial(list, wkeys, kind, name, amount, loop, now)
+local rreason, rscope, retry
+if not approved then rreason, rscope, retry = rate_denial(list, wkeys, kind, name, amount, loop, now) end
 if rreason then
   out.d = 'DENY'; out.r = rreason; out.s = rscope; out.b = snapshots(list)
   if retry then out.ra = fmt(retry) end
@@ -66,7 +73,12 @@ if persist then
   for i, b in ipairs(list) do
     b.reserved = b.reserved + amount
     redis.call('HSET', b.key, 'reserved', fmt(b.reserved))
+    if b.raised then redis.call('HSET', b.key, 'allocated', fmt(b.allocated)) end
     bkeys[i] = b.key
+  end
+  if approved then
+    redis.call('HSET', akey, 'status', 'USED', 'usedAt', fmt(now), 'rid', rid)
+    redis.call('PEXPIRE', akey, fmt(APPROVAL_RETENTION_MS))
   end
   redis.call('HSET', KEYS[4], 'id', rid, 'detail', ARGV[10], 'status', 'ACTIVE', 'unit', unit,
     'amount', fmt(amount), 'createdAt', fmt(now), 'expiresAt', fmt(expires), 'grace', ARGV[8],
@@ -82,5 +94,7 @@ else
 end
 local encoded = cjson.encode(out)
 idem_store(KEYS[1], ARGV[3], encoded, ARGV[4])
-audit_append(now, decision_members(out.d, nil, nil, caps, out.rid), list)
+local members = decision_members(out.d, nil, nil, caps, out.rid)
+if approved and persist then members = members .. ',"detail":{"approvalId":' .. cjson.encode(aid) .. '}' end
+audit_append(now, members, list)
 return encoded

@@ -33,7 +33,7 @@ const approve = (t: TestLedger, approvalId: string, actor = 'operator:ann') =>
   approvals(t).decideApproval({ tenant: 'acme', approvalId, decision: 'APPROVE', actor });
 
 /** Approvals: asked for once per call, decided by an operator, used once by the reserve they admit. */
-export function approvalChecks(fresh: FreshLedger, options: { audit?: boolean } = {}) {
+export function approvalChecks(fresh: FreshLedger, options: { audit?: boolean; rateLimits?: boolean } = {}) {
   it('asks once per key, approves, and admits the call once, raising the blocking budget by what it lacks', async () => {
     const t = await fresh();
     await t.budgets(1_000, 1_000, 100);
@@ -111,6 +111,23 @@ export function approvalChecks(fresh: FreshLedger, options: { audit?: boolean } 
     expect(await t.budgetOf(RUN)).toMatchObject({ allocated: 30, reserved: 30 });
     await t.check();
   });
+
+  if (options.rateLimits !== false)
+    it('lifts the rate limit for the one call it admits, which still counts in the window', async () => {
+      const t = await fresh();
+      await t.budget(SCOPES[0], 1_000);
+      await t.budget(RUN, 1_000, { rateLimits: [{ action: 'send_email', maxCalls: 1, windowMs: 60_000 }] });
+      expect((await t.reserve(5, { action: email })).decision).toBe('ALLOW');
+      expect(await t.reserve(5, { action: email })).toMatchObject({ reasonCode: 'RATE_LIMITED' });
+      const asked = await approvals(t).requestApproval(request(5, { reasonCode: 'RATE_LIMITED' }));
+      await approve(t, asked.approvalId);
+      expect((await t.reserve(5, withApproval(asked.approvalId))).decision).toBe('ALLOW');
+      expect((await t.budgetOf(RUN)).allocated).toBe(1_000); // room enough: nothing raised
+      expect(await t.reserve(5, { action: email })).toMatchObject({ reasonCode: 'RATE_LIMITED' });
+      await t.advance(60_000);
+      expect((await t.reserve(5, { action: email })).decision).toBe('ALLOW');
+      await t.check();
+    });
 
   it('does not raise a frozen budget: the approval stays usable', async () => {
     const t = await fresh();
