@@ -74,8 +74,14 @@ export function approvalsOf(operation: string, answer: Answer): Approval[] {
   return body.approvals.map((a) => approvalShape(operation, answer, a));
 }
 
-/** A lookup's approval; undefined when the server has none for the key (404). */
-export function foundApprovalOf(operation: string, answer: Answer): Approval | undefined {
-  if (answer.status === 404 && isObject(answer.body) && answer.body.error === 'NOT_FOUND') return undefined;
+/**
+ * A lookup's approval; undefined when the server has none for the key (its
+ * 404 names the key). Any other 404 — a server without approvals, or
+ * without these routes — is the NotFoundError it is.
+ */
+export function foundApprovalOf(operation: string, answer: Answer, key: string): Approval | undefined {
+  const body = isObject(answer.body) ? answer.body : undefined;
+  const details = isObject(body?.details) ? body.details : undefined;
+  if (answer.status === 404 && body?.error === 'NOT_FOUND' && details?.key === key) return undefined;
   return approvalOf(operation, answer);
 }

@@ -255,7 +255,7 @@ export class HttpLedgerAdmin implements LedgerAdmin, AuditTrail {
   }
   async findApproval(tenant: string, key: string): Promise<Approval | undefined> {
     const path = lookupPath(ADMIN_APPROVALS, checkTenant(tenant), checkKey(key));
-    return foundApprovalOf('findApproval', await this.#send('GET', path));
+    return foundApprovalOf('findApproval', await this.#send('GET', path), key);
   }
   /** Approve or reject; recorded as decided by `actor`, else by the admin key (`admin`). */
   async decideApproval(decision: ApprovalDecision): Promise<Approval> {

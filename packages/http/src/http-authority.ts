@@ -245,10 +245,8 @@ export class HttpAuthority implements Authority, ApprovalLedger {
 
   async findApproval(tenant: string, key: string): Promise<Approval | undefined> {
     const path = lookupPath(APPROVALS, checkTenant(tenant), checkKey(key));
-    return foundApprovalOf(
-      'findApproval',
-      await this.transport.send('findApproval', { method: 'GET', path }),
-    );
+    const answer = await this.transport.send('findApproval', { method: 'GET', path });
+    return foundApprovalOf('findApproval', answer, key);
   }
 
   async getApproval(tenant: string, approvalId: string): Promise<Approval> {

@@ -93,13 +93,13 @@ export function registerApprovals(app: FastifyInstance, ctx: ServerContext, opti
   app.get('/v1/approvals', RUNTIME, list);
   app.get('/v1/admin/approvals', ADMIN, list);
 
-  /** The latest approval for a call's key (404 when there is none). */
+  /** The latest approval for a call's key (404 naming the key when there is none). */
   const lookup = async (request: FastifyRequest) => {
     const q = query(request);
     const tenant = tenantOf(request, one(q, 'tenant'));
     const key = checkKey(one(q, 'key'));
     const found = await ctx.call('findApproval', ledger().findApproval(tenant, key));
-    if (!found) throw new NotFoundError(`no approval for key ${key} in tenant ${tenant}`);
+    if (!found) throw new NotFoundError(`no approval for key ${key} in tenant ${tenant}`, { tenant, key });
     return approvalToWire(found);
   };
   app.get('/v1/approvals/lookup', RUNTIME, lookup);

@@ -187,7 +187,10 @@ describe('approvals over HTTP', () => {
     const missing = await asAdmin('POST', '/v1/admin/approvals/apr_missing/approve', { tenant: 'acme' });
     expect(missing.status).toBe(404);
     expect(missing.body.error).toBe('NOT_FOUND');
-    expect((await t.req('GET', '/v1/approvals/lookup?key=never-asked')).body.error).toBe('NOT_FOUND');
+    expect((await t.req('GET', '/v1/approvals/lookup?key=never-asked')).body).toMatchObject({
+      error: 'NOT_FOUND',
+      details: { tenant: 'acme', key: 'never-asked' },
+    });
     const id = (await ask('call-late')).body.approval_id;
     t.clock.advance(HOUR);
     const late = await asAdmin('POST', `/v1/admin/approvals/${id}/approve`, { tenant: 'acme' });
