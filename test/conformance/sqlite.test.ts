@@ -31,5 +31,5 @@ describeLedgerConformance(
     return h;
   },
   // Budget periods, rate limits and the loop breaker are not kept by SqliteAuthority (see packages/sqlite/test).
-  { periods: false, rateLimits: false, approvals: false },
+  { periods: false, rateLimits: false },
 );

@@ -7,6 +7,7 @@
  */
 import type { Clock } from '@governor/core';
 import { type BudgetFinder, type BudgetState, budgetFromTemplates } from '@governor/core/ledger';
+import { ApprovalRows } from './approval-rows.js';
 import { AuditRows } from './audit-rows.js';
 import { BudgetRows } from './budget-rows.js';
 import { ConfigRows } from './config-rows.js';
@@ -35,6 +36,7 @@ export class LedgerStore {
   readonly idempotency: IdempotencyRows;
   readonly config: ConfigRows;
   readonly audit: AuditRows | undefined;
+  readonly approvals: ApprovalRows;
   readonly #clock: Clock;
   #open = true;
   /** Budgets materialised from templates in the current call, as created. */
@@ -56,6 +58,7 @@ export class LedgerStore {
       options.maxIdempotencyRecords,
     );
     this.config = new ConfigRows(this.db);
+    this.approvals = new ApprovalRows(this.db);
     this.audit =
       options.audit && new AuditRows(this.db, options.audit.maxRecordsPerTenant, options.audit.maxAgeMs);
   }

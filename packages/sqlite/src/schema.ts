@@ -10,8 +10,8 @@ import type { SqlDatabase } from './driver.js';
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
-/** 2: `settled_reservations`, and `live_reservations` kept by triggers. 3: the audit trail. */
-export const SCHEMA_VERSION = 3;
+/** 2: `settled_reservations`, and `live_reservations` kept by triggers. 3: the audit trail. 4: approvals. */
+export const SCHEMA_VERSION = 4;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS budgets (
@@ -101,6 +101,19 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE TABLE IF NOT EXISTS audit_heads (tenant TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- Approvals: one row per approval (its record as JSON), the latest per (tenant, key) by creation.
+CREATE TABLE IF NOT EXISTS approvals (
+  id TEXT PRIMARY KEY,
+  tenant TEXT NOT NULL,
+  key TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  keep_until INTEGER NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS approvals_by_key ON approvals (tenant, key, created_at);
+CREATE INDEX IF NOT EXISTS approvals_by_tenant ON approvals (tenant, created_at);
+CREATE INDEX IF NOT EXISTS approvals_by_keep ON approvals (keep_until);
 `;
 
 /** Connection settings, then the tables (created once; a newer file is refused). */

@@ -7,6 +7,11 @@
 
 import type * as M from '@governor/core';
 import {
+  type Approval,
+  type ApprovalDecision,
+  type ApprovalLedger,
+  type ApprovalQuery,
+  type ApprovalRequest,
   type AuditPage,
   type AuditQuery,
   type AuditRecord,
@@ -15,9 +20,16 @@ import {
   type AuditVerification,
   type AuditWriter,
   type Authority,
+  approvalAt,
   type BudgetInfo,
   type BudgetKey,
   type Clock,
+  checkApprovalDecision,
+  checkApprovalId,
+  checkApprovalQuery,
+  checkApprovalRequest,
+  checkKey,
+  checkTenant,
   type ReservationExtendResponse as ExtendResponse,
   InvalidRequestError,
   type Ledger,
@@ -31,12 +43,14 @@ import {
 import {
   type AuditAppend,
   type AuditDraft,
+  approvalDraft,
   type BudgetState,
   BudgetTouches,
   chargeCommit,
   chargeRelease,
   checkExtendable,
   commitDraft,
+  currentAuditContext,
   DEFAULT_MAX_IDEMPOTENCY_RECORDS,
   decideOnce,
   eventOnce,
@@ -107,10 +121,14 @@ const TABLES = [
   'settings',
   'audit',
   'audit_heads',
+  'approvals',
 ];
 
 /** The durable embedded Authority and LedgerAdmin. */
-export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Authority, AuditTrail, AuditWriter {
+export class SqliteAuthority
+  extends SqliteBudgetAdmin
+  implements Ledger, Authority, AuditTrail, AuditWriter, ApprovalLedger
+{
   readonly #maxExtensions: number;
   readonly #includeBalances: boolean;
   readonly #retentionMs: number;
@@ -307,6 +325,46 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
     return this.store.audit;
   }
 
+  async requestApproval(input: ApprovalRequest): Promise<Approval> {
+    const req = checkApprovalRequest(input);
+    return this.write((now) => {
+      const { approval, created } = this.store.approvals.request(req, now);
+      if (created) this.recordAudit(approvalDraft('approval.request', approval), now);
+      return approval;
+    });
+  }
+
+  async findApproval(tenant: string, key: string): Promise<Approval | undefined> {
+    const [t, k] = [checkTenant(tenant), checkKey(key)];
+    return this.write((now) => {
+      const found = this.store.approvals.find(t, k);
+      return found && approvalAt(found, now);
+    });
+  }
+
+  async getApproval(tenant: string, approvalId: string): Promise<Approval> {
+    const [t, id] = [checkTenant(tenant), checkApprovalId(approvalId)];
+    return this.write((now) => approvalAt(this.store.approvals.get(t, id), now));
+  }
+
+  async listApprovals(query?: ApprovalQuery): Promise<Approval[]> {
+    const q = checkApprovalQuery(query);
+    return this.write((now) => this.store.approvals.list(q, now));
+  }
+
+  async decideApproval(input: ApprovalDecision): Promise<Approval> {
+    const d = checkApprovalDecision(input);
+    return this.write((now) => {
+      const before = approvalAt(this.store.approvals.get(d.tenant, d.approvalId), now).status;
+      const approval = this.store.approvals.decide(d, d.actor ?? currentAuditContext().actor, now);
+      if (before === 'PENDING') {
+        const operation = d.decision === 'APPROVE' ? 'approval.approve' : 'approval.reject';
+        this.recordAudit(approvalDraft(operation, approval), now);
+      }
+      return approval;
+    });
+  }
+
   async sweepExpired(): Promise<number> {
     let expired = 0;
     this.store.write(
@@ -403,6 +461,7 @@ export class SqliteAuthority extends SqliteBudgetAdmin implements Ledger, Author
       isActive: this.#isActive,
       now,
       liveLimit: this.#liveLimit,
+      approvals: this.store.approvals,
     };
   }
 }

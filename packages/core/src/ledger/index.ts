@@ -11,6 +11,7 @@ export { type AuditAppend, validateAuditAppend } from '../audit/append.js';
 export { currentAuditContext } from '../audit/context.js';
 export {
   type AuditDraft,
+  approvalDraft,
   askedOf,
   BUDGET_OPERATIONS,
   budgetDraft,
