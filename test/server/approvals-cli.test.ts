@@ -146,7 +146,7 @@ describe('governor approvals', () => {
     expect((await ledger.getApproval('acme', b.approvalId)).status).toBe('REJECTED');
   });
 
-  it('a missing approval, another tenant, a wrong admin key or a ledger without approvals: exit 1', async () => {
+  it('a missing approval, another tenant or a wrong admin key: exit 1', async () => {
     const a = await ledger.requestApproval(ask('cli-5'));
     const missing = await cli('approvals', 'show', 'apr_missing', '--tenant', 'acme', '--server', url);
     expect(missing.code).toBe(1);
@@ -163,9 +163,33 @@ describe('governor approvals', () => {
     } finally {
       process.env.GOVERNOR_ADMIN_KEY = ADMIN_KEY;
     }
+  });
+
+  it('on a SQLite ledger file: approve, read back from the file', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'gov-approvals-')), 'ledger.db');
-    new SqliteAuthority({ path: file }).close();
-    const sqlite = await cli('approvals', 'list', '--ledger', file);
-    expect(sqlite).toMatchObject({ code: 1, err: expect.stringMatching(/keeps no approvals/) });
+    const sqlite = new SqliteAuthority({ path: file });
+    try {
+      const a = await sqlite.requestApproval(ask('cli-file'));
+      const approved = await cli(
+        'approvals',
+        'approve',
+        a.approvalId,
+        '--tenant',
+        'acme',
+        '--ledger',
+        file,
+        '--as',
+        'operator:ann',
+      );
+      expect(approved).toMatchObject({ code: 0, out: `approval ${a.approvalId}: APPROVED by operator:ann` });
+      expect(await sqlite.getApproval('acme', a.approvalId)).toMatchObject({
+        status: 'APPROVED',
+        decidedBy: 'operator:ann',
+      });
+      const listed = await cli('approvals', 'list', '--ledger', file, '--status', 'APPROVED', '--json');
+      expect(JSON.parse(listed.out).map((x: { approvalId: string }) => x.approvalId)).toEqual([a.approvalId]);
+    } finally {
+      await sqlite.close();
+    }
   });
 });

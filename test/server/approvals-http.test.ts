@@ -4,9 +4,6 @@
  * and the call runs once, charged once. And what a tenant's key may not do.
  */
 
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   ApprovalRequiredError,
   createGovernor,
@@ -16,7 +13,6 @@ import {
 } from '@governor/core';
 import { HttpAuthority, HttpLedgerAdmin } from '@governor/http';
 import { createServer, type GovernorServer } from '@governor/server';
-import { SqliteAuthority } from '@governor/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, provisionTenants } from '../support/http-harness.js';
 
@@ -120,30 +116,5 @@ describe('approvals through HttpAuthority', () => {
     // Expired by the server ledger's clock.
     clock.advance(60_000);
     expect((await acme.getApproval('acme', asked.approvalId)).status).toBe('EXPIRED');
-  });
-});
-
-describe('approvals on a server whose ledger keeps none', () => {
-  it('answers NOT_FOUND: a lookup is an error, never "no approval yet"', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gov-no-approvals-'));
-    const sqlite = new SqliteAuthority({ path: join(dir, 'ledger.db') });
-    const plain = await createServer({ authority: sqlite, adminKey: ADMIN_KEY, rateLimit: false });
-    const keys = await provisionTenants(plain.store, ['acme']);
-    const client = new HttpAuthority({
-      baseUrl: await plain.listen({ port: 0 }),
-      apiKey: keys.acme as string,
-    });
-    try {
-      const found = await caught(client.findApproval('acme', 'call-1'));
-      expect(found).toMatchObject({
-        code: 'NOT_FOUND',
-        message: expect.stringMatching(/keeps no approvals/),
-      });
-      expect(await caught(client.listApprovals())).toMatchObject({ code: 'NOT_FOUND' });
-    } finally {
-      await client.close();
-      await plain.close();
-      await sqlite.close();
-    }
   });
 });
