@@ -20,7 +20,7 @@ describeLedgerConformance(
     };
   },
   // The audit trail over HTTP is not part of the wire protocol: see packages/server (audit routes).
-  { concurrency: { attempts: 2_000, fits: 737 }, modelRuns: 15, audit: false, approvals: false },
+  { concurrency: { attempts: 2_000, fits: 737 }, modelRuns: 15, audit: false },
 );
 
 describe('every runtime answer seen through HTTP', () => {

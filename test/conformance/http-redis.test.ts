@@ -51,7 +51,7 @@ describeLedgerConformance(
       applyRetention: () => expireSettledReservations(client, prefix),
     };
   },
-  { concurrency: { attempts: 1_000, fits: 373 }, modelRuns: 10, audit: false, approvals: false },
+  { concurrency: { attempts: 1_000, fits: 373 }, modelRuns: 10, audit: false },
 );
 
 describe('every runtime answer seen through HTTP on Redis', () => {

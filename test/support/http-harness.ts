@@ -5,7 +5,7 @@
  * over the admin plane). Every runtime answer seen is recorded, to be
  * validated against the Cycles Protocol v0 OpenAPI schemas.
  */
-import type { Ledger } from '@governor/core';
+import type { ApprovalLedger, Ledger } from '@governor/core';
 import { HttpAuthority, HttpLedgerAdmin } from '@governor/http';
 import { createServer, type IdentityStore, newApiKey, type ServerOptions } from '@governor/server';
 
@@ -52,7 +52,8 @@ export async function provisionTenants(store: IdentityStore, tenants: readonly s
 }
 
 export interface HttpLedgerHarness {
-  ledger: Ledger;
+  /** Approvals: asked for and read with the tenant's key, listed across tenants and decided with the admin key. */
+  ledger: Ledger & ApprovalLedger;
   url: string;
   close(): Promise<void>;
 }
@@ -80,7 +81,9 @@ export async function httpLedgerOver(
     const send = client.transport.send.bind(client.transport);
     client.transport.send = async (operation, exchange) => {
       const answer = await send(operation, exchange);
-      seen.push({ operation, status: answer.status, headers: answer.headers, body: answer.body });
+      // Approvals are Governor's, not the protocol's: only their error envelopes are the protocol's.
+      if (SUCCESS_SCHEMA[operation] !== undefined || answer.status >= 400)
+        seen.push({ operation, status: answer.status, headers: answer.headers, body: answer.body });
       return answer;
     };
     clients.set(tenant, client);
@@ -124,7 +127,7 @@ export async function httpLedgerOver(
     return { reservations };
   };
 
-  const ledger: Ledger = {
+  const ledger: Ledger & ApprovalLedger = {
     async reserve(request) {
       const tenant = (request as { subject?: { tenant?: unknown } })?.subject?.tenant;
       const answer = await client(tenant).reserve(request);
@@ -158,6 +161,13 @@ export async function httpLedgerOver(
     setDegradationPolicy: (p) => admin.setDegradationPolicy(p),
     getDegradationPolicy: () => admin.getDegradationPolicy(),
     sweepExpired: () => admin.sweepExpired(),
+    requestApproval: (request) =>
+      client((request as { subject?: { tenant?: unknown } })?.subject?.tenant).requestApproval(request),
+    findApproval: (tenant, key) => client(tenant).findApproval(tenant, key),
+    getApproval: (tenant, id) => client(tenant).getApproval(tenant, id),
+    listApprovals: (query) =>
+      query?.tenant === undefined ? admin.listApprovals(query) : client(query.tenant).listApprovals(query),
+    decideApproval: (decision) => admin.decideApproval(decision),
   };
   return {
     ledger,

@@ -16,6 +16,7 @@ Commands:
   budgets     create, fund, freeze or unfreeze budgets on a server, Redis or a SQLite ledger, or apply a file
   audit       query, export or verify the audit trail (one hash-chained record per decision and change)
   explain     why a reservation was allowed, capped or denied: balances then, and the rule that applied
+  approvals   list, show, approve or reject the tool calls paused for approval
   watch       the live view in a terminal: balances and the decision stream (a server or Redis)
   mcp-proxy   the enforcing MCP proxy of @governor/mcp (governor-mcp-proxy)
   recovery-adapter
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   budgets: async () => (await import('./commands/budgets.js')).budgetsCommand,
   audit: async () => (await import('./commands/audit.js')).auditCommand,
   explain: async () => (await import('./commands/explain.js')).explainCommand,
+  approvals: async () => (await import('./commands/approvals.js')).approvalsCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   tenants: async () => (await import('./commands/tenants.js')).tenantsCommand,
   keys: async () => (await import('./commands/keys.js')).keysCommand,

@@ -84,7 +84,7 @@ describe('governor CLI usage', () => {
     expect(await run(['--help'])).toMatchObject({ code: 0, out: expect.stringContaining('Commands:') });
   });
 
-  it.each(['demo', 'balances', 'budgets', 'mcp-proxy'])('%s --help', async (command) => {
+  it.each(['demo', 'balances', 'budgets', 'approvals', 'mcp-proxy'])('%s --help', async (command) => {
     const { code, out } = await run([command, '--help']);
     expect(code).toBe(0);
     expect(out).toContain(`Usage: governor ${command}`);

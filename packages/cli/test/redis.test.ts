@@ -114,6 +114,51 @@ describe('governor budgets and balances on Redis', () => {
   });
 });
 
+describe('governor approvals --redis', () => {
+  it('lists, approves and rejects on the Redis ledger, read back from it; a second decision is exit 1', async () => {
+    const ask = (key: string) =>
+      cleaner.requestApproval({
+        key,
+        subject: { tenant: 'cli-test', run: 'r1' },
+        action: { kind: 'tool.call', name: 'send_email' },
+        estimate: { unit: 'RISK_POINTS', amount: 5 },
+        reasonCode: 'BUDGET_EXCEEDED',
+        ttlMs: 60_000,
+      });
+    const a = await ask('cli-approve');
+    const b = await ask('cli-reject');
+    const listed = await cli('approvals', 'list', '--tenant', 'cli-test', '--status', 'PENDING', '--json');
+    expect(listed.code).toBe(0);
+    expect(
+      JSON.parse(listed.out)
+        .map((x: { approvalId: string }) => x.approvalId)
+        .sort(),
+    ).toEqual([a.approvalId, b.approvalId].sort());
+    const approved = await cli(
+      'approvals',
+      'approve',
+      a.approvalId,
+      '--tenant',
+      'cli-test',
+      '--as',
+      'operator:ann',
+    );
+    expect(approved).toMatchObject({ code: 0, out: `approval ${a.approvalId}: APPROVED by operator:ann` });
+    expect((await cleaner.getApproval('cli-test', a.approvalId)).status).toBe('APPROVED');
+    expect(
+      (await cli('approvals', 'reject', b.approvalId, '--tenant', 'cli-test', '--note', 'no')).code,
+    ).toBe(0);
+    const again = await cli('approvals', 'approve', b.approvalId, '--tenant', 'cli-test');
+    expect(again).toMatchObject({ code: 1, err: expect.stringMatching(/REJECTED/) });
+    expect(await cleaner.getApproval('cli-test', b.approvalId)).toMatchObject({
+      status: 'REJECTED',
+      note: 'no',
+    });
+    const missing = await cli('approvals', 'show', 'apr_missing', '--tenant', 'cli-test');
+    expect(missing.code).toBe(1);
+  });
+});
+
 describe('governor demo --redis', () => {
   it('gives the same outcomes and ledger figures as the embedded ledger, and leaves no keys', async () => {
     const memory = await runDemo({ emails: 120, riskPoints: 60 }, bufferIo());

@@ -1,5 +1,5 @@
 /** The admin API of the server that serves the page, with the operator's key. */
-import type { AuditRecord, BudgetInfo, Explanation, Tenant } from './types.js';
+import type { Approval, AuditRecord, BudgetInfo, Explanation, Tenant } from './types.js';
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -77,6 +77,19 @@ export class Api {
   }
   explain(reservationId: string): Promise<Explanation> {
     return this.#call('GET', `/v1/admin/audit/explain/${encodeURIComponent(reservationId)}`);
+  }
+  /** Every tenant's latest approvals, newest first. */
+  async approvals(): Promise<Approval[]> {
+    const answer = await this.#call<{ approvals: unknown[] }>('GET', '/v1/admin/approvals?limit=50');
+    return camel<Approval[]>(answer.approvals);
+  }
+  /** Approve or reject a pending approval (recorded as decided by the admin key). */
+  decide(
+    approval: Pick<Approval, 'tenant' | 'approvalId'>,
+    decision: 'approve' | 'reject',
+  ): Promise<unknown> {
+    const path = `/v1/admin/approvals/${encodeURIComponent(approval.approvalId)}/${decision}`;
+    return this.#call('POST', path, { tenant: approval.tenant });
   }
   audit(params: Record<string, string>): Promise<AuditPage> {
     return this.#call('GET', `/v1/admin/audit?${new URLSearchParams(params)}`);

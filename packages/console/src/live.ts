@@ -23,11 +23,20 @@ async function backfill(api: Api, store: Store): Promise<string | undefined> {
   return cursor;
 }
 
-/** Reload tenants and budgets (after an action, and once on opening). */
+/** Reload tenants, budgets and approvals (after an action, and once on opening). */
 export async function refresh(api: Api, store: Store) {
-  const [tenants, budgets] = await Promise.all([api.tenants(), api.budgets()]);
-  store.set({ tenants, budgets });
+  const [tenants, budgets, approvals] = await Promise.all([api.tenants(), api.budgets(), api.approvals()]);
+  store.set({ tenants, budgets, approvals });
 }
+
+/** Reload the approvals (a record asked for, decided or used one). */
+export async function refreshApprovals(api: Api, store: Store) {
+  store.set({ approvals: await api.approvals() });
+}
+
+const touchesApprovals = (r: AuditRecord) =>
+  r.operation.startsWith('approval.') ||
+  (r.detail as { approvalId?: unknown } | undefined)?.approvalId !== undefined;
 
 /** Open the console's view of the server until `signal` aborts. */
 export async function connect(api: Api, store: Store, signal: AbortSignal) {
@@ -46,6 +55,7 @@ export async function connect(api: Api, store: Store, signal: AbortSignal) {
     let pending: AuditRecord[] = [];
     const flush = () => {
       store.add(pending, { live: true });
+      if (pending.some(touchesApprovals)) void refreshApprovals(api, store).catch(() => {});
       pending = [];
     };
     for await (const record of records) {

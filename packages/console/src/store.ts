@@ -1,6 +1,6 @@
 /** The console's state: what the stream brought, the budgets it keeps current, and who listens. */
 import { useEffect, useState } from 'preact/hooks';
-import type { AuditRecord, BudgetInfo, Tenant } from './types.js';
+import type { Approval, AuditRecord, BudgetInfo, Tenant } from './types.js';
 
 /** Records kept in the page (the oldest go first). */
 export const MAX_RECORDS = 5_000;
@@ -13,6 +13,8 @@ export interface State {
   receivedAt: Map<string, number>;
   budgets: BudgetInfo[];
   tenants: Tenant[];
+  /** The latest approvals of every tenant (pending ones first to decide). */
+  approvals: Approval[];
   link: Link;
   error?: string;
   /** The reservation shown in the detail panel. */
@@ -40,7 +42,14 @@ export function applyScopes(budgets: BudgetInfo[], record: AuditRecord): BudgetI
 }
 
 export class Store {
-  #state: State = { records: [], receivedAt: new Map(), budgets: [], tenants: [], link: 'connecting' };
+  #state: State = {
+    records: [],
+    receivedAt: new Map(),
+    budgets: [],
+    tenants: [],
+    approvals: [],
+    link: 'connecting',
+  };
   readonly #keys = new Set<string>();
   readonly #listeners = new Set<(s: State) => void>();
 

@@ -1,5 +1,5 @@
 /** What the console reads from the admin API (types only: nothing of @governor/core is bundled). */
-export type { AuditRecord, BudgetInfo, Explanation, Unit } from '@governor/core';
+export type { Approval, AuditRecord, BudgetInfo, Explanation, Unit } from '@governor/core';
 
 export interface Tenant {
   tenantId: string;

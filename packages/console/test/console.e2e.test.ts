@@ -14,7 +14,15 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BudgetDeniedError, createGovernor, type Governor, MemoryAuthority, USD } from '@governor/core';
+import {
+  ApprovalRequiredError,
+  BudgetDeniedError,
+  createGovernor,
+  type Governor,
+  governToolCall,
+  MemoryAuthority,
+  USD,
+} from '@governor/core';
 import { HttpAuthority, HttpLedgerAdmin } from '@governor/http';
 import { createServer, type GovernorServer } from '@governor/server';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -208,6 +216,42 @@ suite('operator console in chromium', { timeout: 120_000 }, () => {
     await expect.poll(async () => (await ledger.getReservation(id)).status).toBe('RELEASED');
     await expect.poll(() => panel.locator('.records').textContent()).toContain('release');
     await handle.release('already released by the operator').catch(() => {});
+  });
+
+  it('approves a paused tool call from the console: the call then runs once, its approval USED', async () => {
+    const approving = createGovernor({
+      authority: http,
+      subject: { tenant: 'acme', workflow: 'support', run: 'run-4821' },
+      heartbeat: false,
+      loopBreaker: false,
+      riskPoints: { rules: [{ name: 'issue_refund', points: 25 }] },
+      approvals: { when: [{ tools: ['issue_refund'] }] },
+    });
+    let refunds = 0;
+    const refund = () =>
+      governToolCall({ governor: approving }, { name: 'issue_refund', args: { order: 'o-1' } }, () => {
+        refunds += 1;
+        return 'refunded';
+      });
+    const paused = await refund().catch((e: unknown) => e);
+    expect(paused).toBeInstanceOf(ApprovalRequiredError);
+    const id = (paused as ApprovalRequiredError).approval.approvalId;
+    // The previous test's reservation panel covers the page: close it.
+    await page.locator('aside.reservation button', { hasText: 'Close' }).click();
+    const row = page.locator(`tr[data-approval="${id}"]`);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('PENDING');
+    expect(await row.textContent()).toContain('BUDGET_EXCEEDED at tenant:acme/workflow:support');
+    await page.screenshot({ path: join(OUTPUT, 'approvals.png') });
+    await row.locator('button', { hasText: 'Approve' }).click();
+    await expect.poll(() => row.getAttribute('data-status')).toBe('APPROVED');
+    expect(await ledger.getApproval('acme', id)).toMatchObject({ status: 'APPROVED', decidedBy: 'admin' });
+    expect(refunds).toBe(0);
+
+    expect(await refund()).toBe('refunded');
+    expect(refunds).toBe(1);
+    await expect.poll(() => row.getAttribute('data-status')).toBe('USED');
+    const risk = await ledger.getBudget({ scope: 'tenant:acme/workflow:support', unit: 'RISK_POINTS' });
+    expect(risk).toMatchObject({ spent: 27, reserved: 0, remaining: 0 });
   });
 
   it('ran without script errors or CSP violations', () => {

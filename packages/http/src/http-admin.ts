@@ -6,6 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AmountChange,
+  type Approval,
+  type ApprovalDecision,
+  type ApprovalQuery,
   type AuditPage,
   type AuditQuery,
   type AuditTrail,
@@ -16,6 +19,11 @@ import {
   type BudgetListFilter,
   type BudgetTemplate,
   type Caps,
+  checkApprovalDecision,
+  checkApprovalId,
+  checkApprovalQuery,
+  checkKey,
+  checkTenant,
   type DegradationPolicy,
   fromWire,
   type GovernorPolicy,
@@ -26,6 +34,15 @@ import {
   toWire,
   validateRequest,
 } from '@governor/core';
+import {
+  approvalOf,
+  approvalPath,
+  approvalsOf,
+  decisionExchange,
+  foundApprovalOf,
+  listPath,
+  lookupPath,
+} from './approvals.js';
 import { HttpAuthority } from './http-authority.js';
 import {
   type Answer,
@@ -66,6 +83,7 @@ export interface PolicyView {
 }
 
 const enc = encodeURIComponent;
+const ADMIN_APPROVALS = '/v1/admin/approvals';
 
 /** The input of a LedgerAdmin call, validated here as every ledger validates it: nothing malformed is sent. */
 const valid = <T>(schema: Parameters<typeof validateRequest>[0], input: T): T =>
@@ -222,6 +240,31 @@ export class HttpLedgerAdmin implements LedgerAdmin, AuditTrail {
   /** Release a live reservation as an operator (recorded as made by the admin key). */
   forceRelease(reservationId: string): Promise<{ status: 'RELEASED' }> {
     return this.#call('POST', `/v1/admin/reservations/${enc(reservationId)}/release`);
+  }
+
+  // ---- approvals -------------------------------------------------------------------------
+
+  /** Every tenant's approvals (or one tenant's), newest first. */
+  async listApprovals(query: ApprovalQuery = {}): Promise<Approval[]> {
+    const path = listPath(ADMIN_APPROVALS, checkApprovalQuery(query));
+    return approvalsOf('listApprovals', await this.#send('GET', path));
+  }
+  async getApproval(tenant: string, approvalId: string): Promise<Approval> {
+    const path = approvalPath(ADMIN_APPROVALS, checkTenant(tenant), checkApprovalId(approvalId));
+    return approvalOf('getApproval', await this.#send('GET', path));
+  }
+  async findApproval(tenant: string, key: string): Promise<Approval | undefined> {
+    const path = lookupPath(ADMIN_APPROVALS, checkTenant(tenant), checkKey(key));
+    return foundApprovalOf('findApproval', await this.#send('GET', path), key);
+  }
+  /** Approve or reject; recorded as decided by `actor`, else by the admin key (`admin`). */
+  async decideApproval(decision: ApprovalDecision): Promise<Approval> {
+    const { path, body } = decisionExchange(ADMIN_APPROVALS, checkApprovalDecision(decision));
+    return approvalOf('decideApproval', await this.#send('POST', path, body));
+  }
+
+  #send(method: 'GET' | 'POST', path: string, body?: object): Promise<Answer> {
+    return this.transport.send(`admin ${method} ${path}`, { method, path, ...(body ? { body } : {}) });
   }
 
   /** An answer's body as the server sent it (audit records are camelCase already, and hashed as they are). */

@@ -6,11 +6,22 @@
  * checked against the expected status and shape before they are believed.
  */
 import {
+  type Approval,
+  type ApprovalDecision,
+  type ApprovalLedger,
+  type ApprovalQuery,
+  type ApprovalRequest,
   type Authority,
   type BalanceQuery,
   type BalanceResponse,
   type CommitRequest,
   type CommitResponse,
+  checkApprovalDecision,
+  checkApprovalId,
+  checkApprovalQuery,
+  checkApprovalRequest,
+  checkKey,
+  checkTenant,
   type DecisionRequest,
   type DecisionResponse,
   type EventCreateRequest,
@@ -29,6 +40,16 @@ import {
   toWire,
   validateRequest,
 } from '@governor/core';
+import {
+  approvalOf,
+  approvalPath,
+  approvalRequestToWire,
+  approvalsOf,
+  decisionExchange,
+  foundApprovalOf,
+  listPath,
+  lookupPath,
+} from './approvals.js';
 import {
   AmbiguousResponseError,
   type Answer,
@@ -117,7 +138,10 @@ function queryString(query: object): string {
 
 const enc = encodeURIComponent;
 
-export class HttpAuthority implements Authority {
+/** Approvals of the key's tenant (`/v1/approvals`). */
+const APPROVALS = '/v1/approvals';
+
+export class HttpAuthority implements Authority, ApprovalLedger {
   readonly transport: HttpTransport;
 
   constructor(options: HttpAuthorityOptions) {
@@ -209,6 +233,37 @@ export class HttpAuthority implements Authority {
       path: `/v1/reservations${queryString(valid)}`,
     });
     return successOf('listReservations', answer);
+  }
+
+  // ---- approvals (governor serve's; another Cycles server has none) ------------------------
+
+  async requestApproval(request: ApprovalRequest): Promise<Approval> {
+    const body = approvalRequestToWire(checkApprovalRequest(request));
+    const answer = await this.transport.send('requestApproval', { method: 'POST', path: APPROVALS, body });
+    return approvalOf('requestApproval', answer);
+  }
+
+  async findApproval(tenant: string, key: string): Promise<Approval | undefined> {
+    const path = lookupPath(APPROVALS, checkTenant(tenant), checkKey(key));
+    const answer = await this.transport.send('findApproval', { method: 'GET', path });
+    return foundApprovalOf('findApproval', answer, key);
+  }
+
+  async getApproval(tenant: string, approvalId: string): Promise<Approval> {
+    const path = approvalPath(APPROVALS, checkTenant(tenant), checkApprovalId(approvalId));
+    return approvalOf('getApproval', await this.transport.send('getApproval', { method: 'GET', path }));
+  }
+
+  async listApprovals(query: ApprovalQuery = {}): Promise<Approval[]> {
+    const path = listPath(APPROVALS, checkApprovalQuery(query));
+    return approvalsOf('listApprovals', await this.transport.send('listApprovals', { method: 'GET', path }));
+  }
+
+  /** Refused (403) unless the server lets tenant keys decide (`tenantKeysDecideApprovals`). */
+  async decideApproval(decision: ApprovalDecision): Promise<Approval> {
+    const { path, body } = decisionExchange(APPROVALS, checkApprovalDecision(decision));
+    const answer = await this.transport.send('decideApproval', { method: 'POST', path, body });
+    return approvalOf('decideApproval', answer);
   }
 
   /** Close the connection pool (one of your own `dispatcher` stays open). */

@@ -178,4 +178,27 @@ describe('HttpAuthority', () => {
     expect(sent).toEqual(['c-1', 'c-1', 'c-1']);
     await a.close();
   });
+
+  it("approvals on a server that has none: a lookup's 404 is an error unless it names the key", async () => {
+    handler = (req, _b, res) =>
+      req.url?.includes('key=asked-never')
+        ? json(res, 404, {
+            error: 'NOT_FOUND',
+            message: 'no approval for key asked-never in tenant acme',
+            request_id: 'r',
+            details: { tenant: 'acme', key: 'asked-never' },
+          })
+        : json(res, 404, {
+            error: 'NOT_FOUND',
+            message: 'no route GET /v1/approvals/lookup',
+            request_id: 'r',
+          });
+    const a = new HttpAuthority({ baseUrl: url, apiKey: 'k' });
+    expect(await a.findApproval('acme', 'asked-never')).toBeUndefined();
+    const foreign = await caught(a.findApproval('acme', 'call-1'));
+    expect(foreign).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no route/) });
+    handler = (_q, _b, res) => json(res, 200, { approval_id: 5 });
+    expect(await caught(a.getApproval('acme', 'apr_1'))).toBeInstanceOf(AmbiguousResponseError);
+    await a.close();
+  });
 });

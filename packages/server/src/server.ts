@@ -21,6 +21,7 @@ import type { Span } from '@opentelemetry/api';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import { registerAdmin } from './admin.js';
+import { registerApprovals } from './approvals.js';
 import { registerAudit } from './audit.js';
 import { findConsoleDir, registerConsole } from './console.js';
 import { keyFingerprint, parseApiKey, sameSecret, verifySecret } from './keys.js';
@@ -88,6 +89,13 @@ export interface ServerOptions {
    * (packages/console), or a directory of built console files. Default off.
    */
   console?: boolean | string;
+  /**
+   * Let a tenant's API key approve or reject its own tenant's approvals
+   * (`/v1/approvals/:id/approve|reject`), e.g. when an MCP host's user decides
+   * through the adapter. Default false: only the admin key decides, so an
+   * agent cannot approve its own overspending.
+   */
+  tenantKeysDecideApprovals?: boolean;
 }
 
 export interface Principal {
@@ -319,6 +327,7 @@ export async function createServer(options: ServerOptions): Promise<GovernorServ
   registerRuntime(app, ctx);
   registerAdmin(app, ctx);
   registerAudit(app, ctx);
+  registerApprovals(app, ctx, { tenantKeysDecide: options.tenantKeysDecideApprovals === true });
   const webhooks = options.webhooks ?? {};
   registerWebhooks(app, ctx, webhooks);
   if (isAuditTrail(ledger) && webhooks.deliver !== false) {

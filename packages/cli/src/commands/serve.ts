@@ -27,6 +27,9 @@ Options:
   --webhooks-allow-private allow webhook receivers on loopback, private or link-local
                            addresses (a receiver next to the server); refused by default
   --webhooks-allow-http    allow http:// webhook receivers (https only by default)
+  --tenant-keys-decide-approvals
+                           let a tenant's API key approve or reject its own tenant's
+                           approvals (e.g. an MCP host's user); the admin key only by default
   -h, --help               show this help
 
 Create a tenant and a key with \`governor tenants create <id>\` and
@@ -45,6 +48,7 @@ export async function serveCommand(argv: string[], io: Io, signal?: AbortSignal)
     'no-console': { type: 'boolean' },
     'webhooks-allow-private': { type: 'boolean' },
     'webhooks-allow-http': { type: 'boolean' },
+    'tenant-keys-decide-approvals': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -84,6 +88,7 @@ export async function serveCommand(argv: string[], io: Io, signal?: AbortSignal)
     bodyLimit,
     rateLimit: rate === 0 ? false : { max: rate, timeWindowMs: 1_000 },
     console: values['no-console'] !== true,
+    tenantKeysDecideApprovals: values['tenant-keys-decide-approvals'] === true,
     webhooks: {
       allowPrivateTargets: values['webhooks-allow-private'] === true,
       allowHttp: values['webhooks-allow-http'] === true,

@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Api } from '../api.js';
 import { connect } from '../live.js';
 import { Store, useStore } from '../store.js';
+import { Approvals } from './Approvals.js';
 import { Budgets } from './Budgets.js';
 import { KEY_STORAGE, Login } from './Login.js';
 import { Overview } from './Overview.js';
@@ -52,6 +53,7 @@ function Dashboard({ api, onSignOut }: { api: Api; onSignOut: () => void }) {
         </button>
       </header>
       <Overview state={state} />
+      <Approvals api={api} store={store} approvals={state.approvals} />
       <div class="columns">
         <Budgets api={api} store={store} budgets={state.budgets} />
         <Stream state={state} onSelect={select} />
