@@ -28,6 +28,11 @@ export {
   approvalKey,
   awaitApproval,
 } from './approval.js';
+export {
+  type ApprovalPrompt,
+  type ApprovalWait,
+  approvalPrompt,
+} from './approval-pause.js';
 export { type BudgetNoteOption, budgetNote, defaultBudgetNote } from './budget-note.js';
 export {
   type AppliedCaps,
