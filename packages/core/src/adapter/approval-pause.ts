@@ -5,6 +5,7 @@
  * message). The answer a model reads meanwhile is `deniedToolMessage`'s.
  */
 import { approvalCommands, denialReason } from '../governor/denial-text.js';
+import { BudgetDeniedError } from '../governor/errors.js';
 import type { Amount } from '../protocol/types.js';
 import type { ApprovalRequiredError } from './approval.js';
 
@@ -52,10 +53,20 @@ export function approvalPrompt(
     tool: call.name,
     args: call.args ?? {},
     reasonCode: paused.deniedFor,
-    reason: denialReason(paused),
+    reason: denialReason(deniedFor(paused)),
     ...(scope ? { scope } : {}),
     estimate: approval.estimate,
     expiresAtMs: approval.expiresAtMs,
     ...approvalCommands(approval),
   };
 }
+
+/** The denial a pause stands for (its reason, without the approval's). */
+const deniedFor = (paused: ApprovalRequiredError) =>
+  new BudgetDeniedError({
+    reasonCode: paused.deniedFor,
+    scope: paused.scope,
+    subject: paused.subject,
+    action: paused.action,
+    estimate: paused.estimate,
+  });
