@@ -1,5 +1,5 @@
 import { tool } from '@langchain/core/tools';
-import { Command, MemorySaver } from '@langchain/langgraph';
+import { Command, interrupt, MemorySaver } from '@langchain/langgraph';
 import { ChatOpenAI } from '@langchain/openai';
 import { createAgent } from 'langchain';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -160,6 +160,71 @@ describe('governorMiddleware approvals (createAgent, ChatOpenAI, MemorySaver)', 
     expect(server.requests).toHaveLength(2);
     await settled({ RISK_POINTS: POINTS });
     expect(await approvalsOf()).toMatchObject([{ status: 'USED' }]);
+  });
+
+  it('two calls paused in one step: one interrupt each; approved and resumed, each runs once', async () => {
+    const { agent, thread, sent, ledger, settled, approvalsOf } = await agentOnSpentBudget();
+    const other = { to: 'cfo@example.com' };
+    server.reply(
+      {
+        toolCalls: [
+          { id: 'call_1', name: 'send_email', arguments: EMAIL },
+          { id: 'call_2', name: 'send_email', arguments: other },
+        ],
+        usage: ASK,
+      },
+      { text: 'Both sent.', usage: DONE },
+    );
+    const paused = await agent.invoke(input, thread);
+    const values = (paused.__interrupt__ ?? []).map((i) => i.value as GovernorApprovalInterrupt);
+    expect(values.map((v) => v.toolCallId).sort()).toEqual(['call_1', 'call_2']);
+    expect(await approvalsOf()).toHaveLength(2);
+    for (const v of values) {
+      await ledger.decideApproval({ tenant: 'acme', approvalId: v.approvalId, decision: 'APPROVE' });
+    }
+    const resume = Object.fromEntries((paused.__interrupt__ ?? []).map((i) => [i.id, true]));
+    const resumed = await agent.invoke(new Command({ resume }), thread);
+    expect(interruptOf(resumed)).toBeUndefined();
+    expect(resumed.messages.at(-1)?.content).toBe('Both sent.');
+    expect(sent.sort()).toEqual([other.to, EMAIL.to].sort());
+    await settled({ RISK_POINTS: 2 * POINTS });
+    expect((await approvalsOf()).map((a) => a.status)).toEqual(['USED', 'USED']);
+  });
+
+  it("a tool's own interrupt() is not a charge: resumed, it runs and is charged once", async () => {
+    const env = await setup(
+      { riskPoints: 10 },
+      { riskPoints: { rules: [{ name: 'send_email', points: POINTS }] } },
+    );
+    const sent: string[] = [];
+    const send_email = tool(
+      async ({ to }) => {
+        if (interrupt({ confirm: to }) !== 'yes') return 'not sent';
+        sent.push(to);
+        return `sent to ${to}`;
+      },
+      { name: 'send_email', description: 'Send an email', schema: z.object({ to: z.string() }) },
+    );
+    const agent = createAgent({
+      model: new ChatOpenAI({
+        model: MODEL.modelId,
+        apiKey: 'test',
+        maxRetries: 0,
+        configuration: { baseURL: server.url },
+      }),
+      tools: [send_email],
+      middleware: [governorMiddleware({ governor: env.governor })],
+      checkpointer: new MemorySaver(),
+    });
+    const thread = { configurable: { thread_id: 'own-interrupt' } };
+    script();
+    const paused = await agent.invoke(input, thread);
+    expect(paused.__interrupt__?.[0]?.value).toEqual({ confirm: EMAIL.to });
+    await env.settled({ RISK_POINTS: 0 });
+    const resumed = await agent.invoke(new Command({ resume: 'yes' }), thread);
+    expect(resumed.messages.at(-1)?.content).toBe('Done.');
+    expect(sent).toEqual([EMAIL.to]);
+    await env.settled({ RISK_POINTS: POINTS });
   });
 
   it("approvals: 'message' answers with how to approve; the same call, made again after approval, runs once", async () => {
