@@ -262,4 +262,11 @@ describe('governorMiddleware approvals (createAgent, ChatOpenAI, MemorySaver)', 
     expect(sent).toEqual([]);
     await settled({ RISK_POINTS: 0 });
   });
+
+  it('a wrong approvals option is an InvalidRequestError naming it', async () => {
+    const { governor } = await setup();
+    expect(() => governorMiddleware({ governor, approvals: 'ask' as 'message' })).toThrow(
+      /governorMiddleware\.approvals/,
+    );
+  });
 });
