@@ -162,6 +162,27 @@ describe('governorMiddleware approvals (createAgent, ChatOpenAI, MemorySaver)', 
     expect(await approvalsOf()).toMatchObject([{ status: 'USED' }]);
   });
 
+  it('paused, resumed while pending a few times, then rejected: the model still reads the rejection', async () => {
+    const { agent, thread, sent, ledger, settled } = await agentOnSpentBudget();
+    script('I could not send it.');
+    const first = interruptOf(await agent.invoke(input, thread));
+    if (!first) throw new Error('no interrupt');
+    for (let i = 0; i < 3; i++) await agent.invoke(new Command({ resume: true }), thread);
+    await ledger.decideApproval({
+      tenant: 'acme',
+      approvalId: first.approvalId,
+      decision: 'REJECT',
+      actor: 'ops:ann',
+    });
+    const resumed = await agent.invoke(new Command({ resume: true }), thread);
+    expect(toolMessages(resumed)).toEqual([
+      `not executed: send_email was denied — approval ${first.approvalId} was rejected by ops:ann. Do not call it again.`,
+    ]);
+    expect(resumed.messages.at(-1)?.content).toBe('I could not send it.');
+    expect(sent).toEqual([]);
+    await settled({ RISK_POINTS: 0 });
+  });
+
   it('two calls paused in one step: one interrupt each; approved and resumed, each runs once', async () => {
     const { agent, thread, sent, ledger, settled, approvalsOf } = await agentOnSpentBudget();
     const other = { to: 'cfo@example.com' };

@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors.js';
+import { extendSubject } from '../governor/context.js';
 import { deniedToolMessage } from '../governor/denial-text.js';
 import type { BudgetDeniedError } from '../governor/errors.js';
 import type { Governor } from '../governor/governor.js';
@@ -148,7 +149,8 @@ export function deniedToolResult<R = string>(
  * options, `subject` for the call's levels): a denied call does not run and
  * answers with `answer(deniedToolResult(…))` — or rejects, with `onDeny: 'throw'`.
  * A call paused for approval (still PENDING) goes to `waitForApproval`, and
- * is tried again when it says `retry`: approved, it runs once.
+ * is tried again when it says `retry` (approved, it runs once), the circuit
+ * breaker's count of denials in a row starting over.
  */
 export async function guardToolCall<T, R = string, A = R | string>(
   options: ToolAdapterOptions<R>,
@@ -163,7 +165,11 @@ export async function guardToolCall<T, R = string, A = R | string>(
       return await governToolCall(guard, toolCall, execute);
     } catch (error) {
       const pending = ApprovalRequiredError.isInstance(error) && error.approval.status === 'PENDING';
-      if (pending && waitForApproval && (await waitForApproval(error)) === 'retry') continue;
+      if (pending && waitForApproval && (await waitForApproval(error)) === 'retry') {
+        // Waited for a person's decision: a new attempt, not one more denial in a row.
+        options.governor.breaker?.reset(extendSubject(options.governor.subject, guard.subject));
+        continue;
+      }
       const denied = deniedToolResult(options, error, call.name);
       if (denied === undefined) throw error;
       return answer(denied);
