@@ -6,7 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { proxySessions, serveStreamableHttp } from '../src/index.js';
-import { binCommand } from './bin.js';
+import { binCommand, runBin } from './bin.js';
 import { filesystemServer, tempDir } from './filesystem.js';
 import { runScope, WRITE_POINTS } from './served.js';
 import { setup } from './support.js';
@@ -95,5 +95,11 @@ describe('approvals by elicitation, served', () => {
     // Denied (the pause), then allowed with its approval, committed once at its points.
     expect(lines.filter((l) => l.event === 'decision').map((l) => l.decision)).toEqual(['DENY', 'ALLOW']);
     expect(lines.filter((l) => l.event === 'commit')).toMatchObject([{ points: WRITE_POINTS }]);
+  });
+
+  it('--approvals takes elicit or message; anything else is wrong usage (exit 2)', async () => {
+    const wrong = await runBin(['--tenant', 'acme', '--approvals', 'ask', '--', 'x']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch('--approvals: expected elicit or message, got "ask"');
   });
 });

@@ -8,7 +8,7 @@ import {
   type ElicitResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGovernorProxy, governClient } from '../src/index.js';
+import { createGovernorProxy, governClient, type ProxyApprovals } from '../src/index.js';
 import { connectFilesystem, tempDir } from './filesystem.js';
 import { RUN, setup, textOf } from './support.js';
 
@@ -44,8 +44,17 @@ async function filesystemOnSpentBudget() {
 type Answer = ElicitResult | ((request: ElicitRequest) => ElicitResult);
 
 /** The proxy in front of `upstream` as run r1, and a real SDK client as its host (answering elicitations with `answer`, if given). */
-async function host(env: Awaited<ReturnType<typeof filesystemOnSpentBudget>>, answer?: Answer) {
-  const proxy = createGovernorProxy({ upstream: env.upstream, governor: env.governor, runId: 'r1' });
+async function host(
+  env: Awaited<ReturnType<typeof filesystemOnSpentBudget>>,
+  answer?: Answer,
+  approvals?: ProxyApprovals,
+) {
+  const proxy = createGovernorProxy({
+    upstream: env.upstream,
+    governor: env.governor,
+    runId: 'r1',
+    ...(approvals ? { approvals } : {}),
+  });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await proxy.connect(serverSide);
   const asked: ElicitRequest[] = [];
@@ -146,6 +155,19 @@ describe('approvals through the enforcing proxy (server-filesystem, a real SDK h
     expect(again._meta?.['governor/denial']).toMatchObject({ reasonCode: 'APPROVAL_REQUIRED' });
     expect(await env.written()).toBeUndefined();
     await env.settledAfter(POINTS, 1);
+  });
+});
+
+describe("the proxy's approvals: 'message'", () => {
+  it('never asks the host, even one that can elicit: the call waits for an operator', async () => {
+    const env = await filesystemOnSpentBudget();
+    const { client, asked } = await host(env, { action: 'accept', content: { approve: true } }, 'message');
+    const paused = await client.callTool(env.write);
+    expect(paused._meta?.['governor/denial']).toMatchObject({ reasonCode: 'APPROVAL_REQUIRED' });
+    expect(asked).toEqual([]);
+    expect(await env.approvals()).toMatchObject([{ status: 'PENDING' }]);
+    expect(await env.written()).toBeUndefined();
+    await env.settledAfter(0, 0);
   });
 });
 

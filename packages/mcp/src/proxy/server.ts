@@ -35,7 +35,15 @@ export interface GovernorProxyOptions extends Omit<GovernClientOptions, 'onDeny'
   ledger?: Pick<LedgerAdmin, 'getBudget'>;
   /** The host's tool calls in flight (ids), for relaying the upstream's requests on the right stream. */
   inflight?: Set<RequestId>;
+  /**
+   * A call paused for approval: `elicit` (default) asks the host's user when
+   * the host can elicit, their answer recorded as the decision; `message`
+   * never asks: the call answers that it waits for an operator.
+   */
+  approvals?: ProxyApprovals;
 }
+
+export type ProxyApprovals = 'elicit' | 'message';
 
 /** The upstream's capabilities, re-exposed whole (tools always: calls to them are governed). */
 const exposed = (upstream: ServerCapabilities | undefined): ServerCapabilities => ({
@@ -90,7 +98,7 @@ export function createGovernorProxy(options: GovernorProxyOptions): Server {
     // A call paused for approval is asked of the host's user, on this call's stream.
     const ask = { signal: extra.signal, timeout, relatedRequestId: extra.requestId };
     const callTool = governedCallTool(upstreamCall, catalog, govern, (call) =>
-      elicitApproval(server, governor, call, ask),
+      options.approvals === 'message' ? undefined : elicitApproval(server, governor, call, ask),
     );
     inflight.add(extra.requestId);
     try {
