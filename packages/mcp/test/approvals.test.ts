@@ -101,6 +101,17 @@ describe('approvals through the enforcing proxy (server-filesystem, a real SDK h
     await env.settledAfter(POINTS, 1);
   });
 
+  it('a long argument is shortened in the question, not in the call', async () => {
+    const env = await filesystemOnSpentBudget();
+    const { client, asked } = await host(env, { action: 'accept', content: { approve: true } });
+    const content = 'x'.repeat(5_000);
+    await client.callTool({ ...env.write, arguments: { ...env.write.arguments, content } });
+    expect(asked[0]?.params.message.length).toBeLessThan(700);
+    expect(asked[0]?.params.message).toMatch(/x…: the risk-point budget/);
+    expect(await env.written()).toBe(content);
+    await env.settledAfter(POINTS, 1);
+  });
+
   it.each([
     ['declines', { action: 'decline' } as ElicitResult],
     ['answers no', { action: 'accept', content: { approve: false } } as ElicitResult],

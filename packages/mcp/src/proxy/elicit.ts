@@ -38,7 +38,7 @@ export function elicitApproval(
     asked = true;
     const prompt = approvalPrompt(paused, call);
     const message =
-      `Governor paused the tool call ${call.name} ${JSON.stringify(prompt.args)}: ${prompt.reason}. ` +
+      `Governor paused the tool call ${call.name} ${shortJson(prompt.args)}: ${prompt.reason}. ` +
       `Approve it (approval ${prompt.approvalId})?`;
     const answer = await server
       .elicitInput({ mode: 'form', message, requestedSchema: REQUESTED_SCHEMA }, options)
@@ -51,4 +51,10 @@ export function elicitApproval(
     await ledger.decideApproval({ tenant, approvalId, decision, actor }).catch(() => undefined);
     return 'retry';
   };
+}
+
+/** Arguments as JSON for a person to read: at most 400 characters (a file's whole content is not the question). */
+function shortJson(args: unknown): string {
+  const json = JSON.stringify(args) ?? '{}';
+  return json.length <= 400 ? json : `${json.slice(0, 399)}…`;
 }
