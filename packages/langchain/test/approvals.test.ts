@@ -24,10 +24,10 @@ const EMAIL = { to: 'ceo@example.com' };
 
 /** An agent (ChatOpenAI on the local server, a checkpointer) whose send_email costs 3 of the run's 2 risk points. */
 async function agentOnSpentBudget(
-  options: { approvals?: 'interrupt' | 'message'; checkpointer?: false } = {},
+  options: { approvals?: 'interrupt' | 'message'; checkpointer?: false; runPerInvoke?: true } = {},
 ) {
   const env = await setup(
-    { riskPoints: 2 },
+    options.runPerInvoke ? { riskPoints: 2, perRun: true, noRun: true } : { riskPoints: 2 },
     {
       riskPoints: { rules: [{ name: 'send_email', points: POINTS }] },
       approvals: { when: [{ tools: ['send_email'] }] },
@@ -181,6 +181,24 @@ describe('governorMiddleware approvals (createAgent, ChatOpenAI, MemorySaver)', 
     expect(resumed.messages.at(-1)?.content).toBe('I could not send it.');
     expect(sent).toEqual([]);
     await settled({ RISK_POINTS: 0 });
+  });
+
+  it('a run per invoke: the resumed call is in the run it paused in (the run id lives in the checkpoint)', async () => {
+    const { agent, thread, sent, ledger, approvalsOf } = await agentOnSpentBudget({ runPerInvoke: true });
+    script();
+    const value = interruptOf(await agent.invoke(input, thread));
+    if (!value?.scope) throw new Error('no interrupt');
+    expect(value.scope).toMatch(/^tenant:acme\/workflow:support\/run:[0-9a-f-]{36}$/);
+    await ledger.decideApproval({ tenant: 'acme', approvalId: value.approvalId, decision: 'APPROVE' });
+    const resumed = await agent.invoke(new Command({ resume: true }), thread);
+    expect(resumed.messages.at(-1)?.content).toBe('Done.');
+    expect(sent).toEqual([EMAIL.to]);
+    expect(await ledger.getBudget({ scope: value.scope, unit: 'RISK_POINTS' })).toMatchObject({
+      allocated: POINTS,
+      spent: POINTS,
+      reserved: 0,
+    });
+    expect(await approvalsOf()).toMatchObject([{ status: 'USED', scopePath: value.scope }]);
   });
 
   it('two calls paused in one step: one interrupt each; approved and resumed, each runs once', async () => {
