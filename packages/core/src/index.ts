@@ -10,6 +10,8 @@ export { DEFAULT_BUDGET_MAX_AGE_MS, type ObserveBudgetsOptions } from './governo
 export { extendSubject, type GovernorContext } from './governor/context.js';
 export { type AuthorityOperation, DEFAULT_TIMEOUTS, type Timeouts } from './governor/deadline.js';
 export {
+  approvalCommands,
+  approvalPausedMessage,
   assertToolAllowed,
   circuitOpenMessage,
   denialReason,

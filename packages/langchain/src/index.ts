@@ -1,5 +1,6 @@
 export {
   type AppliedCaps,
+  ApprovalRequiredError,
   budgetDenialOf,
   circuitOpenMessage,
   deniedToolMessage,
@@ -8,6 +9,7 @@ export {
   type RiskPoints,
   stoppedMessage,
 } from '@governor/core';
+export type { ApprovalsMode, GovernorApprovalInterrupt } from './approval.js';
 export { type GovernToolOptions, governTool } from './govern-tool.js';
 export { GovernorCallbackHandler, type GovernorHandlerOptions } from './handler.js';
 export { governorMiddleware } from './middleware.js';

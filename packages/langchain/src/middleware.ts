@@ -10,8 +10,10 @@ import {
 import type { CallbackManager } from '@langchain/core/callbacks/manager';
 import { AIMessage } from '@langchain/core/messages';
 import { AsyncLocalStorageProviderSingleton } from '@langchain/core/singletons';
+import { isGraphInterrupt } from '@langchain/langgraph';
 import { createMiddleware } from 'langchain';
 import { z } from 'zod';
+import { approvalsFor } from './approval.js';
 import { GovernorCallbackHandler } from './handler.js';
 import { deniedMessage, governedCall } from './model.js';
 import { governModelCall } from './model-call.js';
@@ -27,7 +29,8 @@ const THREAD_ID = { path: 'configurable.thread_id', hint: 'pass it to agent.invo
  * price of the model that answered; tool calls through core's tool guard
  * (caps first, risk points, charged once started), a denial answered with a
  * ToolMessage; when the circuit breaker opens (consecutive denials) the agent
- * ends with a final message. With `GovernorCallbackHandler` in the
+ * ends with a final message. A call the governor's approvals policy pauses
+ * interrupts the graph (`approvals`, see `approvalsFor`). With `GovernorCallbackHandler` in the
  * invocation's callbacks, model calls made outside `wrapModelCall`
  * (summarization, other middleware) are charged to the same run, none twice.
  */
@@ -68,8 +71,12 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
     wrapToolCall: async (request, handler) => {
       const { name, args, id } = request.toolCall;
       const subject = subjectOf(request.state.governorRunId);
+      // A tool's own interrupt() did not finish it: it runs again on resume, charged then.
+      const chargeFailure = (error: unknown) => !isGraphInterrupt(error);
+      const approvals = approvalsFor(governor, options.approvals, request.toolCall);
+      const call = { name, args, subject, chargeFailure, ...approvals };
       return governedCall.run({ kind: 'tool', name, claimed: false }, () =>
-        guardToolCall(options, { name, args, subject }, () => handler(request), deniedMessage(name, id)),
+        guardToolCall(options, call, () => handler(request), deniedMessage(name, id)),
       );
     },
   });

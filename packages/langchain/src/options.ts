@@ -10,6 +10,7 @@ import {
 } from '@governor/core';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import { z } from 'zod';
+import type { ApprovalsMode } from './approval.js';
 
 /** The options every Governor adapter shares (core's names), for the handler and `governTool`. */
 export type GovernorLangChainOptions = ToolAdapterOptions & ModelPricingOptions;
@@ -21,6 +22,12 @@ export interface GovernorMiddlewareOptions
   capMaxTokens?: (model: BaseChatModel, maxTokens: number) => BaseChatModel | undefined;
   /** One Governor `run` per `agent.invoke` (default), or per conversation (`configurable.thread_id`). */
   runPer?: 'invoke' | 'thread';
+  /**
+   * A tool call the governor's approvals policy pauses: `interrupt` (default)
+   * pauses the graph until an operator decides (needs a checkpointer);
+   * `message` answers with a ToolMessage that says how to approve it.
+   */
+  approvals?: ApprovalsMode;
 }
 
 const common = { ...toolOptionFields, ...pricingOptionFields };
@@ -34,5 +41,6 @@ export const optionSchemas = {
     downgrade: z.union([anyFunction, withMethods('a chat model', 'invoke')]).optional(),
     capMaxTokens: anyFunction.optional(),
     runPer: z.enum(['invoke', 'thread']).optional(),
+    approvals: z.enum(['interrupt', 'message']).optional(),
   }),
 };

@@ -1,4 +1,4 @@
-import { guardToolCall } from '@governor/core';
+import { type ApprovalWait, guardToolCall } from '@governor/core';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCatalog } from './catalog.js';
@@ -18,12 +18,15 @@ type CallTool = Client['callTool'];
  * server may have done the work); it is released only if it never left the
  * client or the server answered that it did not run it (see `mayHaveRun`). A
  * denied call never reaches the server. A tool the server does not list is
- * refused without a call.
+ * refused without a call. A call paused for approval answers that it waits
+ * (how an operator approves it); the same call made again once approved runs once.
  */
 export function governedCallTool(
   call: CallTool,
   catalog: ToolCatalog,
   options: GovernClientOptions,
+  /** How a call paused for approval waits for a decision (the proxy: the host's elicitation); none: it answers that it waits. */
+  waitForApproval?: (call: { name: string; args: unknown }) => ApprovalWait | undefined,
 ): CallTool {
   const guard = { ...options, deniedResult: options.deniedResult ?? deniedResult };
   return async (params, resultSchema, requestOptions) => {
@@ -36,6 +39,7 @@ export function governedCallTool(
       args: params.arguments,
       fallbackPoints: () => annotationPointsFor(tool.annotations, options.annotationPoints),
       chargeFailure: (error: unknown) => sent && mayHaveRun(error),
+      waitForApproval: waitForApproval?.({ name, args: params.arguments }),
     };
     return guardToolCall(guard, toolCall, () => {
       requestOptions?.signal?.throwIfAborted(); // not sent: released

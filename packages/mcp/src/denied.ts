@@ -1,4 +1,4 @@
-import { type BudgetDeniedError, deniedToolMessage } from '@governor/core';
+import { ApprovalRequiredError, type BudgetDeniedError, deniedToolMessage } from '@governor/core';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 
 /** A denial as a sentence a model can read and act on: why, which scope, when to retry (core's wording, shared by every adapter). */
@@ -14,6 +14,7 @@ export function deniedResult(denial: BudgetDeniedError, toolName: string): CallT
         reasonCode: denial.reasonCode,
         ...(denial.scope ? { scope: denial.scope } : {}),
         ...(denial.retryAfterMs !== undefined ? { retryAfterMs: denial.retryAfterMs } : {}),
+        ...(ApprovalRequiredError.isInstance(denial) ? { approvalId: denial.approval.approvalId } : {}),
         estimate: denial.estimate,
       },
     },

@@ -29,7 +29,7 @@ export { applyBudgets, type Ledger, openLedger } from './proxy/ledger.js';
 export { type OnUpstreamExit, UpstreamLink, type UpstreamLinkOptions } from './proxy/link.js';
 export { main as runProxy, type ProxyIo } from './proxy/main.js';
 export { relayedCapabilities, relayToHost, relayToUpstream } from './proxy/relay.js';
-export { createGovernorProxy, type GovernorProxyOptions } from './proxy/server.js';
+export { createGovernorProxy, type GovernorProxyOptions, type ProxyApprovals } from './proxy/server.js';
 export {
   openProxySession,
   type ProxySession,

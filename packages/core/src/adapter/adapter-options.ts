@@ -6,6 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors.js';
+import { extendSubject } from '../governor/context.js';
 import { deniedToolMessage } from '../governor/denial-text.js';
 import type { BudgetDeniedError } from '../governor/errors.js';
 import type { Governor } from '../governor/governor.js';
@@ -14,6 +15,8 @@ import { loopBreaker } from '../policy/schemas.js';
 import { NAME_PATTERN } from '../protocol/schemas.js';
 import type { Subject } from '../protocol/types.js';
 import { validate } from '../protocol/validate.js';
+import { ApprovalRequiredError } from './approval.js';
+import type { ApprovalWait } from './approval-pause.js';
 import type { BudgetNoteOption } from './budget-note.js';
 import type { AppliedCaps } from './caps-plan.js';
 import { budgetDenialOf } from './denial.js';
@@ -145,20 +148,32 @@ export function deniedToolResult<R = string>(
  * One tool call through the guard (`governToolCall` with `toolGuardFor`'s
  * options, `subject` for the call's levels): a denied call does not run and
  * answers with `answer(deniedToolResult(…))` — or rejects, with `onDeny: 'throw'`.
+ * A call paused for approval (still PENDING) goes to `waitForApproval`, and
+ * is tried again when it says `retry` (approved, it runs once), the circuit
+ * breaker's count of denials in a row starting over.
  */
 export async function guardToolCall<T, R = string, A = R | string>(
   options: ToolAdapterOptions<R>,
-  call: ToolCall & { subject?: Partial<Subject> | undefined },
+  call: ToolCall & { subject?: Partial<Subject> | undefined; waitForApproval?: ApprovalWait | undefined },
   execute: () => Promise<T> | T,
   answer: (denied: R | string) => A = (denied) => denied as A,
 ): Promise<T | A> {
-  const { subject = options.subject, ...toolCall } = call;
-  try {
-    return await governToolCall(toolGuardFor(options, call.name, subject), toolCall, execute);
-  } catch (error) {
-    const denied = deniedToolResult(options, error, call.name);
-    if (denied === undefined) throw error;
-    return answer(denied);
+  const { subject = options.subject, waitForApproval, ...toolCall } = call;
+  const guard = toolGuardFor(options, call.name, subject);
+  for (;;) {
+    try {
+      return await governToolCall(guard, toolCall, execute);
+    } catch (error) {
+      const pending = ApprovalRequiredError.isInstance(error) && error.approval.status === 'PENDING';
+      if (pending && waitForApproval && (await waitForApproval(error)) === 'retry') {
+        // Waited for a person's decision: a new attempt, not one more denial in a row.
+        options.governor.breaker?.reset(extendSubject(options.governor.subject, guard.subject));
+        continue;
+      }
+      const denied = deniedToolResult(options, error, call.name);
+      if (denied === undefined) throw error;
+      return answer(denied);
+    }
   }
 }
 

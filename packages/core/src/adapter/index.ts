@@ -30,6 +30,11 @@ export {
   pauseForApproval,
 } from './approval.js';
 export { approvalToAsk } from './approval-check.js';
+export {
+  type ApprovalPrompt,
+  type ApprovalWait,
+  approvalPrompt,
+} from './approval-pause.js';
 export { type BudgetNoteOption, budgetNote, defaultBudgetNote } from './budget-note.js';
 export {
   type AppliedCaps,

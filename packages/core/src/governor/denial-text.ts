@@ -1,3 +1,4 @@
+import type { Approval } from '../approvals/types.js';
 import { isToolAllowed } from '../caps.js';
 import { BudgetDeniedError } from './errors.js';
 import type { Grant } from './handle.js';
@@ -50,12 +51,34 @@ export function deniedToolMessage(denial: BudgetDeniedError, toolName: string): 
     return `not executed: ${toolName} is not allowed any more in this run (budget caps). Do not call it again.`;
   }
   if (denial.reasonCode === 'APPROVAL_REQUIRED') {
+    const { approval } = denial as { approval?: Pick<Approval, 'approvalId' | 'tenant'> };
+    if (approval) return approvalPausedMessage(denial, approval, toolName);
     return `not executed yet: ${toolName} is paused for an operator's approval — ${denialReason(denial)}. Do not retry it yourself.`;
   }
   // When the authority says when, the model may try again then; otherwise it should stop.
   const next =
     denial.retryAfterMs !== undefined ? ` Retry after ${denial.retryAfterMs} ms.` : ' Do not call it again.';
   return `not executed: ${toolName} was denied — ${denialReason(denial)}.${next}`;
+}
+
+/** The CLI commands with which an operator decides an approval. */
+export const approvalCommands = (approval: Pick<Approval, 'approvalId' | 'tenant'>) => ({
+  approve: `governor approvals approve ${approval.approvalId} --tenant ${approval.tenant}`,
+  reject: `governor approvals reject ${approval.approvalId} --tenant ${approval.tenant}`,
+});
+
+/** A call paused for `approval` that nobody could be asked about now: what waits, why, how it gets decided. */
+export function approvalPausedMessage(
+  denial: BudgetDeniedError,
+  approval: Pick<Approval, 'approvalId' | 'tenant'>,
+  toolName: string,
+): string {
+  const { approve, reject } = approvalCommands(approval);
+  return (
+    `not executed yet: ${toolName} waits for approval ${approval.approvalId} — ${denialReason(denial)}. ` +
+    `An operator approves it with \`${approve}\` (or rejects it with \`${reject}\`); ` +
+    'once approved, the same call with the same arguments runs once.'
+  );
 }
 
 /** A loop ended by its circuit breaker, as an agent's final answer. */

@@ -14,13 +14,7 @@ import type {
   ApprovalRequest,
 } from '../approvals/types.js';
 import { type AuditAppend, validateAuditAppend } from '../audit/append.js';
-import {
-  type AuditDraft,
-  commitDraft,
-  expireDraft,
-  extendDraft,
-  releaseDraft,
-} from '../audit/entries.js';
+import { type AuditDraft, commitDraft, expireDraft, extendDraft, releaseDraft } from '../audit/entries.js';
 import { MemoryAuditLog, readRecord } from '../audit/memory-audit.js';
 import { BudgetTouches } from '../audit/touches.js';
 import type {

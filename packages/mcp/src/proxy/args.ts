@@ -42,6 +42,8 @@ export interface ProxyConfig {
   /** Serve over Streamable HTTP instead of stdio. */
   http?: HttpConfig | undefined;
   auditLog?: string | undefined;
+  /** A call paused for approval: asked of the host by elicitation (default), or answered with how to approve it. */
+  approvals: 'elicit' | 'message';
   help?: boolean;
   version?: boolean;
 }
@@ -62,7 +64,7 @@ const OPTIONS = {
       'url',
     ]
       .concat(['timeout-ms', 'on-upstream-exit', 'http', 'host', 'idle-timeout-ms', 'max-sessions'])
-      .concat(['max-body-bytes', 'auth-token', 'auth-tokens', 'audit-log'])
+      .concat(['max-body-bytes', 'auth-token', 'auth-tokens', 'audit-log', 'approvals'])
       .map((name) => [name, { type: 'string' as const }]),
   ),
   env: { type: 'string', multiple: true },
@@ -118,7 +120,12 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const s = (name: string): string | undefined => (v as Record<string, unknown>)[name] as string | undefined;
   const [command, ...args] = positionals;
   const url = s('url');
-  const base = { run: { per: 'session' as const }, timeoutMs: 60_000, onUpstreamExit: 'restart' as const };
+  const base = {
+    run: { per: 'session' as const },
+    timeoutMs: 60_000,
+    onUpstreamExit: 'restart' as const,
+    approvals: 'elicit' as const,
+  };
   if (v.help || v.version)
     return {
       subject: { tenant: 'default' },
@@ -171,5 +178,6 @@ export function parseProxyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         }
       : undefined,
     auditLog: s('audit-log'),
+    approvals: oneOf('approvals', s('approvals'), ['elicit', 'message'], 'elicit'),
   };
 }

@@ -64,6 +64,7 @@ async function prepare(config: ProxyConfig, log: (m: string) => void): Promise<R
         subject: { ...config.subject, tenant },
         ...(policy?.riskPoints ? { riskPoints: policy.riskPoints } : {}),
         ...(policy?.loopBreaker !== undefined ? { loopBreaker: policy.loopBreaker } : {}),
+        ...(policy?.approvals ? { approvals: policy.approvals } : {}),
         on: audit.on,
       });
       governors.set(tenant, governor);

@@ -26,6 +26,7 @@ export async function serveHttp(running: Running, http: HttpConfig): Promise<num
       upstream: config.upstream,
       run: config.run,
       timeoutMs: config.timeoutMs,
+      approvals: config.approvals,
       onUpstreamExit: config.onUpstreamExit,
       onFatal: (error) => {
         log(error.message);

@@ -36,6 +36,7 @@ export function serveStdio(running: Running, sessionId: string): Promise<number>
           upstream: config.upstream,
           runId,
           timeoutMs: config.timeoutMs,
+          approvals: config.approvals,
           onUpstreamExit: config.onUpstreamExit,
           onFatal: (error) => {
             log(error.message);

@@ -16,6 +16,7 @@ import { ToolCatalog } from '../catalog.js';
 import { governedListTools } from '../client.js';
 import type { GovernClientOptions } from '../options.js';
 import { noBudgetResult, truthfulDenial } from './denial.js';
+import { elicitApproval } from './elicit.js';
 import { mcpErrors } from './errors.js';
 import { forwardToUpstream } from './forward.js';
 import type { UpstreamLink } from './link.js';
@@ -34,7 +35,15 @@ export interface GovernorProxyOptions extends Omit<GovernClientOptions, 'onDeny'
   ledger?: Pick<LedgerAdmin, 'getBudget'>;
   /** The host's tool calls in flight (ids), for relaying the upstream's requests on the right stream. */
   inflight?: Set<RequestId>;
+  /**
+   * A call paused for approval: `elicit` (default) asks the host's user when
+   * the host can elicit, their answer recorded as the decision; `message`
+   * never asks: the call answers that it waits for an operator.
+   */
+  approvals?: ProxyApprovals;
 }
+
+export type ProxyApprovals = 'elicit' | 'message';
 
 /** The upstream's capabilities, re-exposed whole (tools always: calls to them are governed). */
 const exposed = (upstream: ServerCapabilities | undefined): ServerCapabilities => ({
@@ -47,7 +56,9 @@ const exposed = (upstream: ServerCapabilities | undefined): ServerCapabilities =
  * resources, prompts, completions, logging and tasks, and every tool call
  * governed as this session's run — charged once sent (cancelled or timed out
  * included), cancellation and progress relayed. Denials come back as
- * `isError` results; upstream and authority failures as clear MCP errors.
+ * `isError` results; upstream and authority failures as clear MCP errors. A
+ * call paused for approval is asked of the host by elicitation when it can
+ * answer (see `elicitApproval`).
  * Connect it to any server transport (stdio, Streamable HTTP, in-memory).
  */
 export function createGovernorProxy(options: GovernorProxyOptions): Server {
@@ -68,14 +79,10 @@ export function createGovernorProxy(options: GovernorProxyOptions): Server {
   const catalog = new ToolCatalog(list);
   const listTools = governedListTools(list, catalog, govern);
   // A task-augmented call answers with its task (charged: it was sent); the rest are plain tool calls.
-  const callTool = governedCallTool(
-    (params, schema, opts) =>
-      params.task
-        ? (current().request({ method: 'tools/call', params }, CreateTaskResultSchema, opts) as never)
-        : current().callTool(params, schema, opts),
-    catalog,
-    govern,
-  );
+  const upstreamCall: Client['callTool'] = (params, schema, opts) =>
+    params.task
+      ? (current().request({ method: 'tools/call', params }, CreateTaskResultSchema, opts) as never)
+      : current().callTool(params, schema, opts);
   const asRun = <T>(fn: () => Promise<T>) => governor.withRun(runId, () => mcpErrors(fn));
   server.setRequestHandler(ListToolsRequestSchema, (req, extra) =>
     asRun(() => listTools(req.params, { signal: extra.signal, timeout })),
@@ -88,6 +95,11 @@ export function createGovernorProxy(options: GovernorProxyOptions): Server {
       void extra.sendNotification({ method: 'notifications/progress', params }).catch(() => undefined);
     };
     const opts = { signal: extra.signal, timeout, resetTimeoutOnProgress: true, onprogress };
+    // A call paused for approval is asked of the host's user, on this call's stream.
+    const ask = { signal: extra.signal, timeout, relatedRequestId: extra.requestId };
+    const callTool = governedCallTool(upstreamCall, catalog, govern, (call) =>
+      options.approvals === 'message' ? undefined : elicitApproval(server, governor, call, ask),
+    );
     inflight.add(extra.requestId);
     try {
       return await asRun(async () => {

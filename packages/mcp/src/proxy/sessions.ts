@@ -7,7 +7,7 @@ import type { GovernClientOptions } from '../options.js';
 import type { RunChoice } from './args.js';
 import { type OnUpstreamExit, UpstreamLink } from './link.js';
 import { latest, relayedCapabilities, relayToHost } from './relay.js';
-import { createGovernorProxy } from './server.js';
+import { createGovernorProxy, type ProxyApprovals } from './server.js';
 import type { UpstreamSpec } from './upstream.js';
 
 export interface SessionOptions extends Omit<GovernClientOptions, 'onDeny'> {
@@ -21,6 +21,8 @@ export interface SessionOptions extends Omit<GovernClientOptions, 'onDeny'> {
   ledger?: Pick<LedgerAdmin, 'getBudget'>;
   /** Restart delays of a crashed upstream (see `UpstreamLink`). */
   backoff?: { initialMs: number; maxMs: number };
+  /** A call paused for approval: asked of the host (`elicit`, default) or not (`message`). */
+  approvals?: ProxyApprovals;
 }
 
 /** One MCP session's server, and what to do once the session is over. */

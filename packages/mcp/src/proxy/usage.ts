@@ -16,7 +16,7 @@ Subject and budgets (flags, or the environment):
   --tenant <id>              GOVERNOR_TENANT    default "default"
   --workflow <id>            GOVERNOR_WORKFLOW
   --agent <id>               GOVERNOR_AGENT
-  --budgets <file>           GOVERNOR_BUDGETS   policy file (.json/.yaml): budgets, templates, degradation, riskPoints
+  --budgets <file>           GOVERNOR_BUDGETS   policy file (.json/.yaml): budgets, templates, degradation, riskPoints, approvals
   --redis <url>              GOVERNOR_REDIS     a shared, durable ledger on Redis (default: in memory, lost at exit)
   --redis-prefix <prefix>                       key prefix on Redis; default "governor"
   --ledger <file>            GOVERNOR_LEDGER    a durable SQLite ledger file on this machine (created if missing)
@@ -29,6 +29,9 @@ Upstream:
   --env K=V                                     set for the upstream command (repeatable; it gets our environment)
   --timeout-ms <ms>                             per upstream request, reset by progress; default 60000
   --on-upstream-exit restart|exit               restart a crashed upstream with backoff (default), or exit 1
+Approvals (calls the policy file's approvals pause):
+  --approvals elicit|message                    ask the host's user by elicitation (default, when it can), or only
+                                                answer that the call waits for an operator (governor approvals approve)
 Serving over Streamable HTTP (instead of stdio):
   --http <port>              GOVERNOR_HTTP      serve http://<host>:<port>/mcp (0: any free port)
   --host <addr>              GOVERNOR_HOST      the interface to bind; default 127.0.0.1
