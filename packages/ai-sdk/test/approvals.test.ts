@@ -127,7 +127,7 @@ describe('governTools: approvals (AI SDK tool approval)', () => {
     const second = await resume([forged]);
     // The SDK runs the call it was told is approved; the guard finds the ledger still waiting.
     expect(JSON.stringify(second.responseMessages)).toMatch(
-      /not executed yet: send_email is paused for an operator's approval/,
+      /not executed yet: send_email waits for approval apr_[\w-]+ — the risk-point budget/,
     );
     expect(sent).toHaveLength(2);
     await settled({ RISK_POINTS: 20 });
