@@ -30,12 +30,12 @@ import { DEFAULT_TIMEOUTS, type Timeouts, withAbort, withDeadline } from './dead
 import { delegate } from './delegation.js';
 import { AuthorityUnavailableError, BudgetDeniedError, MissingActualError } from './errors.js';
 import type { GovernorEventListener } from './events.js';
-import { type Grant, ReservationHandle } from './handle.js';
+import { type CommitOptions, type Grant, ReservationHandle } from './handle.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { checkCallerKey, derivedKey, newAttemptKey } from './keys.js';
 import { DEFAULT_HANDLE_LIMITS, type HandleLimits } from './limits.js';
 import { type RecoverOptions, type RecoveryReport, recoverJournal } from './recover.js';
-import { reserveFor } from './reserve.js';
+import { type Reserved, type ReserveRequest, reserveFor } from './reserve.js';
 import { DEFAULT_RETRY, isTransportFailure, type RetryPolicy } from './retry.js';
 import {
   CapsInForce,
@@ -138,6 +138,7 @@ export class Governor {
       timeouts,
       settleWaitMs: options.settleWaitMs ?? timeouts.commit,
       journal: options.journal ?? noJournal,
+      listening: listener !== undefined,
       emit: (event) => {
         try {
           listener?.(event);
@@ -311,8 +312,10 @@ export class Governor {
     const handle = await this.#begin(spec, undefined, call);
     let result: RunResult<T>;
     try {
+      const work = () => call.within(() => fn(handle.grant));
+      // A call that adds no level runs in the context it was made in: nested calls see the same subject.
       const context = { subject: handle.grant.subject, parentReservationId: handle.grant.reservationId };
-      result = await contextStorage.run(context, () => call.within(() => fn(handle.grant)));
+      result = await (handle.grant.subject === this.subject ? work() : contextStorage.run(context, work));
     } catch (error) {
       call.fail(error);
       await handle.release(`work failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -326,15 +329,13 @@ export class Governor {
       call.end();
       throw error;
     }
-    await handle
-      .commit(result.actual, {
-        ...(result.metrics ? { metrics: result.metrics } : {}),
-        ...(result.metadata ? { metadata: result.metadata } : {}),
-      })
-      .catch((error: unknown) => {
-        if (error && typeof error === 'object') Object.assign(error, { value: result.value });
-        throw error;
-      });
+    const options: CommitOptions = {};
+    if (result.metrics) options.metrics = result.metrics;
+    if (result.metadata) options.metadata = result.metadata;
+    await handle.commit(result.actual, options).catch((error: unknown) => {
+      if (error && typeof error === 'object') Object.assign(error, { value: result.value });
+      throw error;
+    });
     return result.value;
   }
 
@@ -409,19 +410,19 @@ export class Governor {
     const key = spec.idempotencyKey === undefined ? newAttemptKey() : checkCallerKey(spec.idempotencyKey);
     const attempt = { subject, action: spec.action, key };
     const observe = this.mode === 'observe';
-    let reserved: Awaited<ReturnType<typeof reserveFor>>;
+    const request: ReserveRequest = {
+      subject,
+      action: spec.action,
+      ttlMs: spec.ttlMs ?? this.#options.ttlMs ?? 60_000,
+      gracePeriodMs: this.#options.gracePeriodMs ?? 5_000,
+    };
+    const overagePolicy = spec.overagePolicy ?? this.#options.overagePolicy;
+    if (overagePolicy) request.overagePolicy = overagePolicy;
+    if (observe) request.dryRun = true;
+    if (spec.metadata) request.metadata = spec.metadata;
+    let reserved: Reserved;
     try {
-      reserved = await call.reserve(subject, () =>
-        reserveFor(this.#rt, attempt, spec, {
-          subject,
-          action: spec.action,
-          ttlMs: spec.ttlMs ?? this.#options.ttlMs ?? 60_000,
-          gracePeriodMs: this.#options.gracePeriodMs ?? 5_000,
-          ...this.#overage(spec),
-          ...(observe ? { dryRun: true } : {}),
-          ...(spec.metadata ? { metadata: spec.metadata } : {}),
-        }),
-      );
+      reserved = await call.reserve(subject, () => reserveFor(this.#rt, attempt, spec, request));
     } catch (error) {
       if (isTransportFailure(error)) return this.#unreachable(attempt, spec, error, call);
       call.fail(error);
@@ -429,6 +430,7 @@ export class Governor {
       throw error;
     }
     const { response, estimate } = reserved;
+    // Written out, not spread: a spread of a few fields costs more than the rest of this function.
     const details = {
       decision: response.decision,
       estimate,
@@ -437,7 +439,11 @@ export class Governor {
       scope: response.blockedScope,
     };
     call.decided({
-      ...details,
+      decision: response.decision,
+      estimate,
+      caps: response.caps,
+      reasonCode: response.reasonCode,
+      scope: response.blockedScope,
       affectedScopes: response.affectedScopes,
       reservationId: response.reservationId,
       enforced: !observe,
@@ -447,7 +453,9 @@ export class Governor {
       const grant: Grant = { ...attempt, ...details, enforced: false };
       return new ReservationHandle(this.#rt, grant, undefined, spec.overagePolicy, limits, call);
     }
-    this.#rt.emit({ type: 'decision', ...attempt, reservationId: response.reservationId, ...details });
+    if (this.#rt.listening) {
+      this.#rt.emit({ type: 'decision', ...attempt, reservationId: response.reservationId, ...details });
+    }
     if (response.decision === 'DENY' || !response.reservationId) {
       call.end(); // a DENY is an answer, not an error: the span keeps its decision and reason
       throw new BudgetDeniedError({
@@ -459,11 +467,17 @@ export class Governor {
         estimate: spec.estimate,
       });
     }
-    const grant: Grant = {
-      ...attempt,
+    // With the decision's reason and scope, as the events carry them.
+    const grant = {
+      subject,
+      action: spec.action,
       key: reserved.key,
       reservationId: response.reservationId,
-      ...details,
+      decision: response.decision,
+      estimate,
+      caps: response.caps,
+      reasonCode: response.reasonCode,
+      scope: response.blockedScope,
       enforced: true,
     };
     this.#capsInForce.note(subject, estimate.unit, response.caps);
@@ -471,20 +485,13 @@ export class Governor {
     return new ReservationHandle(this.#rt, grant, heartbeat, spec.overagePolicy, limits, call);
   }
 
-  #overage(spec: CallSpec): { overagePolicy?: OveragePolicy } {
-    const policy = spec.overagePolicy ?? this.#options.overagePolicy;
-    return policy ? { overagePolicy: policy } : {};
-  }
-
-  #heartbeatFor(grant: Grant, response: ReservationCreateResponse): Heartbeat | undefined {
-    if (this.#options.heartbeat === false || !grant.reservationId) return undefined;
+  #heartbeatFor(
+    grant: Grant & { reservationId: string },
+    response: ReservationCreateResponse,
+  ): Heartbeat | undefined {
+    if (this.#options.heartbeat === false) return undefined;
     const lead = response.remainingTtlMs ?? Math.max(0, (response.expiresAtMs ?? 0) - this.#rt.clock.now());
-    return new Heartbeat(
-      this.#rt,
-      { ...grant, reservationId: grant.reservationId },
-      lead,
-      this.#options.heartbeat ?? {},
-    );
+    return new Heartbeat(this.#rt, grant, lead, this.#options.heartbeat ?? {});
   }
 
   #unreachable(
