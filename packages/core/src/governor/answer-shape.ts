@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { amount as amountSchema } from '../protocol/schemas.js';
-import { UNITS } from '../protocol/types.js';
+import { isPlainAmount, isPlainObject } from './plain-shapes.js';
 import { markAmbiguous } from './retry.js';
 
 /**
@@ -46,20 +46,6 @@ export async function checkedCommit<T>(response: Promise<T>): Promise<T> {
   return checked('commit', commitShape, Promise.resolve(body));
 }
 
-/** A body `commitShape` certainly accepts: COMMITTED with a charged `{ unit, amount }` and nothing odd. */
-function isPlainCommit(body: unknown): boolean {
-  if (!isPlainObject(body) || (body as { status?: unknown }).status !== 'COMMITTED') return false;
-  const charged = (body as { charged?: unknown }).charged;
-  if (!isPlainObject(charged)) return false;
-  for (const key in charged as object) if (key !== 'unit' && key !== 'amount') return false;
-  const { unit, amount } = charged as { unit?: unknown; amount?: unknown };
-  return (
-    typeof unit === 'string' &&
-    (UNITS as readonly string[]).includes(unit) &&
-    Number.isSafeInteger(amount) &&
-    (amount as number) >= 0
-  );
-}
-
-const isPlainObject = (value: unknown): boolean =>
-  value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+/** A body `commitShape` certainly accepts: COMMITTED with a plain charged amount. */
+const isPlainCommit = (body: unknown): boolean =>
+  isPlainObject(body) && body.status === 'COMMITTED' && isPlainAmount(body.charged);

@@ -147,12 +147,11 @@ export class Governor {
         }
       },
       track: (promise) => {
-        const tracked = promise.then(
-          () => undefined,
-          () => undefined,
-        );
+        const forget = () => {
+          this.#inFlight.delete(tracked);
+        };
+        const tracked: Promise<void> = promise.then(forget, forget);
         this.#inFlight.add(tracked);
-        void tracked.then(() => this.#inFlight.delete(tracked));
       },
     };
     this.#telemetry = new Telemetry(this.#rt.clock);

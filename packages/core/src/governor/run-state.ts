@@ -25,6 +25,9 @@ class Recent<V> {
   delete(key: string): void {
     this.#map.delete(key);
   }
+  get size(): number {
+    return this.#map.size;
+  }
 }
 
 /**
@@ -37,6 +40,7 @@ export class CapsInForce {
   readonly #byLoop = new Recent<Map<Unit, Caps | undefined>>();
 
   note(subject: Subject, unit: Unit, caps: Caps | undefined): void {
+    if (isEmptyCaps(caps) && this.#byLoop.size === 0) return; // no caps, none to replace: no loop to name
     const loop = loopOf(subject);
     const units = this.#byLoop.get(loop) ?? new Map<Unit, Caps | undefined>();
     if (isEmptyCaps(caps) && !units.size) return;
