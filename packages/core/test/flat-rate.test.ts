@@ -8,7 +8,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { flatCost, flatRateOf } from '../src/pricing/flat-rate.js';
 
-const PROVIDERS = ['openai', 'anthropic', 'google', 'mistral', 'deepseek', 'groq', 'x-ai', 'aws', 'azure'];
+const PROVIDERS = [
+  ...['openai', 'anthropic', 'google', 'mistral', 'deepseek', 'groq', 'x-ai', 'aws', 'azure', 'cohere'],
+  ...['openrouter', 'together', 'fireworks', 'perplexity', 'huggingface', 'novita', 'cerebras', 'avian'],
+];
 
 const flatModels = PROVIDERS.flatMap((id) => {
   const provider = findProvider({ providerId: id });
@@ -25,6 +28,7 @@ const flatModels = PROVIDERS.flatMap((id) => {
 describe('flat rates', () => {
   it('cost plain tokens exactly what calcPrice says', () => {
     expect(flatModels.length, 'the data has flat-rate models').toBeGreaterThan(50);
+    expect(flatModels.some((m) => 'web_searches_kcount' in m.model.prices)).toBe(true);
     const tokens = fc.oneof(fc.nat({ max: 10_000 }), fc.nat({ max: 10_000_000 }), fc.constant(0));
     fc.assert(
       fc.property(
@@ -54,6 +58,8 @@ describe('flat rates', () => {
     expect(
       flatRateOf({ ...model, prices: { input_mtok: 1, output_mtok: 2, input_audio_mtok: 3 } }),
     ).toBeUndefined();
+    const perRequest = { input_mtok: 1, output_mtok: 2, requests_kcount: 1 };
+    expect(flatRateOf({ ...model, prices: perRequest })).toBeUndefined(); // a request is never zero usage
     const tiered = { base: 1, tiers: [{ start: 200_000, price: 2 }] };
     expect(flatRateOf({ ...model, prices: { input_mtok: tiered, output_mtok: 2 } })).toBeUndefined();
   });

@@ -1,9 +1,10 @@
 /**
  * A model priced at one constant rate per million input and output tokens
- * (cache rates allowed; no tiers, dates, times of day or other priced units).
- * A usage of plain input and output tokens costs it what the library's
- * `calcPrice` computes — the same terms, added in the same order, each cache
- * term being an exact +0 — without its per-call matching and unit algebra.
+ * (cache and search rates allowed; no tiers, dates, times of day or other
+ * priced units). A usage of plain input and output tokens costs it what the
+ * library's `calcPrice` computes — the same terms, added in the same order,
+ * each cache or search term being an exact +0 — without its per-call
+ * matching and unit algebra.
  * Anything else goes through `calcPrice`.
  */
 import type { ModelInfo, Usage } from '@pydantic/genai-prices';
@@ -13,8 +14,13 @@ export interface FlatRate {
   outputMtok: number;
 }
 
-/** Price keys a flat rate may have besides input and output: priced at zero tokens here. */
-const CACHE_KEYS = new Set(['cache_read_mtok', 'cache_write_mtok']);
+/** Price keys a flat rate may have besides input and output: priced at zero usage here. */
+const ZERO_USAGE_KEYS = new Set([
+  'cache_read_mtok',
+  'cache_write_mtok',
+  'web_searches_kcount',
+  'storage_searches_kcount',
+]);
 
 const isRate = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0;
@@ -27,7 +33,7 @@ export function flatRateOf(model: ModelInfo): FlatRate | undefined {
   if (!isRate(inputMtok) || !isRate(outputMtok)) return undefined;
   for (const [key, value] of Object.entries(prices)) {
     if (key === 'input_mtok' || key === 'output_mtok' || value === undefined) continue;
-    if (!CACHE_KEYS.has(key) || !isRate(value)) return undefined;
+    if (!ZERO_USAGE_KEYS.has(key) || !isRate(value)) return undefined;
   }
   return { inputMtok, outputMtok };
 }
