@@ -32,6 +32,7 @@ import { AuthorityUnavailableError, BudgetDeniedError, MissingActualError } from
 import type { GovernorEventListener } from './events.js';
 import { type CommitOptions, type Grant, ReservationHandle } from './handle.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { InFlight } from './in-flight.js';
 import { checkCallerKey, derivedKey, newAttemptKey } from './keys.js';
 import { DEFAULT_HANDLE_LIMITS, type HandleLimits } from './limits.js';
 import { type RecoverOptions, type RecoveryReport, recoverJournal } from './recover.js';
@@ -118,7 +119,7 @@ export class Governor {
   readonly #subject: Subject;
   readonly #options: GovernorOptions;
   readonly #limits: Required<HandleLimits>;
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #inFlight = new InFlight();
   readonly #capsInForce = new CapsInForce();
   readonly #pace = new ToolPace();
   readonly #telemetry: Telemetry;
@@ -146,13 +147,7 @@ export class Governor {
           // A listener's failure must never change the outcome of a call.
         }
       },
-      track: (promise) => {
-        const forget = () => {
-          this.#inFlight.delete(tracked);
-        };
-        const tracked: Promise<void> = promise.then(forget, forget);
-        this.#inFlight.add(tracked);
-      },
+      track: (promise) => this.#inFlight.track(promise),
     };
     this.#telemetry = new Telemetry(this.#rt.clock);
     this.#budgetGauges = new BudgetGauges(
@@ -396,7 +391,7 @@ export class Governor {
 
   /** Wait for every settlement still retrying in the background (shutdown, tests). */
   async drain(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    await this.#inFlight.drain();
   }
 
   async #begin(
