@@ -49,6 +49,7 @@ export class CapsInForce {
   }
 
   of(subject: Subject): Caps | undefined {
+    if (this.#byLoop.size === 0) return undefined; // no loop has caps: no loop to name
     let caps: Caps | undefined;
     for (const unitCaps of this.#byLoop.get(loopOf(subject))?.values() ?? [])
       caps = mergeCaps(caps, unitCaps);
@@ -96,6 +97,7 @@ export class CircuitBreaker {
 
   /** The loop's consecutive denials when its circuit is open, else undefined. */
   openFor(subject: Subject): number | undefined {
+    if (this.#denials.size === 0) return undefined; // no loop has denials: no loop to name
     const count = this.#denials.get(loopOf(subject)) ?? 0;
     return count >= this.limit ? count : undefined;
   }
