@@ -88,9 +88,9 @@ for (const scenario of scenarios) {
 }
 const ceiling = redis ? evalshaCeiling(options.pairsPerRound * 4) : undefined;
 process.stdout.write('running governor.run overhead …\n');
-const overhead = [await governorOverhead(options)];
+const overhead = await governorOverhead(options);
 process.stdout.write('running AI SDK middleware overhead …\n');
-overhead.push(await aiSdkOverhead(options));
+overhead.push(...(await aiSdkOverhead(options)));
 process.stdout.write('running AI SDK per-step overhead at step 10 and 1,000 …\n');
 const loop = await aiSdkLoopOverhead(options);
 overhead.push(...loop);

@@ -15,7 +15,7 @@ import { createAgent } from 'langchain';
 import type { OverheadResult } from './governor.js';
 import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
 
-export const TARGET_LANGCHAIN_US = 100;
+export const TARGET_LANGCHAIN_US = 50;
 
 class BenchChatModel extends FakeChatModel {
   override getLsParams(options: this['ParsedCallOptions']) {

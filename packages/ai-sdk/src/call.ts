@@ -15,6 +15,7 @@ import {
   type TokenUsage,
 } from '@governor/core';
 import type { CappedCall } from './caps.js';
+import { jsonCopy } from './json-copy.js';
 import type { GovernorModelOptions } from './options.js';
 
 export const identityOf = (model: ModelIdentity) => ({ provider: model.provider, modelId: model.modelId });
@@ -44,16 +45,14 @@ export function withGovernorMetadata(
   call: CappedCall,
   plan: ModelCallPlan,
 ): SharedV4ProviderMetadata {
-  const governor = JSON.parse(
-    JSON.stringify({
-      ...call.applied,
-      action: grant.action.name,
-      reservationId: grant.reservationId,
-      estimate: grant.estimate,
-      enforced: grant.enforced,
-      request: plan.request,
-    }),
-  ) as JSONObject;
+  const governor = jsonCopy({
+    ...call.applied,
+    action: grant.action.name,
+    reservationId: grant.reservationId,
+    estimate: grant.estimate,
+    enforced: grant.enforced,
+    request: plan.request,
+  }) as JSONObject;
   return { ...metadata, governor };
 }
 

@@ -32,12 +32,13 @@ import { DEFAULT_TIMEOUTS, type Timeouts, withAbort, withDeadline } from './dead
 import { delegate } from './delegation.js';
 import { AuthorityUnavailableError, BudgetDeniedError, MissingActualError } from './errors.js';
 import type { GovernorEventListener } from './events.js';
-import { type Grant, ReservationHandle } from './handle.js';
+import { type CommitOptions, type Grant, ReservationHandle } from './handle.js';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { InFlight } from './in-flight.js';
 import { checkCallerKey, derivedKey, newAttemptKey } from './keys.js';
 import { DEFAULT_HANDLE_LIMITS, type HandleLimits } from './limits.js';
 import { type RecoverOptions, type RecoveryReport, recoverJournal } from './recover.js';
-import { reserveFor } from './reserve.js';
+import { type Reserved, type ReserveRequest, reserveFor } from './reserve.js';
 import { DEFAULT_RETRY, isTransportFailure, type RetryPolicy } from './retry.js';
 import {
   CapsInForce,
@@ -125,7 +126,7 @@ export class Governor {
   readonly #subject: Subject;
   readonly #options: GovernorOptions;
   readonly #limits: Required<HandleLimits>;
-  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #inFlight = new InFlight();
   readonly #capsInForce = new CapsInForce();
   readonly #pace = new ToolPace();
   readonly #telemetry: Telemetry;
@@ -147,6 +148,7 @@ export class Governor {
       timeouts,
       settleWaitMs: options.settleWaitMs ?? timeouts.commit,
       journal: options.journal ?? noJournal,
+      listening: listener !== undefined,
       emit: (event) => {
         try {
           listener?.(event);
@@ -154,14 +156,7 @@ export class Governor {
           // A listener's failure must never change the outcome of a call.
         }
       },
-      track: (promise) => {
-        const tracked = promise.then(
-          () => undefined,
-          () => undefined,
-        );
-        this.#inFlight.add(tracked);
-        void tracked.then(() => this.#inFlight.delete(tracked));
-      },
+      track: (promise) => this.#inFlight.track(promise),
     };
     this.#telemetry = new Telemetry(this.#rt.clock);
     this.#budgetGauges = new BudgetGauges(
@@ -330,8 +325,10 @@ export class Governor {
     const handle = await this.#begin(spec, undefined, call);
     let result: RunResult<T>;
     try {
+      const work = () => call.within(() => fn(handle.grant));
+      // A call that adds no level runs in the context it was made in: nested calls see the same subject.
       const context = { subject: handle.grant.subject, parentReservationId: handle.grant.reservationId };
-      result = await contextStorage.run(context, () => call.within(() => fn(handle.grant)));
+      result = await (handle.grant.subject === this.subject ? work() : contextStorage.run(context, work));
     } catch (error) {
       call.fail(error);
       await handle.release(`work failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -345,15 +342,13 @@ export class Governor {
       call.end();
       throw error;
     }
-    await handle
-      .commit(result.actual, {
-        ...(result.metrics ? { metrics: result.metrics } : {}),
-        ...(result.metadata ? { metadata: result.metadata } : {}),
-      })
-      .catch((error: unknown) => {
-        if (error && typeof error === 'object') Object.assign(error, { value: result.value });
-        throw error;
-      });
+    const options: CommitOptions = {};
+    if (result.metrics) options.metrics = result.metrics;
+    if (result.metadata) options.metadata = result.metadata;
+    await handle.commit(result.actual, options).catch((error: unknown) => {
+      if (error && typeof error === 'object') Object.assign(error, { value: result.value });
+      throw error;
+    });
     return result.value;
   }
 
@@ -415,7 +410,7 @@ export class Governor {
 
   /** Wait for every settlement still retrying in the background (shutdown, tests). */
   async drain(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    await this.#inFlight.drain();
   }
 
   async #begin(
@@ -428,19 +423,19 @@ export class Governor {
     const key = spec.idempotencyKey === undefined ? newAttemptKey() : checkCallerKey(spec.idempotencyKey);
     const attempt = { subject, action: spec.action, key };
     const observe = this.mode === 'observe';
-    let reserved: Awaited<ReturnType<typeof reserveFor>>;
+    const request: ReserveRequest = {
+      subject,
+      action: spec.action,
+      ttlMs: spec.ttlMs ?? this.#options.ttlMs ?? 60_000,
+      gracePeriodMs: this.#options.gracePeriodMs ?? 5_000,
+    };
+    const overagePolicy = spec.overagePolicy ?? this.#options.overagePolicy;
+    if (overagePolicy) request.overagePolicy = overagePolicy;
+    if (observe) request.dryRun = true;
+    if (spec.metadata) request.metadata = spec.metadata;
+    let reserved: Reserved;
     try {
-      reserved = await call.reserve(subject, () =>
-        reserveFor(this.#rt, attempt, spec, {
-          subject,
-          action: spec.action,
-          ttlMs: spec.ttlMs ?? this.#options.ttlMs ?? 60_000,
-          gracePeriodMs: this.#options.gracePeriodMs ?? 5_000,
-          ...this.#overage(spec),
-          ...(observe ? { dryRun: true } : {}),
-          ...(spec.metadata ? { metadata: spec.metadata } : {}),
-        }),
-      );
+      reserved = await call.reserve(subject, () => reserveFor(this.#rt, attempt, spec, request));
     } catch (error) {
       if (isTransportFailure(error)) return this.#unreachable(attempt, spec, error, call);
       call.fail(error);
@@ -448,6 +443,7 @@ export class Governor {
       throw error;
     }
     const { response, estimate } = reserved;
+    // Written out, not spread: a spread of a few fields costs more than the rest of this function.
     const details = {
       decision: response.decision,
       estimate,
@@ -456,7 +452,11 @@ export class Governor {
       scope: response.blockedScope,
     };
     call.decided({
-      ...details,
+      decision: response.decision,
+      estimate,
+      caps: response.caps,
+      reasonCode: response.reasonCode,
+      scope: response.blockedScope,
       affectedScopes: response.affectedScopes,
       reservationId: response.reservationId,
       enforced: !observe,
@@ -466,7 +466,9 @@ export class Governor {
       const grant: Grant = { ...attempt, ...details, enforced: false };
       return new ReservationHandle(this.#rt, grant, undefined, spec.overagePolicy, limits, call);
     }
-    this.#rt.emit({ type: 'decision', ...attempt, reservationId: response.reservationId, ...details });
+    if (this.#rt.listening) {
+      this.#rt.emit({ type: 'decision', ...attempt, reservationId: response.reservationId, ...details });
+    }
     if (response.decision === 'DENY' || !response.reservationId) {
       call.end(); // a DENY is an answer, not an error: the span keeps its decision and reason
       throw new BudgetDeniedError({
@@ -478,11 +480,17 @@ export class Governor {
         estimate: spec.estimate,
       });
     }
-    const grant: Grant = {
-      ...attempt,
+    // With the decision's reason and scope, as the events carry them.
+    const grant = {
+      subject,
+      action: spec.action,
       key: reserved.key,
       reservationId: response.reservationId,
-      ...details,
+      decision: response.decision,
+      estimate,
+      caps: response.caps,
+      reasonCode: response.reasonCode,
+      scope: response.blockedScope,
       enforced: true,
     };
     this.#capsInForce.note(subject, estimate.unit, response.caps);
@@ -490,20 +498,13 @@ export class Governor {
     return new ReservationHandle(this.#rt, grant, heartbeat, spec.overagePolicy, limits, call);
   }
 
-  #overage(spec: CallSpec): { overagePolicy?: OveragePolicy } {
-    const policy = spec.overagePolicy ?? this.#options.overagePolicy;
-    return policy ? { overagePolicy: policy } : {};
-  }
-
-  #heartbeatFor(grant: Grant, response: ReservationCreateResponse): Heartbeat | undefined {
-    if (this.#options.heartbeat === false || !grant.reservationId) return undefined;
+  #heartbeatFor(
+    grant: Grant & { reservationId: string },
+    response: ReservationCreateResponse,
+  ): Heartbeat | undefined {
+    if (this.#options.heartbeat === false) return undefined;
     const lead = response.remainingTtlMs ?? Math.max(0, (response.expiresAtMs ?? 0) - this.#rt.clock.now());
-    return new Heartbeat(
-      this.#rt,
-      { ...grant, reservationId: grant.reservationId },
-      lead,
-      this.#options.heartbeat ?? {},
-    );
+    return new Heartbeat(this.#rt, grant, lead, this.#options.heartbeat ?? {});
   }
 
   #unreachable(

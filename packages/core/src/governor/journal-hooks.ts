@@ -7,6 +7,7 @@ import type { Runtime } from './settle.js';
  * the error goes on to the back-off: a restart during the wait still waits.
  */
 export function notingRetryAfter<T>(rt: Runtime, key: string, call: () => Promise<T>): () => Promise<T> {
+  if (!rt.journal.notBefore) return call; // nowhere to note it
   return async () => {
     try {
       return await call();

@@ -9,20 +9,13 @@ import type { Authority } from '../authority.js';
 import { type Scheduler, systemClock } from '../clock.js';
 import { GovernorError } from '../errors.js';
 import type { Amount } from '../protocol/types.js';
+import { checked, commitShape, eventShape } from './answer-shape.js';
 import { DEFAULT_TIMEOUTS, type Timeouts } from './deadline.js';
 import type { GovernorEvent } from './events.js';
 import { keepsJournalEntry, notingRetryAfter } from './journal-hooks.js';
 import type { LiveJournalEntry } from './journal-records.js';
 import { DEFAULT_RETRY, isRetryable, type RetryPolicy } from './retry.js';
-import {
-  type Attempt,
-  checked,
-  commitShape,
-  eventShape,
-  type Runtime,
-  type SettlementJournal,
-  withRetries,
-} from './settle.js';
+import { type Attempt, type Runtime, type SettlementJournal, withRetries } from './settle.js';
 
 /** A journal that can list what it holds: what `recover()` replays (`FileJournal`). */
 export interface ReplayableJournal extends SettlementJournal {
@@ -108,6 +101,7 @@ export function replayJournal(
     timeouts,
     settleWaitMs: timeouts.commit,
     journal,
+    listening: true, // a replay is not a hot path: `options.on` is asked for each event
     emit: (event) => {
       try {
         options.on?.(event);

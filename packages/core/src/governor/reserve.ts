@@ -18,13 +18,17 @@ export interface Reserved {
   key: string;
 }
 
-type Request = Omit<ReservationCreateRequest, 'idempotencyKey' | 'estimate'>;
+/** The reservation request but its key and estimate, which each try sets. */
+export type ReserveRequest = Omit<ReservationCreateRequest, 'idempotencyKey' | 'estimate'> & {
+  ttlMs: number;
+  gracePeriodMs: number;
+};
 
 export async function reserveFor(
   rt: Runtime,
   attempt: Attempt,
   spec: CallSpec,
-  request: Request,
+  request: ReserveRequest,
 ): Promise<Reserved> {
   const full = await reserveOnce(rt, attempt, attempt.key, spec.estimate, request, spec.signal);
   const forBudget = full.response.decision === 'DENY' && full.response.reasonCode === 'BUDGET_EXCEEDED';
@@ -40,10 +44,10 @@ async function reserveOnce(
   attempt: Attempt,
   key: string,
   estimate: Amount,
-  request: Request,
+  request: ReserveRequest,
   signal: AbortSignal | undefined,
 ): Promise<Reserved> {
-  const reserve = () => rt.authority.reserve({ ...request, idempotencyKey: key, estimate });
+  const reserve = () => rt.authority.reserve(withKey(request, key, estimate));
   const call = withRetries(rt, 'reserve', attempt, reserve, 2);
   try {
     return { response: await withAbort(signal, call), estimate, key };
@@ -51,6 +55,22 @@ async function reserveOnce(
     releaseWhenLanded(rt, attempt, call);
     throw error;
   }
+}
+
+/** `request` with its key and estimate, the optional fields only when set. */
+function withKey(request: ReserveRequest, key: string, estimate: Amount): ReservationCreateRequest {
+  const full: ReservationCreateRequest = {
+    subject: request.subject,
+    action: request.action,
+    ttlMs: request.ttlMs,
+    gracePeriodMs: request.gracePeriodMs,
+    idempotencyKey: key,
+    estimate,
+  };
+  if (request.overagePolicy !== undefined) full.overagePolicy = request.overagePolicy;
+  if (request.dryRun !== undefined) full.dryRun = request.dryRun;
+  if (request.metadata !== undefined) full.metadata = request.metadata;
+  return full;
 }
 
 /**

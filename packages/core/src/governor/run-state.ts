@@ -25,6 +25,9 @@ class Recent<V> {
   delete(key: string): void {
     this.#map.delete(key);
   }
+  get size(): number {
+    return this.#map.size;
+  }
 }
 
 /**
@@ -37,6 +40,7 @@ export class CapsInForce {
   readonly #byLoop = new Recent<Map<Unit, Caps | undefined>>();
 
   note(subject: Subject, unit: Unit, caps: Caps | undefined): void {
+    if (isEmptyCaps(caps) && this.#byLoop.size === 0) return; // no caps, none to replace: no loop to name
     const loop = loopOf(subject);
     const units = this.#byLoop.get(loop) ?? new Map<Unit, Caps | undefined>();
     if (isEmptyCaps(caps) && !units.size) return;
@@ -45,6 +49,7 @@ export class CapsInForce {
   }
 
   of(subject: Subject): Caps | undefined {
+    if (this.#byLoop.size === 0) return undefined; // no loop has caps: no loop to name
     let caps: Caps | undefined;
     for (const unitCaps of this.#byLoop.get(loopOf(subject))?.values() ?? [])
       caps = mergeCaps(caps, unitCaps);
@@ -92,6 +97,7 @@ export class CircuitBreaker {
 
   /** The loop's consecutive denials when its circuit is open, else undefined. */
   openFor(subject: Subject): number | undefined {
+    if (this.#denials.size === 0) return undefined; // no loop has denials: no loop to name
     const count = this.#denials.get(loopOf(subject)) ?? 0;
     return count >= this.limit ? count : undefined;
   }

@@ -5,20 +5,18 @@
  * event with the same key; RESERVATION_FINALIZED and IDEMPOTENCY_MISMATCH are
  * final. Known spend is never released.
  */
-
-import { z } from 'zod';
 import type { Authority } from '../authority.js';
 import type { Scheduler } from '../clock.js';
 import { GovernorError } from '../errors.js';
-import type { CommitResponse, EventCreateResponse } from '../protocol/messages.js';
-import { amount as amountSchema } from '../protocol/schemas.js';
+import type { CommitRequest, CommitResponse, EventCreateResponse } from '../protocol/messages.js';
 import type { Action, Amount, Metadata, OveragePolicy, StandardMetrics, Subject } from '../protocol/types.js';
+import { checked, checkedCommit, eventShape } from './answer-shape.js';
 import { type AuthorityOperation, type Timeouts, withDeadline } from './deadline.js';
 import type { GovernorEvent } from './events.js';
 import { keepsJournalEntry, notingRetryAfter } from './journal-hooks.js';
 import type { JournalEntry } from './journal-records.js';
 import { derivedKey } from './keys.js';
-import { backoffMs, isRetryable, markAmbiguous, type RetryPolicy } from './retry.js';
+import { backoffMs, isRetryable, type RetryPolicy } from './retry.js';
 
 export interface Runtime {
   authority: Authority;
@@ -28,6 +26,8 @@ export interface Runtime {
   /** How long a caller waits for a settlement before it goes on in the background. */
   settleWaitMs: number;
   emit(event: GovernorEvent): void;
+  /** Whether anyone listens to `emit`: hot paths build no event when not. */
+  listening: boolean;
   journal: SettlementJournal;
   /** Keep `promise` in the set `governor.drain()` waits for. */
   track(promise: Promise<unknown>): void;
@@ -80,37 +80,6 @@ export async function withRetries<T>(
   }
 }
 
-/**
- * A 2xx answer that is not the protocol's success shape: the settlement may or
- * may not have happened, so it is retried with the same key, never taken as done.
- */
-export class AmbiguousResponseError extends Error {
-  constructor(operation: string, response: unknown) {
-    super(
-      `${operation}: the authority answered with a body that is not a valid ${operation} response: ${safeJson(response)}`,
-    );
-    this.name = 'AmbiguousResponseError';
-    markAmbiguous(this);
-  }
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
-export const commitShape = z.looseObject({ status: z.literal('COMMITTED'), charged: amountSchema });
-export const eventShape = z.looseObject({ status: z.literal('APPLIED'), eventId: z.string().min(1) });
-
-export async function checked<T>(operation: string, shape: z.ZodType, response: Promise<T>): Promise<T> {
-  const body = await response;
-  if (!shape.safeParse(body).success) throw new AmbiguousResponseError(operation, body);
-  return body;
-}
-
 export type SettlementOutcome =
   | { outcome: 'committed'; charged: Amount; response: CommitResponse }
   | { outcome: 'event'; charged: Amount; response: EventCreateResponse }
@@ -136,74 +105,49 @@ export async function settleCommit(
   input: CommitInput,
 ): Promise<SettlementOutcome> {
   const key = derivedKey(attempt.key, 'commit');
-  const metadata = { ...input.metadata, actual_source: input.actualSource };
-  await rt.journal.pending({
-    ...attempt,
-    key,
-    actual: input.actual,
-    metrics: input.metrics,
-    metadata,
-    overagePolicy: input.overagePolicy,
-  });
-  const asEvent = () =>
-    withRetries(
-      rt,
-      'event',
-      attempt,
-      notingRetryAfter(rt, key, () =>
-        checked(
-          'event',
-          eventShape,
-          rt.authority.event({
-            idempotencyKey: key,
-            subject: attempt.subject,
-            action: attempt.action,
-            actual: input.actual,
-            ...(input.overagePolicy ? { overagePolicy: input.overagePolicy } : {}),
-            ...(input.metrics ? { metrics: input.metrics } : {}),
-            metadata,
-          }),
-        ),
-      ),
-    );
+  const metadata: Metadata = input.metadata
+    ? { ...input.metadata, actual_source: input.actualSource }
+    : { actual_source: input.actualSource };
+  if (rt.journal !== noJournal) {
+    await rt.journal.pending({
+      ...attempt,
+      key,
+      actual: input.actual,
+      metrics: input.metrics,
+      metadata,
+      overagePolicy: input.overagePolicy,
+    });
+  }
   try {
     if (!attempt.reservationId) {
-      const response = await asEvent();
+      const response = await commitAsEvent(rt, attempt, key, input, metadata);
       if (response.charged) reportShortfall(rt, attempt, input.actual, response.charged);
       return done(rt, key, { outcome: 'event', charged: response.charged ?? input.actual, response });
     }
     const id = attempt.reservationId;
     try {
-      const response = await withRetries(
-        rt,
-        'commit',
-        attempt,
-        notingRetryAfter(rt, key, () =>
-          checked(
-            'commit',
-            commitShape,
-            rt.authority.commit(id, {
-              idempotencyKey: key,
-              actual: input.actual,
-              ...(input.metrics ? { metrics: input.metrics } : {}),
-              metadata,
-            }),
-          ),
-        ),
-      );
-      rt.emit({
-        type: 'commit',
-        ...attempt,
-        actual: input.actual,
-        charged: response.charged,
-        actualSource: input.actualSource,
-      });
+      const commit = () => {
+        const request: CommitRequest = { idempotencyKey: key, actual: input.actual };
+        if (input.metrics) request.metrics = input.metrics;
+        request.metadata = metadata;
+        return checkedCommit(rt.authority.commit(id, request));
+      };
+      const response = await withRetries(rt, 'commit', attempt, notingRetryAfter(rt, key, commit));
+      if (rt.listening) {
+        rt.emit({
+          type: 'commit',
+          ...attempt,
+          actual: input.actual,
+          charged: response.charged,
+          actualSource: input.actualSource,
+        });
+      }
       reportShortfall(rt, attempt, input.actual, response.charged);
       return done(rt, key, { outcome: 'committed', charged: response.charged, response });
     } catch (error) {
       if (codeOf(error) !== 'RESERVATION_EXPIRED') throw error;
       await rt.journal.eventMode?.(key);
-      const response = await asEvent();
+      const response = await commitAsEvent(rt, attempt, key, input, metadata);
       rt.emit({
         type: 'commit_fallback_event',
         ...attempt,
@@ -221,6 +165,36 @@ export async function settleCommit(
   }
 }
 
+/** The commit as a post-only event, with the commit's key (no reservation, or it expired). */
+function commitAsEvent(
+  rt: Runtime,
+  attempt: Attempt,
+  key: string,
+  input: CommitInput,
+  metadata: Metadata,
+): Promise<EventCreateResponse> {
+  return withRetries(
+    rt,
+    'event',
+    attempt,
+    notingRetryAfter(rt, key, () =>
+      checked(
+        'event',
+        eventShape,
+        rt.authority.event({
+          idempotencyKey: key,
+          subject: attempt.subject,
+          action: attempt.action,
+          actual: input.actual,
+          ...(input.overagePolicy ? { overagePolicy: input.overagePolicy } : {}),
+          ...(input.metrics ? { metrics: input.metrics } : {}),
+          metadata,
+        }),
+      ),
+    ),
+  );
+}
+
 /**
  * The ledger charged less than was used (ALLOW_IF_AVAILABLE capped the
  * overage): said out loud, never lost silently. The budget is flagged
@@ -232,7 +206,7 @@ function reportShortfall(rt: Runtime, attempt: Attempt, actual: Amount, charged:
 }
 
 async function done(rt: Runtime, key: string, outcome: SettlementOutcome): Promise<SettlementOutcome> {
-  await rt.journal.resolved(key);
+  if (rt.journal !== noJournal) await rt.journal.resolved(key);
   return outcome;
 }
 
@@ -255,7 +229,7 @@ export async function settleRelease(
         reason: reason.slice(0, 256),
       }),
     );
-    rt.emit({ type: 'release', ...attempt, released: estimate, reason });
+    if (rt.listening) rt.emit({ type: 'release', ...attempt, released: estimate, reason });
     return undefined;
   } catch (error) {
     // Already final (finalized, expired, gone) or unreachable: reported, never thrown — the

@@ -1,7 +1,9 @@
 /**
  * OpenTelemetry for the lifecycle, through `@opentelemetry/api` alone: with no
  * SDK registered every span and instrument is the API's no-op, and no
- * attribute is built for a span that does not record.
+ * attribute is built for a span that does not record. A call that nothing
+ * observes (the API's no-op span with no parent, no meter provider) is the
+ * shared `SILENT_CALL`: no context, child span or timing is made for it.
  *
  * One span per call, `governor <action.kind>`, from `begin` (or `run`) to its
  * settlement — so a stream's span covers the stream — with the children
@@ -13,7 +15,9 @@ import {
   type Context,
   type Counter,
   context,
+  createNoopMeter,
   type Histogram,
+  INVALID_SPAN_CONTEXT,
   type Meter,
   metrics,
   type Span,
@@ -61,10 +65,13 @@ export class Telemetry {
   readonly #decisions: Counter;
   readonly #reserveMs: Histogram;
   readonly #commitMs: Histogram;
+  /** No meter provider was registered when this was made: the instruments are the API's no-ops. */
+  readonly #noMetrics: boolean;
 
   constructor(clock: Clock) {
     this.clock = clock;
     this.meter = metrics.getMeter(INSTRUMENTATION_NAME);
+    this.#noMetrics = this.meter === createNoopMeter();
     this.#decisions = this.meter.createCounter('governor.decisions', {
       description: 'Decisions on reservations, by outcome and reason code',
       unit: '{decision}',
@@ -82,9 +89,16 @@ export class Telemetry {
     });
   }
 
-  /** Start the span of one call, a child of the active span. */
+  /**
+   * Start the span of one call, a child of the active span; `SILENT_CALL`
+   * when the span is the API's no-op without a parent and nothing is metered.
+   */
   call(action: Action): CallTrace {
-    return new CallTrace(this, action);
+    const span = tracer.startSpan(`governor ${action.kind}`, {
+      attributes: { [ATTR.actionKind]: action.kind, [ATTR.actionName]: action.name },
+    });
+    if (this.#noMetrics && span.spanContext() === INVALID_SPAN_CONTEXT) return SILENT_CALL;
+    return new SpanCall(this, action.kind, span);
   }
 
   countDecision(attributes: Attributes): void {
@@ -119,21 +133,61 @@ export type SettlementResult =
   | { outcome: 'released' }
   | { outcome: 'failed'; error: unknown };
 
+/** What the lifecycle tells the telemetry about one call. */
+export interface CallTrace {
+  /** Run `fn` with this call's span active: nested calls and provider spans become its children. */
+  within<T>(fn: () => T): T;
+  /** The reservation request(s) under a `governor.reserve` span, timed. */
+  reserve<T>(subject: Subject, fn: () => Promise<T>): Promise<T>;
+  /** The authority's answer: on the call span, and counted. */
+  decided(details: DecisionDetails): void;
+  /** The authority could not be reached and the call goes ahead unenforced. */
+  failedOpen(estimate: Amount): void;
+  /** The call failed: ERROR status and the exception on the call span (it does not end it). */
+  fail(error: unknown): void;
+  /** The handle settles without its owner's report. */
+  abandoned(reason: string, detail: string, delivered: Amount | undefined): void;
+  /** The caller got its answer; the settlement goes on in the background. */
+  backgrounded(operation: string, waitedMs: number): void;
+  /** The settlement under a `governor.commit` / `governor.release` span; the call span ends when it does. */
+  settle<T>(
+    operation: 'commit' | 'release',
+    fn: () => Promise<T>,
+    resultOf: (value: T) => SettlementResult,
+    source?: string,
+  ): Promise<T>;
+  /** End the call span (once). */
+  end(): void;
+}
+
+const nothing = () => {};
+
+/** The call nothing observes: every method is free. */
+export const SILENT_CALL: CallTrace = {
+  within: (fn) => fn(),
+  reserve: (_subject, fn) => fn(),
+  decided: nothing,
+  failedOpen: nothing,
+  fail: nothing,
+  abandoned: nothing,
+  backgrounded: nothing,
+  settle: (_operation, fn) => fn(),
+  end: nothing,
+};
+
 /** The span of one call, from begin to settlement, and the metrics it feeds. */
-export class CallTrace {
+class SpanCall implements CallTrace {
   readonly #t: Telemetry;
   readonly #span: Span;
   readonly #context: Context;
   readonly #kind: string;
   #ended = false;
 
-  constructor(telemetry: Telemetry, action: Action) {
+  constructor(telemetry: Telemetry, kind: string, span: Span) {
     this.#t = telemetry;
-    this.#kind = action.kind;
-    this.#span = tracer.startSpan(`governor ${action.kind}`, {
-      attributes: { [ATTR.actionKind]: action.kind, [ATTR.actionName]: action.name },
-    });
-    this.#context = trace.setSpan(context.active(), this.#span);
+    this.#kind = kind;
+    this.#span = span;
+    this.#context = trace.setSpan(context.active(), span);
   }
 
   /** Run `fn` with this call's span active: nested calls and provider spans become its children. */
