@@ -168,9 +168,17 @@ class KeptCopy implements KeptAnswer {
   }
 }
 
+/** Is `key` the last key of `o` (so it can be put back at the end)? */
+function isLastKey(o: object, key: string): boolean {
+  let last: string | undefined;
+  for (const k in o) last = k;
+  return last === key;
+}
+
 function keepCopy(digest: string, response: unknown): KeptAnswer {
   const balances = (response as { balances?: Balance[] } | null)?.balances;
-  const packed = Array.isArray(balances) ? packBalances(balances) : undefined;
+  const packable = Array.isArray(balances) && isLastKey(response as object, 'balances');
+  const packed = packable ? packBalances(balances) : undefined;
   if (!packed) return new KeptCopy(digest, response, undefined);
   const { balances: _balances, ...rest } = response as Answer;
   return new KeptCopy(digest, rest, packed);
