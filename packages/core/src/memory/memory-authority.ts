@@ -42,6 +42,7 @@ import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { Fifo } from './fifo.js';
 import { IdempotencyStore } from './idempotency-store.js';
+import { SharedParts } from './shared-parts.js';
 import { type MemorySnapshot, readSnapshot, SNAPSHOT_VERSION } from './snapshot.js';
 import { MemoryWindowLogs } from './window-logs.js';
 
@@ -78,6 +79,8 @@ export interface MemoryAuthorityOptions {
   audit?: AuditRetention | false;
 }
 
+const SETTLED: BudgetState[] = [];
+
 interface ReservationRecord {
   detail: M.ReservationDetail;
   budgets: BudgetState[];
@@ -104,6 +107,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   readonly #liveByTenant = new Map<string, number>();
   /** Rate-limit and loop-breaker windows (not in snapshots: a restart starts them afresh). */
   readonly #windows = new MemoryWindowLogs();
+  readonly #sharedParts = new SharedParts();
 
   constructor(options: MemoryAuthorityOptions = {}) {
     super(options.audit === false ? undefined : new MemoryAuditLog(options.audit));
@@ -335,6 +339,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
     extra: { committed?: Amount; committedMetadata?: Record<string, unknown> | undefined },
   ): void {
     finalizeDetail(rec.detail, status, now, extra);
+    rec.budgets = SETTLED; // a settled reservation changes no budget again
     if (this.#live.delete(rec.detail.reservationId)) this.#countLive(rec.detail.subject.tenant, -1);
     this.#finalized.push(now, rec.detail.reservationId);
   }
@@ -361,6 +366,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   /** Keep a reservation; an ACTIVE one is live and has a deadline. */
   #track(rec: ReservationRecord): void {
     const id = rec.detail.reservationId;
+    this.#sharedParts.share(rec.detail);
     this.#reservations.set(id, rec);
     if (rec.detail.status !== 'ACTIVE') return;
     this.#live.set(id, rec);
