@@ -34,6 +34,9 @@ export const readRecord = (r: StoredAuditRecord): AuditRecord => ({
   body: r.body,
 });
 
+/** What a dropped record's slot holds until the dead prefix is cut. */
+const DROPPED: StoredAuditRecord = { id: 0, atMs: 0, prevHash: '', hash: '', body: '' };
+
 interface Trail {
   records: StoredAuditRecord[];
   /** Index of the oldest kept record in `records` (records before it are dropped lazily). */
@@ -141,8 +144,10 @@ export class MemoryAuditLog {
       trail.head < records.length &&
       (records.length - trail.head > this.#max ||
         (records[trail.head] as StoredAuditRecord).atMs + this.#maxAgeMs < now)
-    )
+    ) {
+      records[trail.head] = DROPPED; // its text goes now, not when the dead prefix is cut
       trail.head += 1;
+    }
     // Drop the dead prefix once it is as long as what is kept: amortised O(1) per record.
     if (trail.head > 64 && trail.head >= records.length - trail.head) {
       records.splice(0, trail.head);
