@@ -95,11 +95,11 @@ export class IdempotencyStore implements IdempotencyRecords {
 
   /** Drop records past retention or over the size bound, oldest first. */
   prune(now: number): void {
-    const expired = (storedAt: number, size: number) =>
-      storedAt + this.retentionMs < now || size > this.maxRecords;
+    const { retentionMs, maxRecords } = this;
+    const times = this.#times;
     let head = this.#head;
     const end = this.#keys.length;
-    while (head < end && expired(this.#times[head] as number, end - head)) {
+    while (head < end && ((times[head] as number) + retentionMs < now || end - head > maxRecords)) {
       const shelf = this.#homes[head] as Shelf;
       shelf.records.delete(this.#keys[head] as string);
       if (shelf.records.size === 0) this.#shelves.delete(`${shelf.tenant}\u0000${shelf.op}`);
@@ -112,8 +112,10 @@ export class IdempotencyStore implements IdempotencyRecords {
       this.#keys = this.#keys.slice(head);
       this.#head = 0;
     }
-    this.#settledOrder.shiftWhile(expired, (id) => this.#settled.delete(id));
+    this.#settledOrder.shiftExpired(now, retentionMs, maxRecords, this.#forgetSettled);
   }
+
+  readonly #forgetSettled = (reservationId: string) => this.#settled.delete(reservationId);
 
   snapshot(): IdempotencySnapshot {
     const records: IdempotencySnapshot['records'] = [];

@@ -306,17 +306,21 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
     }
     this.#compactDeadlines();
     this.#idempotency.prune(now);
-    this.#finalized.shiftWhile(
-      (at, size) => at + this.#reservationRetentionMs < now || size > this.#maxFinalized,
-      (id) => {
-        const rec = this.#reservations.get(id);
-        // Its settlement answers outlive it: they replay for the whole idempotency window.
-        if (rec) this.#idempotency.rememberSettled(id, rec.detail.subject.tenant, now);
-        this.#reservations.delete(id);
-      },
-    );
+    this.#sweptAt = now;
+    this.#finalized.shiftExpired(now, this.#reservationRetentionMs, this.#maxFinalized, this.#prune);
     return expired;
   }
+
+  /** When the last sweep ran (for #prune). */
+  #sweptAt = 0;
+
+  /** A settled reservation past retention leaves the ledger. */
+  readonly #prune = (id: string) => {
+    const rec = this.#reservations.get(id);
+    // Its settlement answers outlive it: they replay for the whole idempotency window.
+    if (rec) this.#idempotency.rememberSettled(id, rec.detail.subject.tenant, this.#sweptAt);
+    this.#reservations.delete(id);
+  };
 
   /** Settled reservations leave their deadline behind; drop them once they outnumber the live ones. */
   #compactDeadlines(): void {
