@@ -37,8 +37,8 @@ function isFramable(b: Balance, unit: Unit): boolean {
   );
 }
 
-function sameFrame(f: BalanceFrame, balances: readonly Balance[]): boolean {
-  if (f.scopes.length !== balances.length) return false;
+function sameFrame(f: BalanceFrame, balances: readonly Balance[], unit: Unit): boolean {
+  if (f.unit !== unit || f.scopes.length !== balances.length) return false;
   for (let i = 0; i < balances.length; i++) {
     const b = balances[i] as Balance;
     const s = i * 3;
@@ -53,7 +53,7 @@ function sameFrame(f: BalanceFrame, balances: readonly Balance[]): boolean {
   return true;
 }
 
-/** Frames by deepest scope, so answers on the same budgets share one. */
+/** Frames by deepest scope (the last one made for it), so answers on the same budgets share one. */
 export class BalanceFrames {
   #byScope = new Map<string, BalanceFrame>();
   #bare = new Map<string, BalanceFrame>();
@@ -74,9 +74,9 @@ export class BalanceFrames {
   frameOf(balances: readonly Balance[], unit: Unit): BalanceFrame | undefined {
     if (balances.length === 0) return undefined;
     for (const b of balances) if (!isFramable(b, unit)) return undefined;
-    const key = `${unit}\u0000${(balances[balances.length - 1] as Balance).scope}`;
+    const key = (balances[balances.length - 1] as Balance).scope;
     const known = this.#byScope.get(key);
-    if (known && sameFrame(known, balances)) return known;
+    if (known && sameFrame(known, balances, unit)) return known;
     const statics: number[] = new Array(balances.length * 3);
     balances.forEach((b, i) => {
       statics[i * 3] = (b.allocated as Amount).amount;

@@ -49,7 +49,8 @@ export interface IdempotencySnapshot {
  * ledger, so the settlement answers of that reservation still replay.
  */
 export class IdempotencyStore implements IdempotencyRecords {
-  #shelves = new Map<string, Shelf>();
+  /** Per tenant, its shelves by operation. */
+  #shelves = new Map<string, Partial<Record<IdempotentOperation, Shelf>>>();
   /** Records oldest first: when stored, on which shelf, under which key. */
   #times: number[] = [];
   #homes: Shelf[] = [];
@@ -66,7 +67,7 @@ export class IdempotencyStore implements IdempotencyRecords {
 
   /** The stored answer for a replay, a fresh copy; undefined for a first attempt. */
   replay<T>(tenant: string, op: IdempotentOperation, key: string, fingerprint: string): T | undefined {
-    const record = this.#shelves.get(`${tenant}\u0000${op}`)?.records.get(key);
+    const record = this.#shelves.get(tenant)?.[op]?.records.get(key);
     if (!record) return undefined;
     if (record.digest !== digestOf(fingerprint)) throw idempotencyMismatchError(tenant, op, key);
     return record.answer() as T;
@@ -102,7 +103,7 @@ export class IdempotencyStore implements IdempotencyRecords {
     while (head < end && ((times[head] as number) + retentionMs < now || end - head > maxRecords)) {
       const shelf = this.#homes[head] as Shelf;
       shelf.records.delete(this.#keys[head] as string);
-      if (shelf.records.size === 0) this.#shelves.delete(`${shelf.tenant}\u0000${shelf.op}`);
+      if (shelf.records.size === 0) this.#dropShelf(shelf);
       head += 1;
     }
     this.#head = head;
@@ -144,12 +145,23 @@ export class IdempotencyStore implements IdempotencyRecords {
     for (const [id, at, tenant] of snapshot.settled) this.rememberSettled(id, tenant, at);
   }
 
+  #dropShelf({ tenant, op }: Shelf): void {
+    const shelves = this.#shelves.get(tenant);
+    if (!shelves) return;
+    delete shelves[op];
+    if (Object.keys(shelves).length === 0) this.#shelves.delete(tenant);
+  }
+
   #keep(tenant: string, op: IdempotentOperation, key: string, now: number, kept: KeptAnswer): void {
-    const name = `${tenant}\u0000${op}`;
-    let shelf = this.#shelves.get(name);
+    let shelves = this.#shelves.get(tenant);
+    if (!shelves) {
+      shelves = {};
+      this.#shelves.set(tenant, shelves);
+    }
+    let shelf = shelves[op];
     if (!shelf) {
       shelf = { tenant, op, records: new Map() };
-      this.#shelves.set(name, shelf);
+      shelves[op] = shelf;
     }
     if (!shelf.records.has(key)) {
       this.#times.push(now);
