@@ -42,6 +42,7 @@ import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { Fifo } from './fifo.js';
 import { IdempotencyStore } from './idempotency-store.js';
+import { isPlainReservationId, plainCommit, plainRelease, plainReservation } from './plain-requests.js';
 import { SharedParts } from './shared-parts.js';
 import { type MemorySnapshot, readSnapshot, SNAPSHOT_VERSION } from './snapshot.js';
 import { MemoryWindowLogs } from './window-logs.js';
@@ -147,7 +148,8 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   }
 
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
-    const req: M.ReservationCreateRequest = validateRequest(this.#schemas.reservationCreateRequest, input);
+    const req: M.ReservationCreateRequest =
+      plainReservation(input) ?? validateRequest(this.#schemas.reservationCreateRequest, input);
     const now = this.#tick();
     return reserveOnce(this.#context(now), req, (detail, normalized, budgets) => {
       const record: ReservationRecord = {
@@ -167,8 +169,8 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   }
 
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
-    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
-    const req: M.CommitRequest = validateRequest(this.#schemas.commitRequest, input);
+    const id = this.#reservationId(reservationId);
+    const req: M.CommitRequest = plainCommit(input) ?? validateRequest(this.#schemas.commitRequest, input);
     return this.#settleOnce(
       id,
       'commit',
@@ -192,8 +194,8 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   }
 
   async release(reservationId: string, input: M.ReleaseRequest): Promise<M.ReleaseResponse> {
-    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReleaseRequest = validateRequest(S.releaseRequest, input);
+    const id = this.#reservationId(reservationId);
+    const req: M.ReleaseRequest = plainRelease(input) ?? validateRequest(S.releaseRequest, input);
     return this.#settleOnce(
       id,
       'release',
@@ -279,6 +281,10 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  #reservationId(id: string): string {
+    return isPlainReservationId(id) ? id : validateRequest(S.reservationId, id, ['reservationId']);
+  }
 
   protected override ledgerNow(): number {
     return this.#tick();
