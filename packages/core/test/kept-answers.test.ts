@@ -1,7 +1,7 @@
 /** Replay records keep the hot answers as figures: the answer given back is the original, key for key, in order. */
 import { describe, expect, it } from 'vitest';
 import { BalanceFrames } from '../src/memory/balance-frames.js';
-import { keepAnswer } from '../src/memory/kept-answers.js';
+import { AnswerKeeper } from '../src/memory/kept-answers.js';
 import type { Balance } from '../src/protocol/types.js';
 
 const U = 'USD_MICROCENTS' as const;
@@ -48,9 +48,9 @@ const answers: unknown[] = [
 
 describe('kept answers', () => {
   it('give back every answer equal to the original, in key order, a fresh copy each time', () => {
-    const frames = new BalanceFrames();
+    const keeper = new AnswerKeeper();
     for (const original of answers) {
-      const kept = keepAnswer('d', structuredClone(original), frames);
+      const kept = keeper.keep('d', structuredClone(original));
       const again = kept.answer();
       expect(again).toStrictEqual(original);
       expect(JSON.stringify(again)).toBe(JSON.stringify(original));

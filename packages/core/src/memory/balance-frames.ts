@@ -91,7 +91,7 @@ export class BalanceFrames {
 }
 
 /** Write the moving figures of `balances` into `into` from `at`. */
-export function putMovingFigures(balances: readonly Balance[], into: number[], at: number): void {
+export function putMovingFigures(balances: readonly Balance[], into: Float64Array, at: number): void {
   for (let i = 0; i < balances.length; i++) {
     const b = balances[i] as Balance;
     into[at + i * 3] = (b.reserved as Amount).amount;
@@ -101,7 +101,7 @@ export function putMovingFigures(balances: readonly Balance[], into: number[], a
 }
 
 /** The balances back, from a frame and the moving figures at `at` of `figures`. */
-export function framedBalances(frame: BalanceFrame, figures: readonly number[], at: number): Balance[] {
+export function framedBalances(frame: BalanceFrame, figures: Float64Array, at: number): Balance[] {
   const { unit, scopes, statics } = frame;
   const out: Balance[] = new Array(scopes.length);
   for (let i = 0; i < scopes.length; i++) {

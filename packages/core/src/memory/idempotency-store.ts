@@ -4,9 +4,8 @@ import {
   type IdempotentOperation,
   idempotencyMismatchError,
 } from '../ledger/idempotency.js';
-import { BalanceFrames } from './balance-frames.js';
 import { Fifo } from './fifo.js';
-import { type KeptAnswer, keepAnswer } from './kept-answers.js';
+import { AnswerKeeper, type KeptAnswer } from './kept-answers.js';
 
 export type { IdempotentOperation };
 
@@ -56,7 +55,7 @@ export class IdempotencyStore implements IdempotencyRecords {
   #homes: Shelf[] = [];
   #keys: string[] = [];
   #head = 0;
-  #frames = new BalanceFrames();
+  #keeper = new AnswerKeeper();
   #settled = new Map<string, string>();
   #settledOrder = new Fifo();
 
@@ -81,7 +80,7 @@ export class IdempotencyStore implements IdempotencyRecords {
     response: unknown,
     now: number,
   ) {
-    this.#keep(tenant, op, key, now, keepAnswer(digestOf(fingerprint), response, this.#frames));
+    this.#keep(tenant, op, key, now, this.#keeper.keep(digestOf(fingerprint), response));
   }
 
   settledTenant(reservationId: string): string | undefined {
@@ -139,7 +138,7 @@ export class IdempotencyStore implements IdempotencyRecords {
     for (const [id, storedAt, fingerprint, response] of snapshot.records) {
       const [tenant, op] = id.split('\u0000', 2) as [string, IdempotentOperation];
       const key = id.slice(tenant.length + op.length + 2);
-      const kept = keepAnswer(loadDigest(fingerprint), structuredClone(response), this.#frames);
+      const kept = this.#keeper.keep(loadDigest(fingerprint), structuredClone(response));
       this.#keep(tenant, op, key, storedAt, kept);
     }
     for (const [id, at, tenant] of snapshot.settled) this.rememberSettled(id, tenant, at);

@@ -1,19 +1,20 @@
 /**
  * Answers as replay records keep them. The answers a ledger gives by the
  * hundred thousand — a reserve's ALLOW, a commit, a release — keep their
- * figures in one array of numbers next to a frame shared with every answer on
- * the same budgets (see balance-frames.ts): a few objects where the answer
- * takes forty. Any other answer is kept as a copy, its balances packed. Either
+ * figures as a run of numbers in a shared slab (figure-slabs.ts), beside a
+ * frame shared with every answer on the same budgets (balance-frames.ts): one
+ * object where the answer takes forty. Any other answer is kept as a copy, its balances packed. Either
  * gives back a fresh answer equal to the original, key for key, in order.
  */
 import type { Amount, Balance } from '../protocol/types.js';
 import {
   type BalanceFrame,
-  type BalanceFrames,
+  BalanceFrames,
   framedBalances,
   MOVING_FIGURES,
   putMovingFigures,
 } from './balance-frames.js';
+import { FigureSlabs } from './figure-slabs.js';
 import { type PackedBalances, packBalances, unpackBalances } from './packed-balances.js';
 
 export interface KeptAnswer {
@@ -51,13 +52,22 @@ function frameFor(
   return Array.isArray(balances) ? frames.frameOf(balances as Balance[], unit) : undefined;
 }
 
-/** Figures: `head`, then the moving figures of `balances`. */
-function figuresOf(head: number[], balances: unknown): number[] {
+/** Where an answer's figures are: a slab, and the offset of the first. */
+interface Run {
+  slab: Float64Array;
+  at: number;
+}
+
+/** Keep `first`, `second` (unless undefined), then the moving figures of `balances`. */
+function keepFigures(slabs: FigureSlabs, balances: unknown, first: number, second?: number): Run {
   const list = (balances ?? []) as Balance[];
-  const figures: number[] = new Array(head.length + list.length * MOVING_FIGURES);
-  for (let i = 0; i < head.length; i++) figures[i] = head[i] as number;
-  putMovingFigures(list, figures, head.length);
-  return figures;
+  const head = second === undefined ? 1 : 2;
+  const at = slabs.take(head + list.length * MOVING_FIGURES);
+  const slab = slabs.slab;
+  slab[at] = first;
+  if (second !== undefined) slab[at + 1] = second;
+  putMovingFigures(list, slab, at + head);
+  return { slab, at };
 }
 
 const RESERVE_KEYS = ['decision', 'affectedScopes', 'scopePath', 'reservationId', 'reserved', 'expiresAtMs'];
@@ -71,37 +81,38 @@ class KeptReservation implements KeptAnswer {
     /** Undefined when it is the deepest affected scope. */
     readonly scopePath: string | undefined,
     readonly reservationId: string,
-    readonly figures: number[],
+    readonly slab: Float64Array,
+    readonly at: number,
   ) {}
 
   answer(): Answer {
-    const { frame, figures } = this;
+    const { frame, slab, at } = this;
     const { unit, scopes } = frame;
     const out: Answer = {
       decision: 'ALLOW',
       affectedScopes: [...scopes],
       scopePath: this.scopePath ?? scopes[scopes.length - 1],
       reservationId: this.reservationId,
-      reserved: { unit, amount: figures[0] },
-      expiresAtMs: figures[1],
+      reserved: { unit, amount: slab[at] },
+      expiresAtMs: slab[at + 1],
     };
-    if (frame.statics.length > 0) out.balances = framedBalances(frame, figures, 2);
+    if (frame.statics.length > 0) out.balances = framedBalances(frame, slab, at + 2);
     return out;
   }
 }
 
-function keepReservation(digest: string, r: Answer, frames: BalanceFrames): KeptAnswer | undefined {
+function keepReservation(digest: string, r: Answer, keeper: AnswerKeeper): KeptAnswer | undefined {
   const { affectedScopes: scopes, scopePath, reservationId, reserved, expiresAtMs, balances } = r;
   if (r.decision !== 'ALLOW' || !keysAre(r, balances === undefined ? RESERVE_KEYS : RESERVE_KEYS_BALANCES))
     return undefined;
   if (typeof scopePath !== 'string' || typeof reservationId !== 'string') return undefined;
   if (typeof expiresAtMs !== 'number' || !isAmount(reserved) || !Array.isArray(scopes)) return undefined;
-  const frame = frameFor(frames, balances, scopes, reserved.unit);
+  const frame = frameFor(keeper.frames, balances, scopes, reserved.unit);
   if (!frame || frame.scopes.length !== scopes.length) return undefined;
   for (let i = 0; i < scopes.length; i++) if (scopes[i] !== frame.scopes[i]) return undefined;
   const path = scopePath === scopes[scopes.length - 1] ? undefined : scopePath;
-  const figures = figuresOf([reserved.amount, expiresAtMs], balances);
-  return new KeptReservation(digest, frame, path, reservationId, figures);
+  const { slab, at } = keepFigures(keeper.slabs, balances, reserved.amount, expiresAtMs);
+  return new KeptReservation(digest, frame, path, reservationId, slab, at);
 }
 
 const COMMIT_KEYS = [
@@ -121,25 +132,26 @@ class KeptSettlement implements KeptAnswer {
     readonly digest: string,
     readonly status: 'COMMITTED' | 'RELEASED',
     readonly frame: BalanceFrame,
-    readonly figures: number[],
+    readonly slab: Float64Array,
+    readonly at: number,
   ) {}
 
   answer(): Answer {
-    const { frame, figures } = this;
+    const { frame, slab, at } = this;
     const { unit } = frame;
     const out: Answer = { status: this.status };
-    let at = 1;
+    let moving = at + 1;
     if (this.status === 'COMMITTED') {
-      out.charged = { unit, amount: figures[0] };
-      if (!Number.isNaN(figures[1])) out.released = { unit, amount: figures[1] };
-      at = 2;
-    } else out.released = { unit, amount: figures[0] };
-    if (frame.statics.length > 0) out.balances = framedBalances(frame, figures, at);
+      out.charged = { unit, amount: slab[at] };
+      if (!Number.isNaN(slab[at + 1])) out.released = { unit, amount: slab[at + 1] };
+      moving = at + 2;
+    } else out.released = { unit, amount: slab[at] };
+    if (frame.statics.length > 0) out.balances = framedBalances(frame, slab, moving);
     return out;
   }
 }
 
-function keepSettlement(digest: string, r: Answer, frames: BalanceFrames): KeptAnswer | undefined {
+function keepSettlement(digest: string, r: Answer, keeper: AnswerKeeper): KeptAnswer | undefined {
   const status = r.status;
   if (status !== 'COMMITTED' && status !== 'RELEASED') return undefined;
   if (!SETTLE_KEYS[status].some((keys) => keysAre(r, keys))) return undefined;
@@ -147,10 +159,11 @@ function keepSettlement(digest: string, r: Answer, frames: BalanceFrames): KeptA
   const released = status === 'COMMITTED' ? r.released : undefined;
   if (!isAmount(first) || (released !== undefined && !(isAmount(released) && released.unit === first.unit)))
     return undefined;
-  const frame = frameFor(frames, r.balances, [], first.unit);
+  const frame = frameFor(keeper.frames, r.balances, [], first.unit);
   if (!frame) return undefined;
-  const head = status === 'COMMITTED' ? [first.amount, released?.amount ?? Number.NaN] : [first.amount];
-  return new KeptSettlement(digest, status, frame, figuresOf(head, r.balances));
+  const second = status === 'COMMITTED' ? (released?.amount ?? Number.NaN) : undefined;
+  const { slab, at } = keepFigures(keeper.slabs, r.balances, first.amount, second);
+  return new KeptSettlement(digest, status, frame, slab, at);
 }
 
 /** Any other answer: a shallow copy, its balances packed. */
@@ -184,12 +197,18 @@ function keepCopy(digest: string, response: unknown): KeptAnswer {
   return new KeptCopy(digest, rest, packed);
 }
 
-/** `response` as kept, under `digest`. */
-export function keepAnswer(digest: string, response: unknown, frames: BalanceFrames): KeptAnswer {
-  if (typeof response === 'object' && response !== null) {
-    const r = response as Answer;
-    const kept = 'decision' in r ? keepReservation(digest, r, frames) : keepSettlement(digest, r, frames);
-    if (kept) return kept;
+/** Keeps answers: the frames they share and the slabs their figures go in. */
+export class AnswerKeeper {
+  readonly frames = new BalanceFrames();
+  readonly slabs = new FigureSlabs();
+
+  /** `response` as kept, under `digest`. */
+  keep(digest: string, response: unknown): KeptAnswer {
+    if (typeof response === 'object' && response !== null) {
+      const r = response as Answer;
+      const kept = 'decision' in r ? keepReservation(digest, r, this) : keepSettlement(digest, r, this);
+      if (kept) return kept;
+    }
+    return keepCopy(digest, response);
   }
-  return keepCopy(digest, response);
 }
