@@ -34,6 +34,16 @@ export const readRecord = (r: StoredAuditRecord): AuditRecord => ({
   body: r.body,
 });
 
+/**
+ * Make `text` one flat string in place. JSON.stringify hands back a rope of
+ * its chunks; kept as is, each record would hold a tree of string pieces
+ * (more memory, more objects for the collector). Reading it as a number
+ * flattens it, and stops at its first character.
+ */
+function flatten(text: string): void {
+  Number(text);
+}
+
 /** What a dropped record's slot holds until the dead prefix is cut. */
 const DROPPED: StoredAuditRecord = { id: 0, atMs: 0, prevHash: '', hash: '', body: '' };
 
@@ -69,6 +79,7 @@ export class MemoryAuditLog {
     }
     // Kept as text only: a ring of strings costs the collector far less than a ring of object graphs.
     const { body, hash } = sealEntry(full, trail.lastHash);
+    flatten(body);
     trail.seq += 1;
     const record: StoredAuditRecord = {
       id: trail.seq,
