@@ -81,7 +81,7 @@ export function reserveOnce(
     ctx.records.remember(tenant, 'reserve', req.idempotencyKey, fingerprint, response, ctx.now);
   }
   ctx.audit?.(reserveDraft(req, response));
-  return response.reservationId ? { ...response, remainingTtlMs: normalized.ttlMs } : response;
+  return response.reservationId ? withTtl(response, normalized.ttlMs) : response;
 }
 
 /**
@@ -107,6 +107,15 @@ function grantedAnswer(
   return balances
     ? { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs, balances }
     : { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs };
+}
+
+/** A granted answer as given to the caller: a copy, with its `remainingTtlMs` (built whole, as above). */
+function withTtl(granted: M.ReservationCreateResponse, remainingTtlMs: number): M.ReservationCreateResponse {
+  if (granted.caps) return { ...granted, remainingTtlMs };
+  const { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs, balances } = granted;
+  return balances
+    ? { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs, balances, remainingTtlMs }
+    : { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs, remainingTtlMs };
 }
 
 export function decideOnce(ctx: LedgerContext, req: M.DecisionRequest): M.DecisionResponse {
