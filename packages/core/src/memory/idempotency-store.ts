@@ -89,8 +89,9 @@ export class IdempotencyStore implements IdempotencyRecords {
 
   /** A reservation leaves the ledger: keep its tenant as long as answers are kept. */
   rememberSettled(reservationId: string, tenant: string, now: number): void {
-    if (!this.#settled.has(reservationId)) this.#settledOrder.push(now, reservationId);
+    const size = this.#settled.size;
     this.#settled.set(reservationId, tenant);
+    if (this.#settled.size !== size) this.#settledOrder.push(now, reservationId);
   }
 
   /** Drop records past retention or over the size bound, oldest first. */
@@ -162,11 +163,11 @@ export class IdempotencyStore implements IdempotencyRecords {
       shelf = { tenant, op, records: new Map() };
       shelves[op] = shelf;
     }
-    if (!shelf.records.has(key)) {
-      this.#times.push(now);
-      this.#homes.push(shelf);
-      this.#keys.push(key);
-    }
+    const size = shelf.records.size;
     shelf.records.set(key, kept);
+    if (shelf.records.size === size) return; // a new answer under a kept key keeps its place
+    this.#times.push(now);
+    this.#homes.push(shelf);
+    this.#keys.push(key);
   }
 }
