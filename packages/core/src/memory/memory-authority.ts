@@ -41,8 +41,10 @@ import { validateRequest } from '../protocol/validate.js';
 import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { Fifo } from './fifo.js';
+import { FigureSlabs } from './figure-slabs.js';
 import { IdempotencyStore } from './idempotency-store.js';
 import { isPlainReservationId, plainCommit, plainRelease, plainReservation } from './plain-requests.js';
+import { settledReservation, statusOf, tenantOf } from './settled-reservation.js';
 import { SharedParts } from './shared-parts.js';
 import { type MemorySnapshot, readSnapshot, SNAPSHOT_VERSION } from './snapshot.js';
 import { MemoryWindowLogs } from './window-logs.js';
@@ -109,6 +111,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   /** Rate-limit and loop-breaker windows (not in snapshots: a restart starts them afresh). */
   readonly #windows = new MemoryWindowLogs();
   readonly #sharedParts = new SharedParts();
+  readonly #settledFigures = new FigureSlabs();
 
   constructor(options: MemoryAuthorityOptions = {}) {
     super(options.audit === false ? undefined : new MemoryAuditLog(options.audit));
@@ -249,7 +252,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
     this.#tick();
     const rec = this.#reservations.get(id);
     if (!rec) throw new NotFoundError(`Reservation ${id} not found`);
-    if (rec.detail.status === 'EXPIRED') throw new ReservationExpiredError(`Reservation ${id} has expired`);
+    if (statusOf(rec) === 'EXPIRED') throw new ReservationExpiredError(`Reservation ${id} has expired`);
     return structuredClone(rec.detail);
   }
 
@@ -301,7 +304,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
     let expired = 0;
     for (let id = this.#deadlines.popBefore(now); id; id = this.#deadlines.popBefore(now)) {
       const rec = this.#reservations.get(id);
-      if (rec?.detail.status !== 'ACTIVE' || rec.detail.expiresAtMs + rec.gracePeriodMs >= now) continue;
+      if (!rec || statusOf(rec) !== 'ACTIVE' || rec.detail.expiresAtMs + rec.gracePeriodMs >= now) continue;
       for (const b of rec.budgets) this.rollOver(b, now);
       const touches = this.auditLog && new BudgetTouches();
       touches?.touchAll(rec.budgets);
@@ -324,7 +327,7 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
   readonly #prune = (id: string) => {
     const rec = this.#reservations.get(id);
     // Its settlement answers outlive it: they replay for the whole idempotency window.
-    if (rec) this.#idempotency.rememberSettled(id, rec.detail.subject.tenant, this.#sweptAt);
+    if (rec) this.#idempotency.rememberSettled(id, tenantOf(rec), this.#sweptAt);
     this.#reservations.delete(id);
   };
 
@@ -349,8 +352,11 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
     extra: { committed?: Amount; committedMetadata?: Record<string, unknown> | undefined },
   ): void {
     finalizeDetail(rec.detail, status, now, extra);
-    rec.budgets = SETTLED; // a settled reservation changes no budget again
-    if (this.#live.delete(rec.detail.reservationId)) this.#countLive(rec.detail.subject.tenant, -1);
+    const id = rec.detail.reservationId;
+    // A settled reservation changes no budget again, and is kept compact when it can be.
+    rec.budgets = SETTLED;
+    this.#reservations.set(id, settledReservation(rec, this.#settledFigures) ?? rec);
+    if (this.#live.delete(id)) this.#countLive(rec.detail.subject.tenant, -1);
     this.#finalized.push(now, rec.detail.reservationId);
   }
 
@@ -449,5 +455,8 @@ export class MemoryAuthority extends BudgetBook implements Authority, AuditTrail
     count: (tenant: string) => this.#liveByTenant.get(tenant) ?? 0,
   };
 
-  readonly #isActive = (id: string) => this.#reservations.get(id)?.detail.status === 'ACTIVE';
+  readonly #isActive = (id: string) => {
+    const rec = this.#reservations.get(id);
+    return rec !== undefined && statusOf(rec) === 'ACTIVE';
+  };
 }
