@@ -44,7 +44,7 @@ import { Fifo } from './fifo.js';
 import { FigureSlabs } from './figure-slabs.js';
 import { IdempotencyStore } from './idempotency-store.js';
 import { isPlainReservationId, plainCommit, plainRelease, plainReservation } from './plain-requests.js';
-import { settledReservation, statusOf, tenantOf } from './settled-reservation.js';
+import { SETTLED, settledReservation, statusOf, tenantOf } from './settled-reservation.js';
 import { SharedParts } from './shared-parts.js';
 import { type MemorySnapshot, readSnapshot, SNAPSHOT_VERSION } from './snapshot.js';
 import { MemoryWindowLogs } from './window-logs.js';
@@ -81,8 +81,6 @@ export interface MemoryAuthorityOptions {
    */
   audit?: AuditRetention | false;
 }
-
-const SETTLED: BudgetState[] = [];
 
 interface ReservationRecord {
   detail: M.ReservationDetail;

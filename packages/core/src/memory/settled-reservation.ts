@@ -12,7 +12,8 @@ import type { ReservationDetail } from '../protocol/messages.js';
 import type { Metadata, OveragePolicy, Unit } from '../protocol/types.js';
 import type { FigureSlabs } from './figure-slabs.js';
 
-const SETTLED: BudgetState[] = [];
+/** The budgets of a settled reservation: none, it changes no budget again. */
+export const SETTLED: BudgetState[] = [];
 
 /** The detail's keys in the ledger's order; optional ones are skipped when absent. */
 const KEYS = [
