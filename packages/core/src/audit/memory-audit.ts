@@ -34,6 +34,19 @@ export const readRecord = (r: StoredAuditRecord): AuditRecord => ({
   body: r.body,
 });
 
+/**
+ * Make `text` one flat string in place. JSON.stringify hands back a rope of
+ * its chunks; kept as is, each record would hold a tree of string pieces
+ * (more memory, more objects for the collector). Reading it as a number
+ * flattens it, and stops at its first character.
+ */
+function flatten(text: string): void {
+  Number(text);
+}
+
+/** What a dropped record's slot holds until the dead prefix is cut. */
+const DROPPED: StoredAuditRecord = { id: 0, atMs: 0, prevHash: '', hash: '', body: '' };
+
 interface Trail {
   records: StoredAuditRecord[];
   /** Index of the oldest kept record in `records` (records before it are dropped lazily). */
@@ -66,6 +79,7 @@ export class MemoryAuditLog {
     }
     // Kept as text only: a ring of strings costs the collector far less than a ring of object graphs.
     const { body, hash } = sealEntry(full, trail.lastHash);
+    flatten(body);
     trail.seq += 1;
     const record: StoredAuditRecord = {
       id: trail.seq,
@@ -141,8 +155,10 @@ export class MemoryAuditLog {
       trail.head < records.length &&
       (records.length - trail.head > this.#max ||
         (records[trail.head] as StoredAuditRecord).atMs + this.#maxAgeMs < now)
-    )
+    ) {
+      records[trail.head] = DROPPED; // its text goes now, not when the dead prefix is cut
       trail.head += 1;
+    }
     // Drop the dead prefix once it is as long as what is kept: amortised O(1) per record.
     if (trail.head > 64 && trail.head >= records.length - trail.head) {
       records.splice(0, trail.head);

@@ -11,6 +11,7 @@ import { type AuditDraft, decideDraft, eventDraft, reserveDraft } from '../audit
 import type { DegradationPolicy } from '../authority.js';
 import { fingerprintOf } from '../canonical-json.js';
 import type * as M from '../protocol/messages.js';
+import type { Amount, Balance } from '../protocol/types.js';
 import { type BudgetFinder, evaluateReservation } from './evaluate.js';
 import { type IdempotencyRecords, withRemainingTtl } from './idempotency.js';
 import { denialAnswer, liveLimitDenial } from './limits.js';
@@ -85,20 +86,49 @@ export function reserveOnce(
     const detail = newReservationDetail(id, normalized, response.affectedScopes, ctx.now);
     store(detail, normalized, evaluation.budgets);
     approval?.use(id);
-    // Answers never share objects with the ledger's records: a caller may change its copy freely.
-    Object.assign(response, {
-      reservationId: id,
-      reserved: { ...req.estimate },
-      expiresAtMs: detail.expiresAtMs,
-    });
-    if (ctx.includeBalances) response.balances = evaluation.budgets.map(toBalance);
+    const balances = ctx.includeBalances ? evaluation.budgets.map(toBalance) : undefined;
+    response = grantedAnswer(response, id, req.estimate, detail.expiresAtMs, balances);
   }
   // A DENY of a real reserve is not remembered: a retry is decided afresh.
   if (normalized.dryRun || response.decision !== 'DENY') {
     ctx.records.remember(tenant, 'reserve', req.idempotencyKey, fingerprint, response, ctx.now);
   }
   ctx.audit?.(reserveDraft(req, response, approval?.approval.approvalId));
-  return response.reservationId ? { ...response, remainingTtlMs: normalized.ttlMs } : response;
+  return response.reservationId ? withTtl(response, normalized.ttlMs) : response;
+}
+
+/**
+ * The answer to a reserve that holds its amount: the ALLOW (or ALLOW_WITH_CAPS)
+ * evaluated, then the reservation, then the balances. Built whole: adding the
+ * reservation's fields one by one to the evaluated answer cost more than all
+ * of the rules. Answers never share objects with the ledger's records: a
+ * caller may change its copy freely.
+ */
+function grantedAnswer(
+  allowed: M.ReservationCreateResponse,
+  reservationId: string,
+  estimate: Amount,
+  expiresAtMs: number,
+  balances: Balance[] | undefined,
+): M.ReservationCreateResponse {
+  const { decision, affectedScopes, scopePath, caps } = allowed;
+  const reserved = { unit: estimate.unit, amount: estimate.amount };
+  if (caps) {
+    const out = { decision, affectedScopes, scopePath, caps, reservationId, reserved, expiresAtMs };
+    return balances ? { ...out, balances } : out;
+  }
+  return balances
+    ? { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs, balances }
+    : { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs };
+}
+
+/** A granted answer as given to the caller: a copy, with its `remainingTtlMs` (built whole, as above). */
+function withTtl(granted: M.ReservationCreateResponse, remainingTtlMs: number): M.ReservationCreateResponse {
+  if (granted.caps) return { ...granted, remainingTtlMs };
+  const { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs, balances } = granted;
+  return balances
+    ? { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs, balances, remainingTtlMs }
+    : { decision, affectedScopes, scopePath, reservationId, reserved, expiresAtMs, remainingTtlMs };
 }
 
 export function decideOnce(ctx: LedgerContext, req: M.DecisionRequest): M.DecisionResponse {

@@ -83,14 +83,15 @@ export function chargeCommit(
   }
   const plan = planSettlement(budgets, estimate.amount, actual.amount, policy);
   applySettlement(budgets, estimate.amount, plan);
-  const response: M.CommitResponse = {
-    status: 'COMMITTED',
-    charged: { unit: estimate.unit, amount: plan.charged },
-  };
-  if (estimate.amount > plan.charged)
-    response.released = { unit: estimate.unit, amount: estimate.amount - plan.charged };
-  if (includeBalances) response.balances = budgets.map(toBalance);
-  return response;
+  const status = 'COMMITTED';
+  const charged = { unit: estimate.unit, amount: plan.charged };
+  const balances = includeBalances ? budgets.map(toBalance) : undefined;
+  // Built whole: adding fields to an answer one by one costs more than the rules.
+  if (estimate.amount > plan.charged) {
+    const released = { unit: estimate.unit, amount: estimate.amount - plan.charged };
+    return balances ? { status, charged, released, balances } : { status, charged, released };
+  }
+  return balances ? { status, charged, balances } : { status, charged };
 }
 
 /** Release a reservation of `reserved`. */
@@ -100,9 +101,10 @@ export function chargeRelease(
   includeBalances: boolean,
 ): M.ReleaseResponse {
   unreserve(budgets, reserved.amount);
-  const out: M.ReleaseResponse = { status: 'RELEASED', released: { ...reserved } };
-  if (includeBalances) out.balances = budgets.map(toBalance);
-  return out;
+  const released = { unit: reserved.unit, amount: reserved.amount };
+  return includeBalances
+    ? { status: 'RELEASED', released, balances: budgets.map(toBalance) }
+    : { status: 'RELEASED', released };
 }
 
 /** RESERVATION_EXPIRED past expiry, MAX_EXTENSIONS_EXCEEDED past the limit. */

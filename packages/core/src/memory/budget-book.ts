@@ -49,6 +49,8 @@ export interface BookSnapshot {
 
 export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   readonly #budgets = new Map<string, BudgetState>();
+  /** The same budgets by scope, then unit: the hot lookup builds no key string. */
+  readonly #byScope = new Map<string, Partial<Record<Unit, BudgetState>>>();
   readonly #templates: CompiledTemplate[] = [];
   #degradation: DegradationPolicy | undefined;
   /** Where every change is recorded; none when the ledger keeps no audit trail. */
@@ -71,13 +73,20 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
   }
 
   protected budgetAt(scope: string, unit: Unit): BudgetState | undefined {
-    return this.#budgets.get(keyOf(scope, unit));
+    return this.#byScope.get(scope)?.[unit];
+  }
+
+  #store(b: BudgetState): void {
+    this.#budgets.set(keyOf(b.scope, b.unit), b);
+    const units = this.#byScope.get(b.scope);
+    if (units) units[b.unit] = b;
+    else this.#byScope.set(b.scope, { [b.unit]: b });
   }
 
   /** The budget the first matching template gives `scope` at `now`; stored only when `persist`. */
   protected materialize(scope: string, unit: Unit, persist: boolean, now: number): BudgetState | undefined {
     const budget = budgetFromTemplates(this.#templates, scope, unit, now);
-    if (budget && persist) this.#budgets.set(keyOf(scope, unit), budget);
+    if (budget && persist) this.#store(budget);
     return budget;
   }
 
@@ -92,7 +101,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
 
   /** Load what `exportBook` gave, into an empty book. */
   protected importBook(book: BookSnapshot): void {
-    for (const b of structuredClone(book.budgets)) this.#budgets.set(keyOf(b.scope, b.unit), b);
+    for (const b of structuredClone(book.budgets)) this.#store(b);
     for (const t of book.templates) this.#templates.push(compileTemplate(t));
     this.#degradation = book.degradation && structuredClone(book.degradation);
   }
@@ -123,7 +132,7 @@ export abstract class BudgetBook implements Omit<LedgerAdmin, 'sweepExpired'> {
     const now = this.ledgerNow();
     if (this.#budgets.has(keyOf(def.scope, def.unit))) throw duplicateBudgetError(def);
     const budget = newBudget(def, now);
-    this.#budgets.set(keyOf(def.scope, def.unit), budget);
+    this.#store(budget);
     if (this.auditLog) {
       const touches = new BudgetTouches();
       touches.touch(budget, true);

@@ -22,9 +22,18 @@ export class Fifo {
     return this.#keys.slice(this.#head).map((k, i) => [this.#times[this.#head + i] as number, k]);
   }
 
-  /** Remove and hand to `drop` every oldest entry for which `expired(time, size)` holds. */
-  shiftWhile(expired: (time: number, size: number) => boolean, drop: (key: string) => void): void {
-    while (this.#head < this.#keys.length && expired(this.#times[this.#head] as number, this.size)) {
+  /**
+   * Remove and hand to `drop` every oldest entry kept past `retentionMs` at
+   * `now`, or past `maxSize` entries. (Called on every operation: no closure
+   * per call, and nothing to do costs two comparisons.)
+   */
+  shiftExpired(now: number, retentionMs: number, maxSize: number, drop: (key: string) => void): void {
+    const times = this.#times;
+    const end = this.#keys.length;
+    while (
+      this.#head < end &&
+      ((times[this.#head] as number) + retentionMs < now || end - this.#head > maxSize)
+    ) {
       drop(this.#keys[this.#head] as string);
       this.#head += 1;
     }

@@ -50,7 +50,11 @@ import { validateRequest } from '../protocol/validate.js';
 import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
 import { Fifo } from './fifo.js';
+import { FigureSlabs } from './figure-slabs.js';
 import { IdempotencyStore } from './idempotency-store.js';
+import { isPlainReservationId, plainCommit, plainRelease, plainReservation } from './plain-requests.js';
+import { SETTLED, settledReservation, statusOf, tenantOf } from './settled-reservation.js';
+import { SharedParts } from './shared-parts.js';
 import { type MemorySnapshot, readSnapshot, SNAPSHOT_VERSION } from './snapshot.js';
 import { MemoryWindowLogs } from './window-logs.js';
 
@@ -70,7 +74,7 @@ export interface MemoryAuthorityOptions {
   /**
    * Attach the affected budgets' balances to reserve, commit, release, extend
    * and event answers (optional in the protocol); default true. Turning it off
-   * roughly halves the cost of a reserve+commit pair.
+   * saves building them: some 5–10 % of a reserve+commit pair.
    */
   includeBalances?: boolean;
   /**
@@ -117,6 +121,8 @@ export class MemoryAuthority
   /** Rate-limit and loop-breaker windows (not in snapshots: a restart starts them afresh). */
   readonly #windows = new MemoryWindowLogs();
   readonly #approvals = new MemoryApprovals();
+  readonly #sharedParts = new SharedParts();
+  readonly #settledFigures = new FigureSlabs();
 
   constructor(options: MemoryAuthorityOptions = {}) {
     super(options.audit === false ? undefined : new MemoryAuditLog(options.audit));
@@ -157,7 +163,8 @@ export class MemoryAuthority
   }
 
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
-    const req: M.ReservationCreateRequest = validateRequest(this.#schemas.reservationCreateRequest, input);
+    const req: M.ReservationCreateRequest =
+      plainReservation(input) ?? validateRequest(this.#schemas.reservationCreateRequest, input);
     const now = this.#tick();
     return reserveOnce(this.#context(now), req, (detail, normalized, budgets) => {
       const record: ReservationRecord = {
@@ -177,8 +184,8 @@ export class MemoryAuthority
   }
 
   async commit(reservationId: string, input: M.CommitRequest): Promise<M.CommitResponse> {
-    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
-    const req: M.CommitRequest = validateRequest(this.#schemas.commitRequest, input);
+    const id = this.#reservationId(reservationId);
+    const req: M.CommitRequest = plainCommit(input) ?? validateRequest(this.#schemas.commitRequest, input);
     return this.#settleOnce(
       id,
       'commit',
@@ -202,8 +209,8 @@ export class MemoryAuthority
   }
 
   async release(reservationId: string, input: M.ReleaseRequest): Promise<M.ReleaseResponse> {
-    const id = validateRequest(S.reservationId, reservationId, ['reservationId']);
-    const req: M.ReleaseRequest = validateRequest(S.releaseRequest, input);
+    const id = this.#reservationId(reservationId);
+    const req: M.ReleaseRequest = plainRelease(input) ?? validateRequest(S.releaseRequest, input);
     return this.#settleOnce(
       id,
       'release',
@@ -257,7 +264,7 @@ export class MemoryAuthority
     this.#tick();
     const rec = this.#reservations.get(id);
     if (!rec) throw new NotFoundError(`Reservation ${id} not found`);
-    if (rec.detail.status === 'EXPIRED') throw new ReservationExpiredError(`Reservation ${id} has expired`);
+    if (statusOf(rec) === 'EXPIRED') throw new ReservationExpiredError(`Reservation ${id} has expired`);
     return structuredClone(rec.detail);
   }
 
@@ -316,6 +323,10 @@ export class MemoryAuthority
 
   // ---- internals -------------------------------------------------------------------------
 
+  #reservationId(id: string): string {
+    return isPlainReservationId(id) ? id : validateRequest(S.reservationId, id, ['reservationId']);
+  }
+
   protected override ledgerNow(): number {
     return this.#tick();
   }
@@ -331,7 +342,7 @@ export class MemoryAuthority
     let expired = 0;
     for (let id = this.#deadlines.popBefore(now); id; id = this.#deadlines.popBefore(now)) {
       const rec = this.#reservations.get(id);
-      if (rec?.detail.status !== 'ACTIVE' || rec.detail.expiresAtMs + rec.gracePeriodMs >= now) continue;
+      if (!rec || statusOf(rec) !== 'ACTIVE' || rec.detail.expiresAtMs + rec.gracePeriodMs >= now) continue;
       for (const b of rec.budgets) this.rollOver(b, now);
       const touches = this.auditLog && new BudgetTouches();
       touches?.touchAll(rec.budgets);
@@ -342,17 +353,21 @@ export class MemoryAuthority
     }
     this.#compactDeadlines();
     this.#idempotency.prune(now);
-    this.#finalized.shiftWhile(
-      (at, size) => at + this.#reservationRetentionMs < now || size > this.#maxFinalized,
-      (id) => {
-        const rec = this.#reservations.get(id);
-        // Its settlement answers outlive it: they replay for the whole idempotency window.
-        if (rec) this.#idempotency.rememberSettled(id, rec.detail.subject.tenant, now);
-        this.#reservations.delete(id);
-      },
-    );
+    this.#sweptAt = now;
+    this.#finalized.shiftExpired(now, this.#reservationRetentionMs, this.#maxFinalized, this.#prune);
     return expired;
   }
+
+  /** When the last sweep ran (for #prune). */
+  #sweptAt = 0;
+
+  /** A settled reservation past retention leaves the ledger. */
+  readonly #prune = (id: string) => {
+    const rec = this.#reservations.get(id);
+    // Its settlement answers outlive it: they replay for the whole idempotency window.
+    if (rec) this.#idempotency.rememberSettled(id, tenantOf(rec), this.#sweptAt);
+    this.#reservations.delete(id);
+  };
 
   /** Settled reservations leave their deadline behind; drop them once they outnumber the live ones. */
   #compactDeadlines(): void {
@@ -375,7 +390,11 @@ export class MemoryAuthority
     extra: { committed?: Amount; committedMetadata?: Record<string, unknown> | undefined },
   ): void {
     finalizeDetail(rec.detail, status, now, extra);
-    if (this.#live.delete(rec.detail.reservationId)) this.#countLive(rec.detail.subject.tenant, -1);
+    const id = rec.detail.reservationId;
+    // A settled reservation changes no budget again, and is kept compact when it can be.
+    rec.budgets = SETTLED;
+    this.#reservations.set(id, settledReservation(rec, this.#settledFigures) ?? rec);
+    if (this.#live.delete(id)) this.#countLive(rec.detail.subject.tenant, -1);
     this.#finalized.push(now, rec.detail.reservationId);
   }
 
@@ -401,6 +420,7 @@ export class MemoryAuthority
   /** Keep a reservation; an ACTIVE one is live and has a deadline. */
   #track(rec: ReservationRecord): void {
     const id = rec.detail.reservationId;
+    this.#sharedParts.share(rec.detail);
     this.#reservations.set(id, rec);
     if (rec.detail.status !== 'ACTIVE') return;
     this.#live.set(id, rec);
@@ -475,5 +495,8 @@ export class MemoryAuthority
     count: (tenant: string) => this.#liveByTenant.get(tenant) ?? 0,
   };
 
-  readonly #isActive = (id: string) => this.#reservations.get(id)?.detail.status === 'ACTIVE';
+  readonly #isActive = (id: string) => {
+    const rec = this.#reservations.get(id);
+    return rec !== undefined && statusOf(rec) === 'ACTIVE';
+  };
 }

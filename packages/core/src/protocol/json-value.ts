@@ -157,6 +157,51 @@ const MAX_REQUEST_NODES = 100_000;
  */
 export function requestShapeIssue(input: unknown): JsonIssue | undefined {
   if (typeof input !== 'object' || input === null) return leafShape(input, []);
+  return isJsonRequest(input) ? undefined : firstShapeIssue(input);
+}
+
+/**
+ * requestShapeIssue's walk without the paths: does it find nothing? The same
+ * visits in the same order under the same rules, so where it says no, the walk
+ * with paths (firstShapeIssue) finds the issue; a valid request allocates
+ * almost nothing.
+ */
+function isJsonRequest(input: object): boolean {
+  try {
+    const nodes: unknown[] = [input];
+    const depths: number[] = [0];
+    let count = 0;
+    while (nodes.length > 0) {
+      const node = nodes.pop();
+      const depth = depths.pop() as number;
+      if (++count > MAX_REQUEST_NODES) return false;
+      if (typeof node !== 'object' || node === null) {
+        const t = typeof node;
+        if (t === 'bigint' || t === 'function' || t === 'symbol') return false; // as leafShape
+        continue;
+      }
+      if (!isPlain(node) || depth >= MAX_REQUEST_DEPTH) return false;
+      if (Array.isArray(node)) {
+        if (node.length > MAX_REQUEST_NODES) return false;
+        for (let i = 0; i < node.length; i++) {
+          nodes.push(node[i]);
+          depths.push(depth + 1);
+        }
+      } else {
+        for (const key of Object.keys(node)) {
+          if (FREE_JSON_KEYS.has(key)) continue;
+          nodes.push((node as Record<string, unknown>)[key]);
+          depths.push(depth + 1);
+        }
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function firstShapeIssue(input: object): JsonIssue | undefined {
   try {
     const stack: [unknown, PropertyKey[]][] = [[input, []]];
     let nodes = 0;
