@@ -10,7 +10,8 @@ import {
   type AwaitApprovalOptions,
   approvalKey,
   awaitApproval,
-  extendSubject,
+  decidedByText,
+  toolCallOf,
   toolGuardFor,
 } from '@governor/core';
 import type { ToolApprovalResponse, ToolModelMessage } from 'ai';
@@ -51,9 +52,7 @@ export async function approvalResponses(
   const requests = result.content.filter((p): p is ApprovalRequestPart => p.type === 'tool-approval-request');
   for (const request of requests) {
     const { toolName, toolCallId } = request.toolCall;
-    const guard = toolGuardFor(options, toolName);
-    const subject = extendSubject(governor.subject, guard.subject);
-    const action = { kind: options.kind ?? 'tool.call', name: toolName };
+    const { subject, action } = toolCallOf(toolGuardFor(options, toolName), toolName);
     const key = approvalKey(subject, action, { callId: toolCallId, args: undefined });
     const found = await settings.ledger.findApproval(subject.tenant, key);
     if (!found) continue;
@@ -78,8 +77,6 @@ export async function approvalResponses(
 }
 
 function reasonOf(a: Approval): string {
-  const by = a.decidedBy ? ` by ${a.decidedBy}` : '';
-  const note = a.note ? `: ${a.note}` : '';
   if (a.status === 'EXPIRED') return `approval ${a.approvalId} expired without a decision`;
-  return `${a.status === 'REJECTED' ? 'rejected' : 'approved'}${by}${note} (${a.approvalId})`;
+  return `${a.status === 'REJECTED' ? 'rejected' : 'approved'}${decidedByText(a)} (${a.approvalId})`;
 }

@@ -24,7 +24,7 @@ import {
   newApproval,
   newApprovalId,
 } from '@governor/core';
-import { currentAuditContext } from '@governor/core/ledger';
+import { approvalDraft, currentAuditContext } from '@governor/core/ledger';
 import type { LedgerParts } from './ledger-parts.js';
 
 const keyHash = (key: string) => createHash('sha256').update(key).digest('hex');
@@ -49,15 +49,9 @@ export class RedisApprovals {
       const clock = await calls.now();
       const fresh = newApproval(newApprovalId(), req, 0);
       const { status: _s, expiresAtMs: _e, createdAtMs: _c, ...fixed } = fresh;
-      const members = JSON.stringify({
-        tenant,
-        subject: fresh.subject,
-        scopePath: fresh.scopePath,
-        action: fresh.action,
-        estimate: fresh.estimate,
-        reasonCode: fresh.reasonCode,
-        ...(fresh.blockedScope ? { blockedScope: fresh.blockedScope } : {}),
-      }).slice(1, -1);
+      // The record's members that say which call it is for: core's approval record, without its operation and detail.
+      const { operation: _op, detail: _detail, ...call } = approvalDraft('approval.request', fresh);
+      const members = JSON.stringify(call).slice(1, -1);
       const out = await calls.script(
         'approval_request',
         [

@@ -6,13 +6,11 @@
  */
 import type { Approval } from '../approvals/types.js';
 import { GovernorError } from '../errors.js';
-import { extendSubject } from '../governor/context.js';
 import { BudgetDeniedError } from '../governor/errors.js';
-import type { Action } from '../protocol/types.js';
 import { approvalKey, pauseForApproval } from './approval.js';
 import { loopBreakerMetadata } from './loop-breaker.js';
 import { InvalidRiskPoints, resolveRiskPoints } from './risk-points.js';
-import type { ToolCall, ToolGuardOptions } from './tool-call.js';
+import { type ToolCall, type ToolGuardOptions, toolCallOf } from './tool-call.js';
 
 const NO_BUDGET = new Set(['NOT_FOUND', 'UNIT_MISMATCH']);
 
@@ -30,8 +28,7 @@ export async function approvalToAsk(
   if (!settings || governor.mode === 'observe') return undefined;
   const points = resolveRiskPoints(call.name, call.args, options, call.fallbackPoints);
   if (points instanceof InvalidRiskPoints || points === 0) return undefined;
-  const action: Action = { kind: options.kind ?? 'tool.call', name: call.name };
-  const subject = extendSubject(governor.subject, options.subject);
+  const { subject, action } = toolCallOf(options, call.name);
   const key = approvalKey(subject, action, call);
   const found = await settings.ledger.findApproval(subject.tenant, key);
   if (found?.status === 'PENDING') return found;

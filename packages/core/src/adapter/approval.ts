@@ -71,16 +71,20 @@ export async function approvalBeforeReserve(
 
 /** The denial of a call whose approval was rejected. */
 export function rejectedDenial(approval: Approval, estimate: Amount): BudgetDeniedError {
-  const by = approval.decidedBy ? ` by ${approval.decidedBy}` : '';
-  const note = approval.note ? `: ${approval.note}` : '';
   return new BudgetDeniedError({
     reasonCode: 'APPROVAL_REJECTED',
     scope: approval.blockedScope,
     subject: approval.subject,
     action: approval.action,
     estimate,
-    detail: `approval ${approval.approvalId} was rejected${by}${note}`,
+    detail: `approval ${approval.approvalId} was rejected${decidedByText(approval)}`,
   });
+}
+
+/** Who decided an approval and their note, in words: ` by ops:ann: not this week` ('' when neither is known). */
+export function decidedByText(approval: Pick<Approval, 'decidedBy' | 'note'>): string {
+  const by = approval.decidedBy ? ` by ${approval.decidedBy}` : '';
+  return approval.note ? `${by}: ${approval.note}` : by;
 }
 
 /**

@@ -27,6 +27,7 @@ export {
   type AwaitApprovalOptions,
   approvalKey,
   awaitApproval,
+  decidedByText,
   pauseForApproval,
 } from './approval.js';
 export { approvalToAsk } from './approval-check.js';
@@ -99,5 +100,6 @@ export {
   INVALID_RISK_POINTS,
   type ToolCall,
   type ToolGuardOptions,
+  toolCallOf,
 } from './tool-call.js';
 export { startToolCall } from './tool-events.js';

@@ -58,8 +58,7 @@ export async function governToolCall<T>(
   execute: () => Promise<T> | T,
 ): Promise<T> {
   const { governor } = options;
-  const action: Action = { kind: options.kind ?? 'tool.call', name: call.name };
-  const subject = extendSubject(governor.subject, options.subject);
+  const { subject, action } = toolCallOf(options, call.name);
   const deny = (error: BudgetDeniedError): never => {
     governor.recordToolOutcome(subject, action, true);
     throw error;
@@ -119,6 +118,17 @@ export async function governToolCall<T>(
       deny((await pauseForApproval(governor, error, key)) ?? error);
     throw error;
   }
+}
+
+/** Who a guarded call of tool `name` acts as (the current subject with the guard's levels), and its action. */
+export function toolCallOf(
+  options: Pick<ToolGuardOptions, 'governor' | 'subject' | 'kind'>,
+  name: string,
+): { subject: Subject; action: Action } {
+  return {
+    subject: extendSubject(options.governor.subject, options.subject),
+    action: { kind: options.kind ?? 'tool.call', name },
+  };
 }
 
 /** The caps in force for the current subject in `unit` now: a dry decision for 0, nothing reserved. */

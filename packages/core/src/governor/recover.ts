@@ -9,13 +9,13 @@ import type { Authority } from '../authority.js';
 import { type Scheduler, systemClock } from '../clock.js';
 import { GovernorError } from '../errors.js';
 import type { Amount } from '../protocol/types.js';
-import { checked, commitShape, eventShape } from './answer-shape.js';
+import { checked, commitShape } from './answer-shape.js';
 import { DEFAULT_TIMEOUTS, type Timeouts } from './deadline.js';
 import type { GovernorEvent } from './events.js';
 import { keepsJournalEntry, notingRetryAfter } from './journal-hooks.js';
 import type { LiveJournalEntry } from './journal-records.js';
 import { DEFAULT_RETRY, isRetryable, type RetryPolicy } from './retry.js';
-import { type Attempt, type Runtime, type SettlementJournal, withRetries } from './settle.js';
+import { type Attempt, commitAsEvent, type Runtime, type SettlementJournal, withRetries } from './settle.js';
 
 /** A journal that can list what it holds: what `recover()` replays (`FileJournal`). */
 export interface ReplayableJournal extends SettlementJournal {
@@ -176,26 +176,7 @@ async function replay(
       }
     }
     operation = 'event';
-    const response = await withRetries(
-      rt,
-      'event',
-      attempt,
-      notingRetryAfter(rt, key, () =>
-        checked(
-          'event',
-          eventShape,
-          rt.authority.event({
-            idempotencyKey: key,
-            subject: entry.subject,
-            action: entry.action,
-            actual,
-            ...(entry.overagePolicy ? { overagePolicy: entry.overagePolicy } : {}),
-            ...(entry.metrics ? { metrics: entry.metrics } : {}),
-            ...(entry.metadata ? { metadata: entry.metadata } : {}),
-          }),
-        ),
-      ),
-    );
+    const response = await commitAsEvent(rt, attempt, key, { ...entry, actual }, entry.metadata);
     await rt.journal.resolved(key);
     return { ...base, outcome: 'event', charged: response.charged ?? actual };
   } catch (error) {

@@ -165,13 +165,13 @@ export async function settleCommit(
   }
 }
 
-/** The commit as a post-only event, with the commit's key (no reservation, or it expired). */
-function commitAsEvent(
+/** The commit as a post-only event, with the commit's key (no reservation, or it expired; also `recover()`'s). */
+export function commitAsEvent(
   rt: Runtime,
   attempt: Attempt,
   key: string,
-  input: CommitInput,
-  metadata: Metadata,
+  input: Pick<CommitInput, 'actual' | 'metrics' | 'overagePolicy'>,
+  metadata: Metadata | undefined,
 ): Promise<EventCreateResponse> {
   return withRetries(
     rt,
@@ -188,7 +188,7 @@ function commitAsEvent(
           actual: input.actual,
           ...(input.overagePolicy ? { overagePolicy: input.overagePolicy } : {}),
           ...(input.metrics ? { metrics: input.metrics } : {}),
-          metadata,
+          ...(metadata ? { metadata } : {}),
         }),
       ),
     ),
