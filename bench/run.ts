@@ -63,6 +63,7 @@ const [
   import('./src/report.js'),
 ]);
 const { printRetained, retainedPerCall } = await import('./src/retained.js');
+const { cliStartup, printStartup } = await import('./src/startup.js');
 
 const options = args.quick ? QUICK : FULL;
 const log = (line: string) => console.log(line);
@@ -103,11 +104,14 @@ const retained = [
   await retainedPerCall('memory, defaults', {}, retainedCalls),
   await retainedPerCall('memory, audit: false', { audit: false }, retainedCalls),
 ];
+process.stdout.write('running CLI start-up …\n');
+const startup = cliStartup(args.quick ? 5 : 15);
 log('');
 printResults(results, log, ceiling);
 log('');
 for (const o of overhead) printOverhead(o, log);
 for (const r of retained) printRetained(r, log);
+printStartup(startup, log);
 const [step10, step1000] = loop;
 if (step10 && step1000) {
   const ratio = step1000.medianOverheadUs / Math.max(step10.medianOverheadUs, 0.001);
@@ -130,6 +134,7 @@ const report: BenchReport = {
   overhead,
   redisEvalshaCeiling: ceiling,
   retained,
+  startup,
 };
 const json = `${JSON.stringify(report, null, 2)}\n`;
 const files = args.out

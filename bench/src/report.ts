@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import type { OverheadResult } from './governor.js';
 import type { RunOptions, ScenarioResult } from './harness.js';
 import type { RetainedResult } from './retained.js';
+import type { StartupResult } from './startup.js';
 
 /** The throughput the issue asks of one ledger on this 2-core machine. Reported, never enforced. */
 export const TARGET_PAIRS_PER_SECOND = 250_000;
@@ -31,6 +32,7 @@ export interface BenchReport {
   redisEvalshaCeiling: number | undefined;
   overhead: OverheadResult[];
   retained?: RetainedResult[];
+  startup?: StartupResult;
 }
 
 export function environment(): Environment {
