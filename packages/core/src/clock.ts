@@ -22,6 +22,21 @@ export const systemClock: Scheduler = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** Sleep `ms` of `clock` time, or less: ends at once, its timer cleared, when `signal` aborts. */
+export function sleepUnlessAborted(clock: Scheduler, ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return clock.sleep(ms);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const wake = () => {
+      clock.clearTimeout(timer);
+      signal.removeEventListener('abort', wake);
+      resolve();
+    };
+    const timer = clock.setTimeout(wake, ms);
+    signal.addEventListener('abort', wake, { once: true });
+  });
+}
+
 interface Timer {
   at: number;
   seq: number;

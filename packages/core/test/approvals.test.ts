@@ -150,6 +150,30 @@ describe('approvals through the tool guard', () => {
     expect((await waiting).status).toBe('APPROVED');
   });
 
+  it('awaitApproval ends at once on abort (the clock standing still), PENDING, leaving no timer behind', async () => {
+    const { clock, ledger, governor, send, sent } = await setup();
+    await send('a@x');
+    await send('b@x');
+    const { approval } = (await caught(send('c@x'))) as ApprovalRequiredError;
+    const abort = new AbortController();
+    const waiting = awaitApproval(governor, approval, { pollMs: 60_000, signal: abort.signal });
+    await new Promise((r) => setImmediate(r));
+    expect(clock.pendingTimers).toBe(1);
+    abort.abort();
+    expect((await waiting).status).toBe('PENDING');
+    expect(clock.pendingTimers).toBe(0);
+    // Giving up waiting is not a decision: the operator's approval still lets the call run once.
+    await ledger.decideApproval({ tenant: 'acme', approvalId: approval.approvalId, decision: 'APPROVE' });
+    await send('c@x');
+    expect(sent).toEqual(['a@x', 'b@x', 'c@x']);
+    expect(await ledger.getBudget({ scope: RUN, unit: 'RISK_POINTS' })).toMatchObject({
+      reserved: 0,
+      spent: 30,
+    });
+    const aborted = AbortSignal.abort();
+    expect((await awaitApproval(governor, approval, { signal: aborted })).status).toBe('USED');
+  });
+
   it('refuses an approvals policy on an authority without approvals, and a malformed policy', async () => {
     const plain = { reserve: async () => ({}) } as never;
     expect(() =>

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Approval } from '../approvals/types.js';
+import { sleepUnlessAborted } from '../clock.js';
 import { denialReason } from '../governor/denial-text.js';
 import { BudgetDeniedError } from '../governor/errors.js';
 import type { Governor } from '../governor/governor.js';
@@ -118,6 +119,7 @@ export interface AwaitApprovalOptions {
   timeoutMs?: number;
   /** How often to look, ms; default 1,000. */
   pollMs?: number;
+  /** Stop waiting (resolve with the approval as it then stands) as soon as this aborts. */
   signal?: AbortSignal;
 }
 
@@ -139,6 +141,6 @@ export async function awaitApproval(
   for (;;) {
     const now = await settings.ledger.getApproval(approval.tenant, approval.approvalId);
     if (now.status !== 'PENDING' || clock.now() >= until || options.signal?.aborted) return now;
-    await clock.sleep(Math.min(pollMs, Math.max(1, until - clock.now())));
+    await sleepUnlessAborted(clock, Math.min(pollMs, Math.max(1, until - clock.now())), options.signal);
   }
 }
