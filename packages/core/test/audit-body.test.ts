@@ -124,7 +124,7 @@ describe('audit record text', () => {
     } as AuditEntry;
     expect(entryOfBody(JSON.stringify(e))).toStrictEqual(e);
     expect(auditBody(e)).toBe(
-      '{"operation":"reserve","tenant":"acme","atMs":1,"scopes":[["tenant:acme","TOKENS","ACTIVE",10,0,4,0,{"reserved":4}]]}',
+      '{"operation":"reserve","tenant":"acme","atMs":1,"scopes":[["tenant:acme","TOKENS","ACTIVE",10,0,4,0,0,0,4,0]]}',
     );
   });
 });
