@@ -5,9 +5,10 @@
  * `[scope, unit, status, allocated, spent, reserved, debt]`, then the change
  * of those four figures when there is one (0: unchanged), then the budget's
  * caps when it has some (after a change of four zeros when there is none).
- * `remaining` is allocated − spent − reserved − debt. A record whose touched
- * budgets are not all of that shape — and every record written before rows —
- * keeps them as objects. Either reads back as the same entry.
+ * `remaining` is allocated − spent − reserved − debt. The rows are written by
+ * hand, last in the text (JSON.stringify takes a microsecond a row). A record
+ * whose touched budgets are not all of that shape — and every record written
+ * before rows — keeps them as objects. Either reads back as the same entry.
  */
 import type { Caps } from '../protocol/types.js';
 import type { AuditDelta, AuditEntry, AuditScope } from './types.js';
@@ -46,8 +47,20 @@ function changesOf(delta: AuditDelta): number[] | undefined {
   return n > 0 ? out : undefined;
 }
 
-/** `s` as a row, or undefined when a row would not read back as `s` (as its JSON reads). */
-function rowOf(s: AuditScope): Row | undefined {
+/** JSON strings of the scopes, units and statuses rows repeat. */
+const quoted = new Map<string, string>();
+function quote(text: string): string {
+  let q = quoted.get(text);
+  if (q === undefined) {
+    if (quoted.size >= 4096) quoted.clear();
+    q = JSON.stringify(text);
+    quoted.set(text, q);
+  }
+  return q;
+}
+
+/** `s` as the JSON text of its row, or undefined when a row would not read back as `s` (as its JSON reads). */
+function rowText(s: AuditScope): string | undefined {
   if (!isPlainObject(s)) return undefined;
   let i = 0;
   for (const k in s) {
@@ -60,18 +73,16 @@ function rowOf(s: AuditScope): Row | undefined {
     return undefined;
   if (!isFigure(allocated) || !isFigure(spent) || !isFigure(reserved) || !isFigure(debt)) return undefined;
   if (!Object.is(remaining, allocated - spent - reserved - debt)) return undefined;
-  const row: Row = [scope, unit, status, allocated, spent, reserved, debt];
-  if ('delta' in s) {
-    const changes = isPlainObject(delta) ? changesOf(delta) : undefined;
-    if (!changes) return undefined;
-    row.push(...changes);
-  }
+  // Finite numbers read the same in a template as in JSON (-0 included: both write 0).
+  let text = `[${quote(scope)},${quote(unit)},${quote(status)},${allocated},${spent},${reserved},${debt}`;
+  const changes = 'delta' in s ? (isPlainObject(delta) ? changesOf(delta) : undefined) : [0, 0, 0, 0];
+  if (!changes) return undefined;
+  if ('delta' in s || 'caps' in s) text += `,${changes[0]},${changes[1]},${changes[2]},${changes[3]}`;
   if ('caps' in s) {
     if (!isPlainObject(caps)) return undefined;
-    if (row.length === FIRST_CHANGE) row.push(0, 0, 0, 0);
-    row.push(caps);
+    text += `,${JSON.stringify(caps)}`;
   }
-  return row;
+  return `${text}]`;
 }
 
 function scopeOf(row: Row): AuditScope {
@@ -91,23 +102,25 @@ function scopeOf(row: Row): AuditScope {
   return s;
 }
 
-/** The JSON text of `entry`: its touched budgets as rows when they all have the ledger's shape. */
+/** The JSON text of `entry`: its touched budgets as rows, last, when they all have the ledger's shape. */
 export function auditBody(entry: AuditEntry): string {
   const scopes = entry.scopes;
-  if (!Array.isArray(scopes)) return JSON.stringify(entry);
-  const rows: Row[] = [];
-  for (const s of scopes) {
-    const row = rowOf(s);
-    if (!row) return JSON.stringify(entry);
-    rows.push(row);
+  if (!isPlainObject(entry) || !Array.isArray(scopes)) return JSON.stringify(entry);
+  let rows = '';
+  for (let i = 0; i < scopes.length; i++) {
+    const row = rowText(scopes[i] as AuditScope);
+    if (row === undefined) return JSON.stringify(entry);
+    rows += i === 0 ? row : `,${row}`;
   }
-  // In place, so the text keeps the entry's key order; put back before anyone else sees it.
-  (entry as unknown as { scopes: Row[] }).scopes = rows;
+  // Written without its scopes (an undefined member is left out), then they are added at the end.
+  (entry as { scopes?: AuditScope[] }).scopes = undefined;
+  let rest: string;
   try {
-    return JSON.stringify(entry);
+    rest = JSON.stringify(entry);
   } finally {
     entry.scopes = scopes;
   }
+  return rest === '{}' ? `{"scopes":[${rows}]}` : `${rest.slice(0, -1)},"scopes":[${rows}]}`;
 }
 
 /** The entry a record's text holds (rows read back as the budgets' objects). */

@@ -45,7 +45,7 @@ import {
 import type { MetadataLimits } from '../protocol/json-value.js';
 import type * as M from '../protocol/messages.js';
 import * as S from '../protocol/schemas.js';
-import type { Amount, OveragePolicy } from '../protocol/types.js';
+import type { Amount, OveragePolicy, Unit } from '../protocol/types.js';
 import { validateRequest } from '../protocol/validate.js';
 import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
@@ -464,12 +464,15 @@ export class MemoryAuthority
 
   /** The context of one operation at `now`; with an audit trail, it records the budgets it looks at. */
   #context(now: number): LedgerContext {
-    const ctx: LedgerContext = {
+    const touches = this.auditLog && new BudgetTouches();
+    const find = (scope: string, unit: Unit, persist: boolean) => {
+      const stored = this.budgetAt(scope, unit);
+      const b = stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
+      return b && touches ? touches.touch(b, !stored && persist) : b;
+    };
+    return {
       records: this.#idempotency,
-      find: (scope, unit, persist) => {
-        const stored = this.budgetAt(scope, unit);
-        return stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
-      },
+      find,
       degradation: this.degradation,
       includeBalances: this.#includeBalances,
       isActive: this.#isActive,
@@ -477,17 +480,8 @@ export class MemoryAuthority
       liveLimit: this.#liveLimit,
       windows: this.#windows,
       approvals: this.#approvals,
+      audit: touches && ((draft) => this.recordAudit(draft, now, touches)),
     };
-    if (this.auditLog) {
-      const touches = new BudgetTouches();
-      ctx.find = (scope, unit, persist) => {
-        const stored = this.budgetAt(scope, unit);
-        const b = stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
-        return b && touches.touch(b, !stored && persist);
-      };
-      ctx.audit = (draft) => this.recordAudit(draft, now, touches);
-    }
-    return ctx;
   }
 
   readonly #liveLimit = {
