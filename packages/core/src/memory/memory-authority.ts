@@ -29,6 +29,7 @@ import type {
 import type { Authority } from '../authority.js';
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidRequestError, NotFoundError, ReservationExpiredError } from '../errors.js';
+import type { BudgetFinder } from '../ledger/evaluate.js';
 import { settleOnce, withRemainingTtl } from '../ledger/idempotency.js';
 import { DEFAULT_MAX_IDEMPOTENCY_RECORDS, maxLiveOption } from '../ledger/limits.js';
 import { decideOnce, eventOnce, type LedgerContext, reserveOnce } from '../ledger/operations.js';
@@ -45,7 +46,7 @@ import {
 import type { MetadataLimits } from '../protocol/json-value.js';
 import type * as M from '../protocol/messages.js';
 import * as S from '../protocol/schemas.js';
-import type { Amount, OveragePolicy, Unit } from '../protocol/types.js';
+import type { Amount, OveragePolicy } from '../protocol/types.js';
 import { validateRequest } from '../protocol/validate.js';
 import { BudgetBook } from './budget-book.js';
 import { DeadlineHeap } from './deadline-heap.js';
@@ -465,14 +466,9 @@ export class MemoryAuthority
   /** The context of one operation at `now`; with an audit trail, it records the budgets it looks at. */
   #context(now: number): LedgerContext {
     const touches = this.auditLog && new BudgetTouches();
-    const find = (scope: string, unit: Unit, persist: boolean) => {
-      const stored = this.budgetAt(scope, unit);
-      const b = stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
-      return b && touches ? touches.touch(b, !stored && persist) : b;
-    };
     return {
       records: this.#idempotency,
-      find,
+      find: this.#finder(now, touches),
       degradation: this.degradation,
       includeBalances: this.#includeBalances,
       isActive: this.#isActive,
@@ -481,6 +477,15 @@ export class MemoryAuthority
       windows: this.#windows,
       approvals: this.#approvals,
       audit: touches && ((draft) => this.recordAudit(draft, now, touches)),
+    };
+  }
+
+  /** The budgets as one operation at `now` finds them (rolled over, materialised), noted in `touches`. */
+  #finder(now: number, touches: BudgetTouches | undefined): BudgetFinder {
+    return (scope, unit, persist) => {
+      const stored = this.budgetAt(scope, unit);
+      const b = stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
+      return b && touches ? touches.touch(b, !stored && persist) : b;
     };
   }
 
