@@ -1,8 +1,8 @@
 /**
  * An entry sealed into its chain: the caller's actor and trace id (from the
- * audit context when the entry has none), its exact JSON text, and the hash
- * over the previous record's hash and that text (body.ts). Every JavaScript ledger's
- * append (in memory, SQLite).
+ * audit context when the entry has none), its exact JSON text (body.ts), and
+ * the hash over the previous record's hash and that text. Every JavaScript
+ * ledger's append (in memory, SQLite).
  */
 import { auditBody } from './body.js';
 import { chainHash } from './chain.js';
