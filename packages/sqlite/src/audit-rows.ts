@@ -6,7 +6,7 @@
  */
 import type { AuditEntry, AuditPage, AuditQuery, AuditRecord, AuditVerification } from '@governor/core';
 import { verifyChain } from '@governor/core';
-import { collectPage, parseAuditQuery, sealEntry } from '@governor/core/ledger';
+import { collectPage, entryOfBody, parseAuditQuery, sealEntry } from '@governor/core/ledger';
 import type { SqlDatabase, SqlStatement } from './driver.js';
 
 const PAGE = 500;
@@ -19,7 +19,7 @@ interface Row {
 }
 
 const recordOf = (r: Row): AuditRecord => ({
-  ...(JSON.parse(r.body) as AuditEntry),
+  ...entryOfBody(r.body),
   id: String(r.seq),
   prevHash: r.prev_hash,
   hash: r.hash,

@@ -2,6 +2,7 @@
  * The audit trail of a JavaScript ledger: a bounded ring of records per
  * tenant (by count and by age), hash-chained, with the shared queries.
  */
+import { entryOfBody } from './body.js';
 import { verifyChain } from './chain.js';
 import { collectPage, parseAuditQuery } from './query.js';
 import { sealEntry } from './seal.js';
@@ -27,7 +28,7 @@ export interface StoredAuditRecord {
 
 /** The record a reader sees. */
 export const readRecord = (r: StoredAuditRecord): AuditRecord => ({
-  ...(JSON.parse(r.body) as AuditEntry),
+  ...entryOfBody(r.body),
   id: String(r.id),
   prevHash: r.prevHash,
   hash: r.hash,

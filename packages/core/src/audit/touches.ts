@@ -7,19 +7,32 @@ import { type BudgetState, remainingOf } from '../ledger/rules.js';
 import type { AuditDelta, AuditScope } from './types.js';
 
 const FIGURES = ['allocated', 'spent', 'reserved', 'debt'] as const;
-type Figures = Record<(typeof FIGURES)[number], number>;
-const ZERO: Figures = { allocated: 0, spent: 0, reserved: 0, debt: 0 };
+
+/** What changed of `b`'s figures since `before` (from `at`); undefined when nothing did. */
+function deltaOf(b: BudgetState, before: readonly number[], at: number): AuditDelta | undefined {
+  let delta: AuditDelta | undefined;
+  for (let f = 0; f < FIGURES.length; f++) {
+    const figure = FIGURES[f] as (typeof FIGURES)[number];
+    const was = before[at + f] as number;
+    if (b[figure] === was) continue;
+    delta ??= {};
+    delta[figure] = b[figure] - was;
+  }
+  return delta;
+}
 
 export class BudgetTouches {
-  readonly #before = new Map<BudgetState, Figures>();
+  /** The budgets touched, in order, and their four figures when first touched (a flat run of four each). */
+  readonly #budgets: BudgetState[] = [];
+  readonly #before: number[] = [];
 
   /** Note `b` as looked at; `isNew`: it did not exist before this operation (its figures start at 0). */
   touch(b: BudgetState, isNew = false): BudgetState {
-    if (!this.#before.has(b))
-      this.#before.set(
-        b,
-        isNew ? ZERO : { allocated: b.allocated, spent: b.spent, reserved: b.reserved, debt: b.debt },
-      );
+    // A handful of budgets per operation (its subject's scopes): a scan beats a Map.
+    if (this.#budgets.includes(b)) return b;
+    this.#budgets.push(b);
+    if (isNew) this.#before.push(0, 0, 0, 0);
+    else this.#before.push(b.allocated, b.spent, b.reserved, b.debt);
     return b;
   }
 
@@ -30,7 +43,9 @@ export class BudgetTouches {
   /** The budgets touched, shallowest scope first, with their figures now and what changed. */
   scopes(): AuditScope[] {
     const out: AuditScope[] = [];
-    for (const [b, before] of this.#before) {
+    const before = this.#before;
+    for (let i = 0; i < this.#budgets.length; i++) {
+      const b = this.#budgets[i] as BudgetState;
       const s: AuditScope = {
         scope: b.scope,
         unit: b.unit,
@@ -41,9 +56,8 @@ export class BudgetTouches {
         debt: b.debt,
         remaining: remainingOf(b),
       };
-      const delta: AuditDelta = {};
-      for (const f of FIGURES) if (b[f] !== before[f]) delta[f] = b[f] - before[f];
-      if (Object.keys(delta).length > 0) s.delta = delta;
+      const delta = deltaOf(b, before, i * 4);
+      if (delta) s.delta = delta;
       if (b.caps && Object.keys(b.caps).length > 0) s.caps = structuredClone(b.caps);
       out.push(s);
     }

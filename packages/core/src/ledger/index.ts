@@ -8,6 +8,7 @@
 
 // The audit trail of a ledger: entries from operations, budget deltas, the in-memory ring, queries.
 export { type AuditAppend, validateAuditAppend } from '../audit/append.js';
+export { auditBody, entryOfBody } from '../audit/body.js';
 export { currentAuditContext } from '../audit/context.js';
 export {
   type AuditDraft,

@@ -29,6 +29,7 @@ import type {
 import type { Authority } from '../authority.js';
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidRequestError, NotFoundError, ReservationExpiredError } from '../errors.js';
+import type { BudgetFinder } from '../ledger/evaluate.js';
 import { settleOnce, withRemainingTtl } from '../ledger/idempotency.js';
 import { DEFAULT_MAX_IDEMPOTENCY_RECORDS, maxLiveOption } from '../ledger/limits.js';
 import { decideOnce, eventOnce, type LedgerContext, reserveOnce } from '../ledger/operations.js';
@@ -464,12 +465,10 @@ export class MemoryAuthority
 
   /** The context of one operation at `now`; with an audit trail, it records the budgets it looks at. */
   #context(now: number): LedgerContext {
-    const ctx: LedgerContext = {
+    const touches = this.auditLog && new BudgetTouches();
+    return {
       records: this.#idempotency,
-      find: (scope, unit, persist) => {
-        const stored = this.budgetAt(scope, unit);
-        return stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
-      },
+      find: this.#finder(now, touches),
       degradation: this.degradation,
       includeBalances: this.#includeBalances,
       isActive: this.#isActive,
@@ -477,17 +476,17 @@ export class MemoryAuthority
       liveLimit: this.#liveLimit,
       windows: this.#windows,
       approvals: this.#approvals,
+      audit: touches && ((draft) => this.recordAudit(draft, now, touches)),
     };
-    if (this.auditLog) {
-      const touches = new BudgetTouches();
-      ctx.find = (scope, unit, persist) => {
-        const stored = this.budgetAt(scope, unit);
-        const b = stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
-        return b && touches.touch(b, !stored && persist);
-      };
-      ctx.audit = (draft) => this.recordAudit(draft, now, touches);
-    }
-    return ctx;
+  }
+
+  /** The budgets as one operation at `now` finds them (rolled over, materialised), noted in `touches`. */
+  #finder(now: number, touches: BudgetTouches | undefined): BudgetFinder {
+    return (scope, unit, persist) => {
+      const stored = this.budgetAt(scope, unit);
+      const b = stored ? this.rollOver(stored, now) : this.materialize(scope, unit, persist, now);
+      return b && touches ? touches.touch(b, !stored && persist) : b;
+    };
   }
 
   readonly #liveLimit = {
