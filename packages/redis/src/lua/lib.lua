@@ -3,9 +3,27 @@
 -- (tostring would round to 14 significant digits). An integral number goes through '%d' (a
 -- 64-bit integer in Redis' Lua, exact for every integer below 2^53 and many times cheaper
 -- than '%.0f', which takes glibc's multi-precision path); anything else through '%.0f'.
+-- Making a string costs far more in Lua than looking one up, and a script writes the same
+-- figures several times (hash, answer, audit record), so each text is made once per script:
+-- FORMATTED keeps them, also the ones read from our own hashes (figure), which fmt wrote.
+local FORMATTED = {}
 local function fmt(n)
-  if n % 1 == 0 and n > -9007199254740992 and n < 9007199254740992 then return string.format('%d', n) end
-  return string.format('%.0f', n)
+  local s = FORMATTED[n]
+  if s then return s end
+  if n % 1 == 0 and n > -9007199254740992 and n < 9007199254740992 then
+    s = string.format('%d', n)
+  else
+    s = string.format('%.0f', n)
+  end
+  if n == n then FORMATTED[n] = s end
+  return s
+end
+
+-- A figure read from one of our hashes (written by fmt): its number, its text remembered for fmt.
+local function figure(s)
+  local n = tonumber(s)
+  if n then FORMATTED[n] = s end
+  return n
 end
 
 -- The script's time, once now_ms has read it: budgets roll over their period by it (period.lua).
@@ -51,8 +69,8 @@ local function load_budget(key)
   local v = redis.call('HMGET', key, 'scope', 'unit', 'allocated', 'spent', 'reserved', 'debt',
     'overdraftLimit', 'status', 'isOverLimit', 'caps', 'isolated', 'rateLimits', 'period')
   if not v[1] then return nil end
-  local b = originals({ key = key, scope = v[1], unit = v[2], allocated = tonumber(v[3]), spent = tonumber(v[4]),
-    reserved = tonumber(v[5]), debt = tonumber(v[6]), od = tonumber(v[7]), status = v[8],
+  local b = originals({ key = key, scope = v[1], unit = v[2], allocated = figure(v[3]), spent = figure(v[4]),
+    reserved = figure(v[5]), debt = figure(v[6]), od = figure(v[7]), status = v[8],
     over = v[9] == '1', caps = v[10] or '', isolated = v[11] == '1', rl = v[12] or '' }, false)
   if v[13] then period_load(b, v[13]) end
   return b
