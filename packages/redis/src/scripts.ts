@@ -1,8 +1,8 @@
 /**
  * The Lua scripts, one per mutation, loaded from `./lua` next to this module
  * (src/lua in development, dist/lua once built) with the shared `lib.lua`
- * prepended (and `period.lua`, which fills in its period functions), called by their digest (EVALSHA, with a transparent reload on
- * NOSCRIPT).
+ * prepended (and `period.lua`, which fills in its period functions; reserve also gets `caps.lua` and
+ * `rate.lua`), called by their digest (EVALSHA, with a transparent reload on NOSCRIPT).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -34,12 +34,12 @@ let sources: Record<ScriptName, string> | undefined;
 export function scriptSources(): Record<ScriptName, string> {
   if (!sources) {
     const lib = `${read('lib')}\n${read('period')}`;
-    // reserve also gets the rate-limit and loop-breaker helpers; reserve and the approval scripts, approvals'.
-    const rate = read('rate');
+    // reserve also gets the caps, rate-limit and loop-breaker helpers; reserve and the approval scripts, approvals'.
+    const reserveOnly = `${read('caps')}\n${read('rate')}`;
     const approval = read('approval');
     const source = (n: ScriptName) =>
       n === 'reserve'
-        ? `${lib}\n${rate}\n${approval}\n${read(n)}`
+        ? `${lib}\n${reserveOnly}\n${approval}\n${read(n)}`
         : n.startsWith('approval_')
           ? `${lib}\n${approval}\n${read(n)}`
           : `${lib}\n${read(n)}`;

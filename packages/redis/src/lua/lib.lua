@@ -1,7 +1,30 @@
 -- Shared helpers, prepended to every script. Amounts are integers below 2^53:
--- Lua doubles hold them exactly, and they are always written back with
--- string.format('%.0f') (tostring would round to 14 significant digits).
-local function fmt(n) return string.format('%.0f', n) end
+-- Lua doubles hold them exactly, and they are always written back with fmt
+-- (tostring would round to 14 significant digits). An integral number goes through '%d' (a
+-- 64-bit integer in Redis' Lua, exact for every integer below 2^53 and many times cheaper
+-- than '%.0f', which takes glibc's multi-precision path); anything else through '%.0f'.
+-- Making a string costs far more in Lua than looking one up, and a script writes the same
+-- figures several times (hash, answer, audit record), so each text is made once per script:
+-- FORMATTED keeps them, also the ones read from our own hashes (figure), which fmt wrote.
+local FORMATTED = {}
+local function fmt(n)
+  local s = FORMATTED[n]
+  if s then return s end
+  if n % 1 == 0 and n > -9007199254740992 and n < 9007199254740992 then
+    s = string.format('%d', n)
+  else
+    s = string.format('%.0f', n)
+  end
+  if n == n then FORMATTED[n] = s end
+  return s
+end
+
+-- A figure read from one of our hashes (written by fmt): its number, its text remembered for fmt.
+local function figure(s)
+  local n = tonumber(s)
+  if n then FORMATTED[n] = s end
+  return n
+end
 
 -- The script's time, once now_ms has read it: budgets roll over their period by it (period.lua).
 local LEDGER_NOW
@@ -46,8 +69,8 @@ local function load_budget(key)
   local v = redis.call('HMGET', key, 'scope', 'unit', 'allocated', 'spent', 'reserved', 'debt',
     'overdraftLimit', 'status', 'isOverLimit', 'caps', 'isolated', 'rateLimits', 'period')
   if not v[1] then return nil end
-  local b = originals({ key = key, scope = v[1], unit = v[2], allocated = tonumber(v[3]), spent = tonumber(v[4]),
-    reserved = tonumber(v[5]), debt = tonumber(v[6]), od = tonumber(v[7]), status = v[8],
+  local b = originals({ key = key, scope = v[1], unit = v[2], allocated = figure(v[3]), spent = figure(v[4]),
+    reserved = figure(v[5]), debt = figure(v[6]), od = figure(v[7]), status = v[8],
     over = v[9] == '1', caps = v[10] or '', isolated = v[11] == '1', rl = v[12] or '' }, false)
   if v[13] then period_load(b, v[13]) end
   return b
@@ -299,152 +322,4 @@ local function audit_append(now, members, list, fixed)
     redis.call('XTRIM', AUDIT_STREAM, 'MINID', '~', fmt(now - AUDIT_MAX_AGE))
   end
   redis.call('HSET', AUDIT_HEAD, 'h', hash, 'n', fmt(n), 'ms', fmt(ms))
-end
-
--- ---- caps (see caps.ts: mergeCaps, and rules.ts: capsOf, reachesTier) --------------------------
-
-local function list_empty(l) return l == nil or #l == 0 end
-
-local function caps_empty(c)
-  return c == nil or (c.maxTokens == nil and c.maxStepsRemaining == nil and list_empty(c.toolAllowlist) and
-    list_empty(c.toolDenylist) and c.cooldownMs == nil)
-end
-
-local function copy_caps(c)
-  local out = {}
-  for k, v in pairs(c) do
-    if type(v) == 'table' then
-      local l = {}
-      for i, x in ipairs(v) do l[i] = x end
-      if #l > 0 then out[k] = l end
-    else
-      out[k] = v
-    end
-  end
-  return out
-end
-
-local function contains(l, x)
-  for _, y in ipairs(l or {}) do if y == x then return true end end
-  return false
-end
-
-local function allowlist_of(a, b)
-  if list_empty(a) then
-    if list_empty(b) then return nil end
-    local out = {}
-    for i, x in ipairs(b) do out[i] = x end
-    return out
-  end
-  if list_empty(b) then
-    local out = {}
-    for i, x in ipairs(a) do out[i] = x end
-    return out
-  end
-  local out = {}
-  for _, x in ipairs(a) do if contains(b, x) then out[#out + 1] = x end end
-  return out
-end
-
-local function denylist_of(a, b)
-  local out = {}
-  for _, l in ipairs({ a or {}, b or {} }) do
-    for _, x in ipairs(l) do if not contains(out, x) then out[#out + 1] = x end end
-  end
-  if #out == 0 then return nil end
-  return out
-end
-
-local function min_of(a, b)
-  if a == nil then return b end
-  if b == nil then return a end
-  return math.min(a, b)
-end
-
-local function max_of(a, b)
-  if a == nil then return b end
-  if b == nil then return a end
-  return math.max(a, b)
-end
-
-local function merge_caps(a, b)
-  if a == nil then
-    if b ~= nil and not caps_empty(b) then return copy_caps(b) end
-    return nil
-  end
-  if b == nil then
-    if caps_empty(a) then return nil end
-    return copy_caps(a)
-  end
-  local allow = allowlist_of(a.toolAllowlist, b.toolAllowlist)
-  local deny = denylist_of(a.toolDenylist, b.toolDenylist)
-  if allow and #allow == 0 then
-    local both = {}
-    for _, l in ipairs({ a.toolAllowlist or {}, b.toolAllowlist or {} }) do
-      for _, x in ipairs(l) do both[#both + 1] = x end
-    end
-    deny = denylist_of(deny, both)
-    allow = nil
-  end
-  if allow and deny then
-    local kept = {}
-    for _, x in ipairs(allow) do if not contains(deny, x) then kept[#kept + 1] = x end end
-    allow = kept
-  end
-  local m = { maxTokens = min_of(a.maxTokens, b.maxTokens),
-    maxStepsRemaining = min_of(a.maxStepsRemaining, b.maxStepsRemaining),
-    cooldownMs = max_of(a.cooldownMs, b.cooldownMs) }
-  if allow and #allow > 0 then m.toolAllowlist = allow end
-  if deny and #deny > 0 then m.toolDenylist = deny end
-  if caps_empty(m) then return nil end
-  return m
-end
-
--- x * y as (high, low) base 2^24, exact for 0 <= x < 2^53 and 0 <= y < 2^24.
-local function mul24(x, y)
-  local xh = math.floor(x / 16777216)
-  local xl = x - xh * 16777216
-  local lo = xl * y
-  local carry = math.floor(lo / 16777216)
-  return xh * y + carry, lo - carry * 16777216
-end
-
--- Has budget `b` reached `at_percent` utilisation? (allocated − remaining) · 10000 ≥ round(at% · 100) · allocated.
-local function reaches_tier(b, at_percent)
-  if b.allocated <= 0 then return true end
-  local used = b.allocated - remaining(b)
-  if used < 0 then return false end
-  local uh, ul = mul24(used, 10000)
-  local ah, al = mul24(b.allocated, math.floor(at_percent * 100 + 0.5))
-  return uh > ah or (uh == ah and ul >= al)
-end
-
--- The caps of a call over `list` under the degradation policy JSON `policy_json` ('' = none).
-local function caps_of(list, policy_json)
-  local caps = nil
-  for _, b in ipairs(list) do
-    if b.caps ~= '' then caps = merge_caps(caps, cjson.decode(b.caps)) end
-  end
-  if policy_json ~= '' then
-    local policy = cjson.decode(policy_json)
-    for _, tier in ipairs(policy.tiers or {}) do
-      local applies = false
-      for _, b in ipairs(list) do
-        if (policy.units == nil or contains(policy.units, b.unit)) and reaches_tier(b, tier.atPercent) then
-          applies = true
-        end
-      end
-      if applies then caps = merge_caps(caps, tier.caps) end
-    end
-  end
-  return caps
-end
-
--- The decision members of a reserve, dry run or decide record.
-local function decision_members(decision, reason, scope, caps, rid)
-  local m = '"decision":' .. cjson.encode(decision)
-  if reason then m = m .. ',"reasonCode":' .. cjson.encode(reason) .. ',"blockedScope":' .. cjson.encode(scope) end
-  if caps then m = m .. ',"caps":' .. cjson.encode(caps) end
-  if rid then m = m .. ',"reservationId":' .. cjson.encode(rid) end
-  return m
 end
