@@ -12,8 +12,9 @@ import { AIMessage } from '@langchain/core/messages';
 import type { ChatResult } from '@langchain/core/outputs';
 import { FakeChatModel } from '@langchain/core/utils/testing';
 import { createAgent } from 'langchain';
-import type { OverheadResult } from './governor.js';
+import { type OverheadResult, overheadOf } from './governor.js';
 import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
+import { interleavedRounds } from './interleaved.js';
 
 export const TARGET_LANGCHAIN_US = 50;
 
@@ -45,31 +46,20 @@ export async function langchainOverhead(options: RunOptions): Promise<OverheadRe
   const input = { messages: [{ role: 'user', content: 'Say ok.' }] };
   // One model call per invoke: the agent answers at once.
   const call = (agent: { invoke(i: typeof input): Promise<unknown> }) => () => agent.invoke(input);
-  const time = async (n: number, fn: () => Promise<unknown>) => {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await fn();
-    return Number(process.hrtime.bigint() - start) / 1_000 / n;
-  };
-  const n = Math.max(200, Math.floor(options.pairsPerRound / 100));
-  await time(Math.max(50, Math.floor(options.warmupPairs / 100)), call(governed));
-  await time(Math.max(50, Math.floor(options.warmupPairs / 100)), call(plain));
-  const roundsUs: number[] = [];
-  const ratios: number[] = [];
-  let plainUs = 0;
-  for (let r = 0; r < options.rounds; r++) {
-    plainUs = await time(n, call(plain));
-    const governedUs = await time(n, call(governed));
-    roundsUs.push(governedUs - plainUs);
-    ratios.push(governedUs / plainUs);
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-  return {
-    name: 'LangChain createAgent: governorMiddleware vs ungoverned agent, per model call (fake model, memory)',
-    callsPerRound: n,
-    roundsUs,
-    medianOverheadUs: median(roundsUs),
-    baselineUsPerCall: plainUs,
-    ratio: median(ratios),
-    targetUs: TARGET_LANGCHAIN_US,
-  };
+  const calls = Math.max(200, Math.floor(options.pairsPerRound / 100));
+  const rounds = await interleavedRounds(
+    { plain: call(plain), governed: call(governed) },
+    {
+      rounds: options.rounds,
+      callsPerRound: calls,
+      warmupCalls: Math.max(50, Math.floor(options.warmupPairs / 100)),
+    },
+  );
+  return overheadOf(
+    'LangChain createAgent: governorMiddleware vs ungoverned agent, per model call (fake model, memory)',
+    rounds.governed,
+    rounds.plain,
+    calls,
+    TARGET_LANGCHAIN_US,
+  );
 }
