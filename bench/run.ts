@@ -96,7 +96,7 @@ process.stdout.write('running AI SDK per-step overhead at step 10 and 1,000 …\
 const loop = await aiSdkLoopOverhead(options);
 overhead.push(...loop);
 process.stdout.write('running LangChain middleware overhead …\n');
-overhead.push(await langchainOverhead(options));
+overhead.push(...(await langchainOverhead(options)));
 process.stdout.write('running retained memory per finished call …\n');
 // Within the default retention bounds (20,000 settled reservations): the figure per call while they fill.
 const retainedCalls = Math.min(20_000, options.pairsPerRound);

@@ -7,8 +7,9 @@
  */
 import { governModel } from '@governor/ai-sdk';
 import { createGovernor, MemoryAuthority } from '@governor/core';
-import type { OverheadResult } from './governor.js';
+import { type OverheadResult, overheadOf } from './governor.js';
 import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
+import { interleavedRounds } from './interleaved.js';
 
 type LanguageModelV4 = Parameters<typeof governModel>[0];
 type LanguageModelV4Prompt = Parameters<LanguageModelV4['doGenerate']>[0]['prompt'];
@@ -76,29 +77,13 @@ async function overheadAt(step: number, options: RunOptions): Promise<OverheadRe
   const governed = governModel(mockModel(), { governor });
   const call = (model: LanguageModelV4) => () =>
     model.doGenerate({ prompt: promptAt(step), maxOutputTokens: 16 });
-  const time = async (n: number, fn: () => PromiseLike<unknown>) => {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await fn();
-    return Number(process.hrtime.bigint() - start) / 1_000 / n;
-  };
-  const n = Math.max(200, Math.floor(options.pairsPerRound / 25));
-  await time(Math.floor(n / 2), call(governed));
-  await time(Math.floor(n / 2), call(plain));
-  const roundsUs: number[] = [];
-  let plainUs = 0;
-  for (let r = 0; r < options.rounds; r++) {
-    plainUs = await time(n, call(plain));
-    roundsUs.push((await time(n, call(governed))) - plainUs);
-  }
-  const sorted = [...roundsUs].sort((a, b) => a - b);
-  return {
-    name: `AI SDK tool loop, step ${step}: governModel vs plain (same prompt)`,
-    callsPerRound: n,
-    roundsUs,
-    medianOverheadUs: sorted[Math.floor(sorted.length / 2)] as number,
-    baselineUsPerCall: plainUs,
-    targetUs: 25,
-  };
+  const calls = Math.max(200, Math.floor(options.pairsPerRound / 25));
+  const rounds = await interleavedRounds(
+    { plain: call(plain), governed: call(governed) },
+    { rounds: options.rounds, callsPerRound: calls, warmupCalls: Math.floor(calls / 2) },
+  );
+  const name = `AI SDK tool loop, step ${step}: governModel vs plain (same prompt)`;
+  return overheadOf(name, rounds.governed, rounds.plain, calls, 25);
 }
 
 /** Step 10 and step 1,000; their ratio is printed by the caller. */

@@ -10,9 +10,10 @@
 import { governModel } from '@governor/ai-sdk';
 import { createGovernor, MemoryAuthority } from '@governor/core';
 import { generateText } from 'ai';
-import type { OverheadResult } from './governor.js';
+import { type OverheadResult, overheadOf } from './governor.js';
 import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
 import { instantAuthority } from './instant-authority.js';
+import { interleavedRounds } from './interleaved.js';
 
 export const TARGET_AI_SDK_US = 25;
 
@@ -49,38 +50,24 @@ export async function aiSdkOverhead(options: RunOptions): Promise<OverheadResult
   const instant = createGovernor({ authority: instantAuthority(), subject: BENCH_SUBJECT });
   const middlewareOnly = governModel(mockModel(), { governor: instant });
   const call = (model: Model) => () => generateText({ model, prompt: 'Say ok.', maxOutputTokens: 16 });
-  const time = async (n: number, fn: () => Promise<unknown>) => {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await fn();
-    return Number(process.hrtime.bigint() - start) / 1_000 / n;
-  };
-  const n = Math.max(1_000, Math.floor(options.pairsPerRound / 5));
-  for (const model of [governed, middlewareOnly, plain])
-    await time(Math.floor(options.warmupPairs / 5), call(model));
-  const roundsUs: number[] = [];
-  const ownUs: number[] = [];
-  let plainUs = 0;
-  for (let r = 0; r < options.rounds; r++) {
-    plainUs = await time(n, call(plain));
-    roundsUs.push((await time(n, call(governed))) - plainUs);
-    ownUs.push((await time(n, call(middlewareOnly))) - plainUs);
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const calls = Math.max(1_000, Math.floor(options.pairsPerRound / 5));
+  const rounds = await interleavedRounds(
+    { plain: call(plain), governed: call(governed), middlewareOnly: call(middlewareOnly) },
+    { rounds: options.rounds, callsPerRound: calls, warmupCalls: Math.floor(options.warmupPairs / 5) },
+  );
   return [
-    {
-      name: 'AI SDK generateText: governModel vs plain (mock model, memory)',
-      callsPerRound: n,
-      roundsUs,
-      medianOverheadUs: median(roundsUs),
-      baselineUsPerCall: plainUs,
-      targetUs: TARGET_AI_SDK_US,
-    },
-    {
-      name: '  of which the middleware and lifecycle: governModel on an authority that answers at once',
-      callsPerRound: n,
-      roundsUs: ownUs,
-      medianOverheadUs: median(ownUs),
-      baselineUsPerCall: plainUs,
-    },
+    overheadOf(
+      'AI SDK generateText: governModel vs plain (mock model, memory)',
+      rounds.governed,
+      rounds.plain,
+      calls,
+      TARGET_AI_SDK_US,
+    ),
+    overheadOf(
+      '  of which the middleware and lifecycle: governModel on an authority that answers at once',
+      rounds.middlewareOnly,
+      rounds.plain,
+      calls,
+    ),
   ];
 }

@@ -11,22 +11,55 @@ import { randomUUID } from 'node:crypto';
 import { type Authority, createGovernor, MemoryAuthority } from '@governor/core';
 import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
 import { instantAuthority } from './instant-authority.js';
+import { type CallTime, interleavedRounds, median } from './interleaved.js';
 
 export const TARGET_OVERHEAD_US = 10;
 
-/** A per-call overhead: the same work with and without a Governor layer, in µs. */
-export interface OverheadResult {
-  name: string;
-  callsPerRound: number;
-  /** Overhead per call in µs, per round; the median is reported. */
+/** What a layer adds per call, in µs, by one clock. */
+export interface OverheadFigures {
+  /** Overhead per call in µs, per round (the layer's batch minus the plain batch of the same round). */
   roundsUs: number[];
   medianOverheadUs: number;
-  /** The work alone, µs per call (last round). */
+  /** The work alone, µs per call (median round). */
   baselineUsPerCall: number;
-  /** With the layer ÷ without it, per call (median round), when the scenario reports it. */
-  ratio?: number;
+  /** With the layer ÷ without it, per call (median of the rounds' ratios). */
+  ratio: number;
+}
+
+/** A per-call overhead: the same work with and without a Governor layer, by the wall clock and by CPU time. */
+export interface OverheadResult extends OverheadFigures {
+  name: string;
+  callsPerRound: number;
+  /** The same by the process's CPU time (`process.cpuUsage`): steadier than the wall clock on a loaded machine. */
+  cpu: OverheadFigures;
   /** The goal from the issue; undefined for a figure printed only to explain another. */
   targetUs?: number;
+}
+
+/** The overhead of `layer` over `plain`, both timed in the same interleaved rounds. */
+export function overheadOf(
+  name: string,
+  layer: readonly CallTime[],
+  plain: readonly CallTime[],
+  callsPerRound: number,
+  targetUs?: number,
+): OverheadResult {
+  const figures = (clock: keyof CallTime): OverheadFigures => {
+    const roundsUs = layer.map((round, r) => round[clock] - (plain[r] as CallTime)[clock]);
+    return {
+      roundsUs,
+      medianOverheadUs: median(roundsUs),
+      baselineUsPerCall: median(plain.map((round) => round[clock])),
+      ratio: median(layer.map((round, r) => round[clock] / Math.max((plain[r] as CallTime)[clock], 0.001))),
+    };
+  };
+  return {
+    name,
+    callsPerRound,
+    ...figures('wallUs'),
+    cpu: figures('cpuUs'),
+    ...(targetUs === undefined ? {} : { targetUs }),
+  };
 }
 
 const noop = async () => 42;
@@ -69,55 +102,57 @@ function barePair(ledger: MemoryAuthority): () => Promise<unknown> {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
 /**
  * `governor.run` around a no-op on MemoryAuthority, then its parts: the bare
  * reserve+commit on MemoryAuthority, and `governor.run` on an authority that
  * answers at once — each round times the plain no-op and all three in turn.
  */
 export async function governorOverhead(options: RunOptions): Promise<OverheadResult[]> {
-  const figures = {
-    governed: governedNoop(await benchLedger()),
-    ledger: barePair(await benchLedger()),
-    lifecycle: governedNoop(instantAuthority()),
-  };
-  const time = async (n: number, call: () => Promise<unknown>) => {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) await call();
-    return Number(process.hrtime.bigint() - start) / 1_000 / n;
-  };
-  for (const call of [...Object.values(figures), noop]) await time(options.warmupPairs, call);
-  const rounds = { governed: [] as number[], ledger: [] as number[], lifecycle: [] as number[] };
-  let direct = 0;
-  for (let r = 0; r < options.rounds; r++) {
-    direct = await time(options.pairsPerRound, noop);
-    for (const [name, call] of Object.entries(figures)) {
-      rounds[name as keyof typeof rounds].push((await time(options.pairsPerRound, call)) - direct);
-    }
-  }
-  const result = (name: string, roundsUs: number[], targetUs?: number): OverheadResult => ({
-    name,
-    callsPerRound: options.pairsPerRound,
-    roundsUs,
-    medianOverheadUs: median(roundsUs),
-    baselineUsPerCall: direct,
-    ...(targetUs === undefined ? {} : { targetUs }),
-  });
+  const calls = options.pairsPerRound;
+  const rounds = await interleavedRounds(
+    {
+      plain: noop,
+      governed: governedNoop(await benchLedger()),
+      ledger: barePair(await benchLedger()),
+      lifecycle: governedNoop(instantAuthority()),
+    },
+    { rounds: options.rounds, callsPerRound: calls, warmupCalls: options.warmupPairs },
+  );
   return [
-    result('governor.run overhead around a no-op (memory)', rounds.governed, TARGET_OVERHEAD_US),
-    result('  of which the ledger: the same reserve+commit straight on MemoryAuthority', rounds.ledger),
-    result('  of which the lifecycle: governor.run on an authority that answers at once', rounds.lifecycle),
+    overheadOf(
+      'governor.run overhead around a no-op (memory)',
+      rounds.governed,
+      rounds.plain,
+      calls,
+      TARGET_OVERHEAD_US,
+    ),
+    overheadOf(
+      '  of which the ledger: the same reserve+commit straight on MemoryAuthority',
+      rounds.ledger,
+      rounds.plain,
+      calls,
+    ),
+    overheadOf(
+      '  of which the lifecycle: governor.run on an authority that answers at once',
+      rounds.lifecycle,
+      rounds.plain,
+      calls,
+    ),
   ];
 }
 
-export function printOverhead(result: OverheadResult, log: (line: string) => void): void {
-  const { targetUs } = result;
-  const verdict = targetUs === undefined ? '' : result.medianOverheadUs <= targetUs ? 'meets' : 'above';
-  log(
-    `${result.name}: median ${result.medianOverheadUs.toFixed(1)} µs per call` +
-      (targetUs === undefined ? '; ' : ` (target ≤ ${targetUs} µs: ${verdict}); `) +
-      `rounds ${result.roundsUs.map((u) => u.toFixed(1)).join(' ')} µs; without it ${result.baselineUsPerCall.toFixed(2)} µs per call` +
-      `; ratio ${(result.ratio ?? (result.baselineUsPerCall + result.medianOverheadUs) / Math.max(result.baselineUsPerCall, 0.001)).toFixed(2)}× the plain call`,
+/** One clock's figures as a line: median, target verdict, rounds, baseline and ratio. */
+function figuresLine(figures: OverheadFigures, targetUs: number | undefined): string {
+  const verdict = targetUs === undefined ? '' : figures.medianOverheadUs <= targetUs ? 'meets' : 'above';
+  return (
+    `median ${figures.medianOverheadUs.toFixed(1)} µs per call` +
+    (targetUs === undefined ? '' : ` (target ≤ ${targetUs} µs: ${verdict})`) +
+    `; rounds ${figures.roundsUs.map((u) => u.toFixed(1)).join(' ')} µs` +
+    `; without it ${figures.baselineUsPerCall.toFixed(2)} µs per call; ratio ${figures.ratio.toFixed(2)}× the plain call`
   );
+}
+
+export function printOverhead(result: OverheadResult, log: (line: string) => void): void {
+  log(`${result.name}: wall ${figuresLine(result, result.targetUs)}`);
+  log(`${' '.repeat(result.name.length)}   CPU ${figuresLine(result.cpu, result.targetUs)}`);
 }

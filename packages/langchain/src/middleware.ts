@@ -56,10 +56,11 @@ export function governorMiddleware(options: GovernorMiddlewareOptions) {
     // An open circuit ends the loop here: a final message, no model call (and no extra graph step).
     wrapModelCall: async (request, handler) => {
       const run = request.state.governorRunId;
-      const denials = governor.breaker?.openFor(loopOf(run));
+      const loop = loopOf(run);
+      const denials = governor.breaker?.openFor(loop);
       if (denials === undefined) {
         // The budget note goes in before the call is priced, so its tokens are charged too.
-        const note = await budgetNote(governor, options.budgetNote, loopOf(run));
+        const note = options.budgetNote ? await budgetNote(governor, options.budgetNote, loop) : undefined;
         const noted = note
           ? { ...request, systemMessage: request.systemMessage.concat(`\n\n${note}`) }
           : request;

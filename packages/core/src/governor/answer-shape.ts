@@ -40,10 +40,10 @@ export async function checked<T>(operation: string, shape: z.ZodType, response: 
 }
 
 /** `response`, checked as a commit's success shape: the usual answer without zod, anything else with it. */
-export async function checkedCommit<T>(response: Promise<T>): Promise<T> {
-  const body = await response;
-  if (isPlainCommit(body)) return body;
-  return checked('commit', commitShape, Promise.resolve(body));
+export function checkedCommit<T>(response: Promise<T>): Promise<T> {
+  return response.then((body) =>
+    isPlainCommit(body) ? body : checked('commit', commitShape, Promise.resolve(body)),
+  );
 }
 
 /** A body `commitShape` certainly accepts: COMMITTED with a plain charged amount. */

@@ -345,10 +345,12 @@ export class Governor {
     const options: CommitOptions = {};
     if (result.metrics) options.metrics = result.metrics;
     if (result.metadata) options.metadata = result.metadata;
-    await handle.commit(result.actual, options).catch((error: unknown) => {
+    try {
+      await handle.commit(result.actual, options);
+    } catch (error) {
       if (error && typeof error === 'object') Object.assign(error, { value: result.value });
       throw error;
-    });
+    }
     return result.value;
   }
 

@@ -104,6 +104,7 @@ export class CircuitBreaker {
 
   /** Close the loop's circuit (a new attempt, or an operator's decision). */
   reset(subject: Subject): void {
+    if (this.#denials.size === 0) return; // no loop has denials: none to close
     this.#denials.delete(loopOf(subject));
   }
 }

@@ -205,9 +205,12 @@ function reportShortfall(rt: Runtime, attempt: Attempt, actual: Amount, charged:
   rt.emit({ type: 'commit_capped', ...attempt, actual, charged, uncharged: actual.amount - charged.amount });
 }
 
-async function done(rt: Runtime, key: string, outcome: SettlementOutcome): Promise<SettlementOutcome> {
-  if (rt.journal !== noJournal) await rt.journal.resolved(key);
-  return outcome;
+function done(
+  rt: Runtime,
+  key: string,
+  outcome: SettlementOutcome,
+): SettlementOutcome | Promise<SettlementOutcome> {
+  return rt.journal === noJournal ? outcome : rt.journal.resolved(key).then(() => outcome);
 }
 
 /**
