@@ -84,9 +84,8 @@ async function drive(
 const child = spawn(
   process.execPath,
   [
-    '--conditions=@governor/source',
-    '--import',
-    'tsx',
+    // The server runs the same code as this process: the built packages, or the source (`bench:server:source`).
+    ...process.execArgv,
     resolve(here, 'src/server-child.ts'),
     REDIS_URL,
     PREFIX,

@@ -17,6 +17,8 @@ export interface Environment {
   cpuModel: string;
   cores: number;
   totalMemoryGiB: number;
+  /** What ran: the packages' built `dist` (what users run) or their TypeScript source through tsx. */
+  code: 'built' | 'source';
   /** The commit measured, and whether the working tree had changes (undefined outside a git checkout). */
   git?: { commit: string; dirty: boolean };
 }
@@ -45,6 +47,7 @@ export function environment(): Environment {
     cpuModel: cpu[0]?.model.trim() ?? 'unknown',
     cores: cpu.length,
     totalMemoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    code: import.meta.resolve('@governor/core').includes('/dist/') ? 'built' : 'source',
     ...gitState(),
   };
 }
@@ -67,6 +70,9 @@ const micro = (n: number) => `${n.toFixed(1)} µs`;
 export function printEnvironment(env: Environment, options: RunOptions, log: (line: string) => void): void {
   log(`node ${env.node} (v8 ${env.v8}), ${env.platform}/${env.arch}`);
   log(`cpu  ${env.cpuModel}, ${env.cores} cores, ${env.totalMemoryGiB} GiB`);
+  log(
+    `code ${env.code === 'built' ? "the packages' built dist" : 'the TypeScript source through tsx (esbuild keepNames included)'}`,
+  );
   if (env.git)
     log(`git  ${env.git.commit.slice(0, 12)}${env.git.dirty ? ' (with uncommitted changes)' : ''}`);
   log(
