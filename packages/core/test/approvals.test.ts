@@ -73,6 +73,41 @@ describe('approvals through the tool guard', () => {
     expect(sent).toHaveLength(3);
   });
 
+  it('an approval covers its one call: a released approved call gives the raise back, the next call pauses', async () => {
+    const { ledger, sent, governor } = await setup();
+    const send = (
+      to: string,
+      execute: () => string = () => {
+        sent.push(to);
+        return `sent to ${to}`;
+      },
+    ) =>
+      governToolCall({ governor }, { name: 'send_email', args: { to }, chargeFailure: () => false }, execute);
+    await send('a@x');
+    await send('b@x');
+    const { approval } = (await caught(send('c@x'))) as ApprovalRequiredError;
+    await ledger.decideApproval({ tenant: 'acme', approvalId: approval.approvalId, decision: 'APPROVE' });
+    const failed = await caught(
+      send('c@x', () => {
+        throw new Error('smtp refused');
+      }),
+    );
+    expect((failed as Error).message).toBe('smtp refused');
+    expect(await ledger.getApproval('acme', approval.approvalId)).toMatchObject({ status: 'USED' });
+    // Released: the run is back where it was before the approved call, nothing left over.
+    expect(await ledger.getBudget({ scope: RUN, unit: 'RISK_POINTS' })).toMatchObject({
+      allocated: 20,
+      spent: 20,
+      reserved: 0,
+      remaining: 0,
+    });
+    // Another email runs on no approval's headroom: it pauses for its own.
+    const fourth = await caught(send('d@x'));
+    expect(fourth).toBeInstanceOf(ApprovalRequiredError);
+    expect((fourth as ApprovalRequiredError).approval.approvalId).not.toBe(approval.approvalId);
+    expect(sent).toEqual(['a@x', 'b@x']);
+  });
+
   it('a rejected call is denied as rejected and never runs', async () => {
     const { ledger, sent, send } = await setup();
     await send('a@x');

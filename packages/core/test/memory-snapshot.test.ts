@@ -55,3 +55,41 @@ it('refuses a snapshot of another version, and limits out of range', () => {
   expect(() => new MemoryAuthority({ metadataLimits: { maxDepth: 0 } })).toThrow(RangeError);
   expect(() => new MemoryAuthority({ maxLiveReservationsPerTenant: 0 })).toThrow(RangeError);
 });
+
+it("keeps a live approved call's raise across a restore: released, the raise goes back", async () => {
+  const clock = new ManualClock();
+  const before = new MemoryAuthority({ clock });
+  await before.createBudget({ scope: 'tenant:acme', unit: USD, allocated: 1_000 });
+  await before.createBudget({ scope: 'tenant:acme/workflow:support', unit: USD, allocated: 10 });
+  const estimate = { unit: USD, amount: 40 };
+  const asked = await before.requestApproval({
+    key: 'call-1',
+    subject,
+    action,
+    estimate,
+    reasonCode: 'BUDGET_EXCEEDED',
+    ttlMs: 60_000,
+  });
+  await before.decideApproval({ tenant: 'acme', approvalId: asked.approvalId, decision: 'APPROVE' });
+  const approved = await before.reserve({
+    idempotencyKey: 'r1',
+    subject,
+    action,
+    estimate,
+    metadata: { 'governor.approval': asked.approvalId },
+  });
+  expect(approved.decision).toBe('ALLOW');
+  const after = MemoryAuthority.restore(JSON.parse(JSON.stringify(before.snapshot())), { clock });
+  expect(await after.getBudget({ scope: 'tenant:acme/workflow:support', unit: USD })).toMatchObject({
+    allocated: 40,
+    reserved: 40,
+  });
+  await after.release(approved.reservationId as string, { idempotencyKey: 'rel' });
+  expect(await after.getBudget({ scope: 'tenant:acme/workflow:support', unit: USD })).toMatchObject({
+    allocated: 10,
+    reserved: 0,
+    remaining: 10,
+  });
+  expect(await after.getBudget({ scope: 'tenant:acme', unit: USD })).toMatchObject({ allocated: 1_000 });
+  await assertLedgerInvariant(after);
+});

@@ -2,7 +2,8 @@
  * The `reservations` table: each reservation's detail (as JSON) with the
  * columns expiry, settlement and retention need. `deadline` is
  * expiresAt + grace; `finalized_seq` orders reservations by when they left
- * ACTIVE, for retention.
+ * ACTIVE, for retention; `raised` (JSON, ACTIVE ones only) is what an
+ * approval raised each of its budgets by, aligned with its affected scopes.
  */
 import type { OveragePolicy, ReservationDetail } from '@governor/core';
 import type { Row, SqlDatabase, SqlStatement } from './driver.js';
@@ -12,16 +13,22 @@ export interface StoredReservation {
   gracePeriodMs: number;
   overagePolicy: OveragePolicy;
   extensions: number;
+  /** What its approval raised each budget by (see core's giveBackRaise); undefined: nothing. */
+  raised?: number[] | undefined;
 }
 
-const COLUMNS = 'detail, grace_ms, overage_policy, extensions';
+const COLUMNS = 'detail, grace_ms, overage_policy, extensions, raised';
 
-const fromRow = (r: Row): StoredReservation => ({
-  detail: JSON.parse(r.detail as string),
-  gracePeriodMs: r.grace_ms as number,
-  overagePolicy: r.overage_policy as OveragePolicy,
-  extensions: r.extensions as number,
-});
+const fromRow = (r: Row): StoredReservation => {
+  const stored: StoredReservation = {
+    detail: JSON.parse(r.detail as string),
+    gracePeriodMs: r.grace_ms as number,
+    overagePolicy: r.overage_policy as OveragePolicy,
+    extensions: r.extensions as number,
+  };
+  if (typeof r.raised === 'string') stored.raised = JSON.parse(r.raised);
+  return stored;
+};
 
 export class ReservationRows {
   readonly #select: SqlStatement;
@@ -38,13 +45,13 @@ export class ReservationRows {
   constructor(db: SqlDatabase) {
     this.#select = db.prepare(`SELECT ${COLUMNS} FROM reservations WHERE id = ?`);
     this.#insert = db.prepare(
-      `INSERT INTO reservations (id, tenant, status, ${COLUMNS}, deadline) VALUES (?, ?, 'ACTIVE', ?, ?, ?, 0, ?)`,
+      `INSERT INTO reservations (id, tenant, status, ${COLUMNS}, deadline) VALUES (?, ?, 'ACTIVE', ?, ?, ?, 0, ?, ?)`,
     );
     this.#update = db.prepare(
       'UPDATE reservations SET detail = ?, extensions = ?, deadline = ? WHERE id = ?',
     );
     this.#finalize = db.prepare(
-      `UPDATE reservations SET status = ?, detail = ?, finalized_at = ?,
+      `UPDATE reservations SET status = ?, detail = ?, finalized_at = ?, raised = NULL,
         finalized_seq = (SELECT COALESCE(MAX(finalized_seq), 0) + 1 FROM reservations) WHERE id = ?`,
     );
     this.#due = db.prepare(
@@ -78,6 +85,7 @@ export class ReservationRows {
       JSON.stringify(d),
       r.gracePeriodMs,
       r.overagePolicy,
+      r.raised ? JSON.stringify(r.raised) : null,
       deadline,
     );
   }

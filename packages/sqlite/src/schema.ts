@@ -10,8 +10,11 @@ import type { SqlDatabase } from './driver.js';
 
 export type Synchronous = 'FULL' | 'NORMAL';
 
-/** 2: `settled_reservations`, and `live_reservations` kept by triggers. 3: the audit trail. 4: approvals. */
-export const SCHEMA_VERSION = 4;
+/**
+ * 2: `settled_reservations`, and `live_reservations` kept by triggers. 3: the audit trail. 4: approvals.
+ * 5: `reservations.raised`, what an approval raised the budgets of a live reservation by.
+ */
+export const SCHEMA_VERSION = 5;
 
 const TABLES = `
 CREATE TABLE IF NOT EXISTS budgets (
@@ -39,6 +42,7 @@ CREATE TABLE IF NOT EXISTS reservations (
   grace_ms INTEGER NOT NULL,
   overage_policy TEXT NOT NULL,
   extensions INTEGER NOT NULL,
+  raised TEXT,
   deadline INTEGER NOT NULL,
   finalized_seq INTEGER,
   finalized_at INTEGER
@@ -136,6 +140,9 @@ export function prepareSchema(db: SqlDatabase, options: { synchronous: Synchrono
         INSERT INTO live_reservations (tenant, n)
           SELECT tenant, COUNT(*) FROM reservations WHERE status = 'ACTIVE' GROUP BY tenant`);
     }
+    // Files before schema 5: their reservations were made with no raise to give back.
+    const columns = db.prepare('PRAGMA table_info(reservations)').all();
+    if (!columns.some((c) => c.name === 'raised')) db.exec('ALTER TABLE reservations ADD COLUMN raised TEXT');
     db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
   });
 }

@@ -180,9 +180,9 @@ export class SqliteAuthority
   async reserve(input: M.ReservationCreateRequest): Promise<M.ReservationCreateResponse> {
     const req: M.ReservationCreateRequest = validateRequest(this.#schemas.reservationCreateRequest, input);
     return this.write((now) =>
-      reserveOnce(this.#context(now), req, (detail, normalized) => {
+      reserveOnce(this.#context(now), req, (detail, normalized, _budgets, raised) => {
         const { gracePeriodMs, overagePolicy } = normalized;
-        this.store.reservations.insert({ detail, gracePeriodMs, overagePolicy, extensions: 0 });
+        this.store.reservations.insert({ detail, gracePeriodMs, overagePolicy, extensions: 0, raised });
       }),
     );
   }
@@ -213,6 +213,7 @@ export class SqliteAuthority
             req.actual,
             rec.overagePolicy,
             this.#includeBalances,
+            rec.raised,
           );
           const committed = { ...response.charged };
           finalizeDetail(rec.detail, 'COMMITTED', now, { committed, committedMetadata: req.metadata });
@@ -234,7 +235,7 @@ export class SqliteAuthority
         req,
         now,
         (rec, budgets) => {
-          const response = chargeRelease(budgets, rec.detail.reserved, this.#includeBalances);
+          const response = chargeRelease(budgets, rec.detail.reserved, this.#includeBalances, rec.raised);
           finalizeDetail(rec.detail, 'RELEASED', now);
           this.store.reservations.finalize(rec, now);
           return response;
@@ -376,7 +377,7 @@ export class SqliteAuthority
       const budgets = this.#budgetsOf(rec);
       const touches = new BudgetTouches();
       touches.touchAll(budgets);
-      unreserve(budgets, rec.detail.reserved.amount);
+      unreserve(budgets, rec.detail.reserved.amount, rec.raised);
       finalizeDetail(rec.detail, 'EXPIRED', now);
       reservations.finalize(rec, now);
       this.recordAudit(expireDraft(rec.detail), now, touches);

@@ -1,6 +1,7 @@
 /**
- * SQLite-only: settlement replays after count-based pruning, and a schema-1
- * file upgraded on open (its live reservations counted for the live cap).
+ * SQLite-only: settlement replays after count-based pruning, schema-1 and
+ * schema-4 files upgraded on open (live reservations counted for the live
+ * cap; the column that keeps an approval's raise added).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +65,57 @@ it('upgrades a schema-1 file: its live reservations count toward the live cap', 
   expect((await reserve(upgraded, 'c')).decision).toBe('ALLOW');
   expect((await reserve(upgraded, 'd')).reasonCode).toBe('LIVE_RESERVATION_LIMIT');
   await upgraded.close();
+});
+
+it('upgrades a schema-4 file: its reservations settle as before, and approved calls give their raise back', async () => {
+  const clock = new ManualClock();
+  const path = join(dir, 'v4.db');
+  const first = new SqliteAuthority({ path, clock });
+  await first.createBudget({ scope: 'tenant:acme', unit: USD, allocated: 1 });
+  const old = (await reserve(first, 'a')).reservationId as string;
+  await first.close();
+  const raw = openDatabase(path, { busyTimeoutMs: 1_000 });
+  raw.exec('ALTER TABLE reservations DROP COLUMN raised; PRAGMA user_version = 4');
+  raw.close();
+  const upgraded = new SqliteAuthority({ path, clock });
+  expect((await upgraded.release(old, { idempotencyKey: 'rel-a' })).status).toBe('RELEASED');
+  await upgraded.commit((await reserve(upgraded, 'b')).reservationId as string, {
+    idempotencyKey: 'cmt-b',
+    actual: { unit: USD, amount: 1 },
+  });
+  const action = { kind: 'tool.call', name: 'x' };
+  const asked = await upgraded.requestApproval({
+    key: 'call-c',
+    subject: { tenant: 'acme' },
+    action,
+    estimate: { unit: USD, amount: 1 },
+    reasonCode: 'BUDGET_EXCEEDED',
+    ttlMs: 60_000,
+  });
+  await upgraded.decideApproval({ tenant: 'acme', approvalId: asked.approvalId, decision: 'APPROVE' });
+  const approved = await upgraded.reserve({
+    idempotencyKey: 'c',
+    subject: { tenant: 'acme' },
+    action,
+    estimate: { unit: USD, amount: 1 },
+    metadata: { 'governor.approval': asked.approvalId },
+  });
+  expect(approved.decision).toBe('ALLOW');
+  await upgraded.close();
+  // The raise is kept with the reservation across a reopen, and given back when it is released.
+  const reopened = new SqliteAuthority({ path, clock });
+  expect(await reopened.getBudget({ scope: 'tenant:acme', unit: USD })).toMatchObject({ allocated: 2 });
+  await reopened.release(approved.reservationId as string, { idempotencyKey: 'rel-c' });
+  expect(await reopened.getBudget({ scope: 'tenant:acme', unit: USD })).toMatchObject({
+    allocated: 1,
+    spent: 1,
+    reserved: 0,
+    remaining: 0,
+  });
+  await reopened.close();
+  const upgradedFile = openDatabase(path, { busyTimeoutMs: 1_000 });
+  expect(upgradedFile.prepare('PRAGMA user_version').get()?.user_version).toBe(5);
+  upgradedFile.close();
 });
 
 it('refuses budget periods with a clear error (not stored by this ledger), for budgets and templates', async () => {

@@ -7,6 +7,7 @@ export {
   applyDecision,
   approvalAt,
   approvalIdOf,
+  giveBackRaise,
   isClosed,
   markUsed,
   newApproval,

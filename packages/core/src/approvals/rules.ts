@@ -3,7 +3,8 @@
  * rules): lifecycle by the ledger's clock, what a reserve may use, and how an
  * approved call is admitted — the budgets that would deny it are raised by
  * exactly what it lacks, so the ledger's invariants hold and the trail shows
- * the raise as the reserve's allocated delta.
+ * the raise as the reserve's allocated delta — and what of the raise the call
+ * did not use is given back when it settles (the settlement's allocated delta).
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidRequestError } from '../errors.js';
@@ -109,13 +110,38 @@ export function admits(
 /**
  * Raise every ACTIVE budget that cannot hold `amount` by what it lacks: the
  * approved call then fits exactly (a frozen or closed budget, or debt, still
- * denies it).
+ * denies it). Returns each budget's raise, aligned with `budgets`, or
+ * undefined when none was raised: the reservation keeps it for giveBackRaise.
  */
-export function raiseForApproval(budgets: readonly BudgetState[], amount: number): void {
-  if (budgets.some((b) => b.status !== 'ACTIVE' || b.debt > 0 || b.isOverLimit)) return; // denied anyway
-  for (const b of budgets) {
+export function raiseForApproval(budgets: readonly BudgetState[], amount: number): number[] | undefined {
+  if (budgets.some((b) => b.status !== 'ACTIVE' || b.debt > 0 || b.isOverLimit)) return undefined; // denied anyway
+  let raised: number[] | undefined;
+  for (const [i, b] of budgets.entries()) {
     const lacking = amount - remainingOf(b);
-    if (lacking > 0) b.allocated += lacking;
+    if (lacking <= 0) continue;
+    b.allocated += lacking;
+    raised ??= budgets.map(() => 0);
+    raised[i] = lacking;
+  }
+  return raised;
+}
+
+/**
+ * At the settlement of a call an approval admitted (after its figures are
+ * settled): each raised budget gives back the part of its raise the call did
+ * not use — at most `unused` (what it left of its estimate), and never so much
+ * that remaining would drop below 0 (an operator may have changed the budget
+ * meanwhile). An approval covers exactly its one call.
+ */
+export function giveBackRaise(
+  budgets: readonly BudgetState[],
+  raised: readonly number[] | undefined,
+  unused: number,
+): void {
+  if (!raised || unused <= 0) return;
+  for (const [i, b] of budgets.entries()) {
+    const back = Math.min(raised[i] ?? 0, unused, Math.max(0, remainingOf(b)));
+    if (back > 0) b.allocated -= back;
   }
 }
 

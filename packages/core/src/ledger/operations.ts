@@ -39,11 +39,16 @@ export interface LedgerContext {
   approvals?: Pick<MemoryApprovals, 'usable'> | undefined;
 }
 
-/** Keep a new ACTIVE reservation; its budgets already carry its amount in `reserved`. */
+/**
+ * Keep a new ACTIVE reservation; its budgets already carry its amount in
+ * `reserved`. `raised`: what its approval raised each budget by (aligned with
+ * `budgets`; undefined: nothing), to keep with it for its settlement.
+ */
 export type StoreReservation = (
   detail: M.ReservationDetail,
   request: NormalizedReservation,
   budgets: BudgetState[],
+  raised: number[] | undefined,
 ) => void;
 
 export function reserveOnce(
@@ -70,7 +75,12 @@ export function reserveOnce(
     normalized.dryRun || overLimit
       ? undefined
       : ctx.approvals?.usable(approvalIdOf(req.metadata), req, ctx.now);
-  const admit = approval && ((budgets: BudgetState[]) => raiseForApproval(budgets, req.estimate.amount));
+  let raised: number[] | undefined;
+  const admit =
+    approval &&
+    ((budgets: BudgetState[]) => {
+      raised = raiseForApproval(budgets, req.estimate.amount);
+    });
   const evaluation = evaluateReservation(ctx.find, req, !normalized.dryRun, ctx.degradation, admit);
   let response: M.ReservationCreateResponse = { ...evaluation.response };
   const rated =
@@ -84,7 +94,7 @@ export function reserveOnce(
     for (const b of evaluation.budgets) b.reserved += req.estimate.amount;
     if (ctx.windows) recordRate(ctx.windows, evaluation.budgets, rate, ctx.now);
     const detail = newReservationDetail(id, normalized, response.affectedScopes, ctx.now);
-    store(detail, normalized, evaluation.budgets);
+    store(detail, normalized, evaluation.budgets, raised);
     approval?.use(id);
     const balances = ctx.includeBalances ? evaluation.budgets.map(toBalance) : undefined;
     response = grantedAnswer(response, id, req.estimate, detail.expiresAtMs, balances);

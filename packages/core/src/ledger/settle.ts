@@ -6,6 +6,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import { giveBackRaise } from '../approvals/rules.js';
 import {
   BudgetClosedError,
   BudgetFrozenError,
@@ -57,18 +58,30 @@ export function finalizeDetail(
   if (extra.committedMetadata) detail.committedMetadata = extra.committedMetadata;
 }
 
-/** Return a reservation's amount to its budgets (release, expiry). */
-export function unreserve(budgets: readonly BudgetState[], amount: number): void {
+/**
+ * Return a reservation's amount to its budgets (release, expiry), and the
+ * raise its approval made (`raised`, aligned with `budgets`): none of it was used.
+ */
+export function unreserve(
+  budgets: readonly BudgetState[],
+  amount: number,
+  raised: readonly number[] | undefined,
+): void {
   for (const b of budgets) b.reserved -= amount;
+  giveBackRaise(budgets, raised, amount);
 }
 
-/** Charge a commit of `actual` against a reservation of `reserved` under `policy`. */
+/**
+ * Charge a commit of `actual` against a reservation of `reserved` under
+ * `policy`; what it leaves of its estimate goes back from its approval's raise.
+ */
 export function chargeCommit(
   budgets: readonly BudgetState[],
   reservation: Pick<M.ReservationDetail, 'reserved' | 'scopePath'>,
   actual: Amount,
   policy: OveragePolicy,
   includeBalances: boolean,
+  raised: readonly number[] | undefined,
 ): M.CommitResponse {
   const estimate = reservation.reserved;
   if (actual.unit !== estimate.unit) {
@@ -83,6 +96,7 @@ export function chargeCommit(
   }
   const plan = planSettlement(budgets, estimate.amount, actual.amount, policy);
   applySettlement(budgets, estimate.amount, plan);
+  giveBackRaise(budgets, raised, estimate.amount - plan.charged);
   const status = 'COMMITTED';
   const charged = { unit: estimate.unit, amount: plan.charged };
   const balances = includeBalances ? budgets.map(toBalance) : undefined;
@@ -94,13 +108,14 @@ export function chargeCommit(
   return balances ? { status, charged, balances } : { status, charged };
 }
 
-/** Release a reservation of `reserved`. */
+/** Release a reservation of `reserved` (and its approval's raise). */
 export function chargeRelease(
   budgets: readonly BudgetState[],
   reserved: Amount,
   includeBalances: boolean,
+  raised: readonly number[] | undefined,
 ): M.ReleaseResponse {
-  unreserve(budgets, reserved.amount);
+  unreserve(budgets, reserved.amount, raised);
   const released = { unit: reserved.unit, amount: reserved.amount };
   return includeBalances
     ? { status: 'RELEASED', released, balances: budgets.map(toBalance) }

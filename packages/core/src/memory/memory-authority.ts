@@ -98,6 +98,8 @@ interface ReservationRecord {
   gracePeriodMs: number;
   overagePolicy: OveragePolicy;
   extensions: number;
+  /** What its approval raised each budget by (aligned with `budgets`), while ACTIVE; see giveBackRaise. */
+  raised?: number[] | undefined;
 }
 
 /** The embedded Authority and LedgerAdmin. */
@@ -146,8 +148,14 @@ export class MemoryAuthority
       version: SNAPSHOT_VERSION,
       ...this.exportBook(),
       reservations: [...this.#reservations.values()].map(
-        ({ detail, gracePeriodMs, overagePolicy, extensions }) =>
-          structuredClone({ detail, gracePeriodMs, overagePolicy, extensions }),
+        ({ detail, gracePeriodMs, overagePolicy, extensions, raised }) =>
+          structuredClone({
+            detail,
+            gracePeriodMs,
+            overagePolicy,
+            extensions,
+            ...(raised ? { raised } : {}),
+          }),
       ),
       finalized: this.#finalized.entries(),
       idempotency: this.#idempotency.snapshot(),
@@ -167,7 +175,7 @@ export class MemoryAuthority
     const req: M.ReservationCreateRequest =
       plainReservation(input) ?? validateRequest(this.#schemas.reservationCreateRequest, input);
     const now = this.#tick();
-    return reserveOnce(this.#context(now), req, (detail, normalized, budgets) => {
+    return reserveOnce(this.#context(now), req, (detail, normalized, budgets, raised) => {
       const record: ReservationRecord = {
         detail,
         budgets,
@@ -175,6 +183,7 @@ export class MemoryAuthority
         overagePolicy: normalized.overagePolicy,
         extensions: 0,
       };
+      if (raised) record.raised = raised;
       this.#track(record);
     });
   }
@@ -198,6 +207,7 @@ export class MemoryAuthority
           req.actual,
           rec.overagePolicy,
           this.#includeBalances,
+          rec.raised,
         );
         this.#finalize(rec, 'COMMITTED', now, {
           committed: { ...response.charged },
@@ -217,7 +227,7 @@ export class MemoryAuthority
       'release',
       req,
       (rec, now) => {
-        const response = chargeRelease(rec.budgets, rec.detail.reserved, this.#includeBalances);
+        const response = chargeRelease(rec.budgets, rec.detail.reserved, this.#includeBalances, rec.raised);
         this.#finalize(rec, 'RELEASED', now, {});
         return response;
       },
@@ -347,7 +357,7 @@ export class MemoryAuthority
       for (const b of rec.budgets) this.rollOver(b, now);
       const touches = this.auditLog && new BudgetTouches();
       touches?.touchAll(rec.budgets);
-      unreserve(rec.budgets, rec.detail.reserved.amount);
+      unreserve(rec.budgets, rec.detail.reserved.amount, rec.raised);
       this.#finalize(rec, 'EXPIRED', now, {});
       if (touches) this.recordAudit(expireDraft(rec.detail), now, touches);
       expired += 1;
@@ -394,6 +404,7 @@ export class MemoryAuthority
     const id = rec.detail.reservationId;
     // A settled reservation changes no budget again, and is kept compact when it can be.
     rec.budgets = SETTLED;
+    rec.raised = undefined;
     this.#reservations.set(id, settledReservation(rec, this.#settledFigures) ?? rec);
     if (this.#live.delete(id)) this.#countLive(rec.detail.subject.tenant, -1);
     this.#finalized.push(now, rec.detail.reservationId);

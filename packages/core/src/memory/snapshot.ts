@@ -21,6 +21,8 @@ export interface ReservationSnapshot {
   gracePeriodMs: number;
   overagePolicy: OveragePolicy;
   extensions: number;
+  /** What its approval raised each of its budgets by (aligned with `detail.affectedScopes`), while ACTIVE. */
+  raised?: number[];
 }
 
 export interface MemorySnapshot {

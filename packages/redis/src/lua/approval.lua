@@ -20,7 +20,8 @@ local function approval_admits(key, id, now, scope_path, kind, name, unit, amoun
     v[6] == unit and amount <= tonumber(v[7])
 end
 
--- Raise every budget that cannot hold `amount` by what it lacks (none when a budget would deny anyway).
+-- Raise every budget that cannot hold `amount` by what it lacks (none when a budget would deny anyway):
+-- `b.raised` is its raise, which the reservation keeps (`raised`) for give_back_raise at its settlement.
 local function raise_for_approval(list, amount)
   for _, b in ipairs(list) do
     if b.status ~= 'ACTIVE' or b.debt > 0 or b.over then return end
@@ -29,7 +30,7 @@ local function raise_for_approval(list, amount)
     local lacking = amount - remaining(b)
     if lacking > 0 then
       b.allocated = b.allocated + lacking
-      b.raised = true
+      b.raised = lacking
     end
   end
 end

@@ -5,7 +5,7 @@
 --       5 reservation id, 6 actual unit, 7 actual amount, 8 committed metadata json or '', 9 balances wanted (1|0)
 local now = now_ms(ARGV[1])
 if sweep_due(KEYS[3], now) then return cjson.encode({ k = 'sweep' }) end
-local r = redis.call('HMGET', KEYS[1], 'status', 'unit', 'amount', 'policy', 'detail', 'budgetKeys')
+local r = redis.call('HMGET', KEYS[1], 'status', 'unit', 'amount', 'policy', 'detail', 'budgetKeys', 'raised')
 -- A replay answers even once the reservation hash is gone (its answer is kept longer).
 local stored = idem_lookup(KEYS[2], ARGV[2])
 if stored == 'MISMATCH' then return cjson.encode({ k = 'mismatch' }) end
@@ -20,6 +20,7 @@ local reserved = tonumber(r[3])
 local charged, debts, overs = plan_settlement(list, reserved, tonumber(ARGV[7]), r[4])
 if not charged then return cjson.encode({ k = 'error', e = debts }) end
 apply_settlement(list, reserved, charged, debts, overs)
+give_back_raise(list, r[7], 6, reserved - charged)
 local extra = { 'committed', fmt(charged) }
 if ARGV[8] ~= '' then extra[3] = 'committedMetadata'; extra[4] = ARGV[8] end
 finalize(KEYS[1], ARGV[5], 'COMMITTED', now, KEYS[3], KEYS[4], KEYS[5], ARGV[4], extra)

@@ -227,6 +227,25 @@ local function apply_settlement(list, reserved, charged, debts, overs)
   end
 end
 
+-- At the settlement of a call an approval admitted (after its figures are settled), each budget gives back
+-- what of its raise the call did not use (core's giveBackRaise): at most `unused`, never below remaining 0.
+-- `raised` is the reservation's field (one figure per budget key KEYS[from..], comma-separated) or false.
+local function give_back_raise(list, raised, from, unused)
+  if not raised or unused <= 0 then return end
+  local by_key, i = {}, from
+  for n in string.gmatch(raised, '[^,]+') do
+    by_key[KEYS[i]] = tonumber(n)
+    i = i + 1
+  end
+  for _, b in ipairs(list) do
+    local back = math.min(by_key[b.key] or 0, unused, math.max(0, remaining(b)))
+    if back > 0 then
+      b.allocated = b.allocated - back
+      redis.call('HSET', b.key, 'allocated', fmt(b.allocated))
+    end
+  end
+end
+
 -- Idempotency record: "<fingerprint>\n<outcome json>". Returns the stored outcome, 'MISMATCH' or nil.
 local function idem_lookup(key, fingerprint)
   local rec = redis.call('GET', key)

@@ -1,11 +1,11 @@
--- release: return the whole estimate to every budget of the reservation.
+-- release: return the whole estimate to every budget of the reservation, and its approval's raise.
 -- KEYS: 1 reservation hash, 2 idempotency record, 3 expiry zset, 4 finalized zset, 5 reservation index,
 --       6.. the reservation's budget keys
 -- ARGV: 1 test clock ('' = Redis TIME), 2 fingerprint, 3 idempotency retention ms, 4 reservation retention ms, 5 reservation id,
 --       6 balances wanted (1|0)
 local now = now_ms(ARGV[1])
 if sweep_due(KEYS[3], now) then return cjson.encode({ k = 'sweep' }) end
-local r = redis.call('HMGET', KEYS[1], 'status', 'unit', 'amount', 'budgetKeys', 'detail')
+local r = redis.call('HMGET', KEYS[1], 'status', 'unit', 'amount', 'budgetKeys', 'detail', 'raised')
 -- A replay answers even once the reservation hash is gone (its answer is kept longer).
 local stored = idem_lookup(KEYS[2], ARGV[2])
 if stored == 'MISMATCH' then return cjson.encode({ k = 'mismatch' }) end
@@ -20,6 +20,7 @@ for _, b in ipairs(list) do
   b.reserved = b.reserved - amount
   redis.call('HSET', b.key, 'reserved', fmt(b.reserved))
 end
+give_back_raise(list, r[6], 6, amount)
 finalize(KEYS[1], ARGV[5], 'RELEASED', now, KEYS[3], KEYS[4], KEYS[5], ARGV[4])
 local encoded = cjson.encode({ k = 'ok', unit = r[2], reserved = r[3], b = ARGV[6] == '1' and snapshots(list) or nil })
 idem_store(KEYS[2], ARGV[2], encoded, ARGV[3])

@@ -69,11 +69,15 @@ if caps then out.c = caps end
 if persist then
   local rid = ARGV[5]
   local expires = now + tonumber(ARGV[7])
-  local bkeys = {}
+  local bkeys, raised = {}, nil
   for i, b in ipairs(list) do
     b.reserved = b.reserved + amount
     redis.call('HSET', b.key, 'reserved', fmt(b.reserved))
-    if b.raised then redis.call('HSET', b.key, 'allocated', fmt(b.allocated)) end
+    if b.raised then
+      redis.call('HSET', b.key, 'allocated', fmt(b.allocated))
+      raised = raised or {}
+      raised[i] = fmt(b.raised)
+    end
     bkeys[i] = b.key
   end
   if approved then
@@ -83,6 +87,11 @@ if persist then
   redis.call('HSET', KEYS[4], 'id', rid, 'detail', ARGV[10], 'status', 'ACTIVE', 'unit', unit,
     'amount', fmt(amount), 'createdAt', fmt(now), 'expiresAt', fmt(expires), 'grace', ARGV[8],
     'policy', ARGV[9], 'extensions', '0', 'affected', cjson.encode(affected), 'budgetKeys', cjson.encode(bkeys))
+  -- An approval's raise, one figure per budget key: what its settlement gives back (give_back_raise).
+  if raised then
+    for i = 1, #list do raised[i] = raised[i] or '0' end
+    redis.call('HSET', KEYS[4], 'raised', table.concat(raised, ','))
+  end
   redis.call('ZADD', KEYS[2], fmt(expires + tonumber(ARGV[8])), rid)
   redis.call('ZADD', KEYS[3], fmt(now), rid)
   rate_record(list, wkeys, rid, kind, name, amount, loop, now)

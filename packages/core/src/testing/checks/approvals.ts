@@ -1,8 +1,9 @@
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { APPROVAL_METADATA_KEY, type ApprovalLedger, type ApprovalRequest } from '../../approvals/types.js';
 import type { AuditTrail } from '../../audit/types.js';
 import type { ReservationCreateRequest } from '../../protocol/messages.js';
-import { assertAuditReplays } from '../audit-invariant.js';
+import type { Balance } from '../../protocol/types.js';
+import { allAuditRecords, assertAuditReplays } from '../audit-invariant.js';
 import { expectError } from '../expect-error.js';
 import { type FreshLedger, key, SCOPES, SUBJECT, type TestLedger, USD_UNIT } from '../harness.js';
 
@@ -65,8 +66,9 @@ export function approvalChecks(fresh: FreshLedger, options: { audit?: boolean; r
     // Used once: another reserve with it is denied, and the budget is not raised again.
     expect(await t.reserve(60, withApproval(asked.approvalId))).toMatchObject({ decision: 'DENY' });
     expect((await t.budgetOf(RUN)).allocated).toBe(120);
+    // It used 50 of the 60: 40 of the run's room and 10 of the raise, which keeps only those 10.
     await t.commit(admitted.reservationId as string, 50);
-    expect(await t.budgetOf(RUN)).toMatchObject({ allocated: 120, spent: 50, reserved: 60, remaining: 10 });
+    expect(await t.budgetOf(RUN)).toMatchObject({ allocated: 110, spent: 50, reserved: 60, remaining: 0 });
     // The key's approval is used: a new request for it is a new approval.
     const again = await approvals(t).requestApproval(req);
     expect(again.approvalId).not.toBe(asked.approvalId);
@@ -85,6 +87,151 @@ export function approvalChecks(fresh: FreshLedger, options: { audit?: boolean; r
       expect(use?.scopes.find((s) => s.scope === RUN)?.delta).toEqual({ allocated: 20, reserved: 60 });
       await assertAuditReplays(t.ledger);
     }
+  });
+
+  describe('gives back at settlement what the approved call did not use of its raise', () => {
+    const WORKFLOW = SCOPES[1];
+    /** 60 spent of the workflow's 90 and the run's 100; an approved call of 60 raises them by 30 and 20. */
+    const approvedCall = async (extra: Partial<ReservationCreateRequest> = {}) => {
+      const t = await fresh();
+      await t.budgets(1_000, 90, 100);
+      await t.commit(await t.reserveId(60, { action: email }), 60);
+      const asked = await approvals(t).requestApproval(request(60));
+      await approve(t, asked.approvalId);
+      const id = await t.reserveId(60, withApproval(asked.approvalId, extra));
+      expect(await t.budgetOf(WORKFLOW)).toMatchObject({ allocated: 120, reserved: 60, remaining: 0 });
+      expect(await t.budgetOf(RUN)).toMatchObject({ allocated: 120, reserved: 60, remaining: 0 });
+      return { t, id };
+    };
+    const figures = async (t: TestLedger) => ({
+      tenant: await t.budgetOf(SCOPES[0]),
+      workflow: await t.budgetOf(WORKFLOW),
+      run: await t.budgetOf(RUN),
+    });
+    const allocatedIn = (balances: Balance[] | undefined, scope: string) =>
+      balances?.find((b) => b.scope === scope)?.allocated?.amount;
+    /** The settlement's audit record shows the give-back, and the trail rebuilds every budget. */
+    const auditShows = async (
+      t: TestLedger,
+      id: string,
+      operation: string,
+      deltas: Record<string, object>,
+    ) => {
+      if (options.audit === false) return;
+      const records = await allAuditRecords(t.ledger);
+      const settled = records.find((r) => r.reservationId === id && r.operation === operation);
+      for (const [scope, delta] of Object.entries(deltas))
+        expect(settled?.scopes.find((s) => s.scope === scope)?.delta, scope).toEqual(delta);
+      await assertAuditReplays(t.ledger);
+    };
+
+    it('release: every raised budget is back where it was before the approved call', async () => {
+      const { t, id } = await approvedCall();
+      const released = await t.release(id);
+      if (released.balances) {
+        expect(allocatedIn(released.balances, WORKFLOW)).toBe(90);
+        expect(allocatedIn(released.balances, RUN)).toBe(100);
+      }
+      const after = await figures(t);
+      expect(after.tenant).toMatchObject({ allocated: 1_000, spent: 60, reserved: 0, remaining: 940 });
+      expect(after.workflow).toMatchObject({ allocated: 90, spent: 60, reserved: 0, remaining: 30 });
+      expect(after.run).toMatchObject({ allocated: 100, spent: 60, reserved: 0, remaining: 40 });
+      // The next call of 60 has no approval's headroom to run on.
+      expect(await t.reserve(60, { action: email })).toMatchObject({
+        decision: 'DENY',
+        blockedScope: WORKFLOW,
+      });
+      await t.check();
+      await auditShows(t, id, 'release', {
+        [SCOPES[0]]: { reserved: -60 },
+        [WORKFLOW]: { allocated: -30, reserved: -60 },
+        [RUN]: { allocated: -20, reserved: -60 },
+      });
+    });
+
+    it('expiry: the raise goes back with the estimate', async () => {
+      const { t, id } = await approvedCall({ ttlMs: 10_000, gracePeriodMs: 5_000 });
+      await t.advance(15_001);
+      await t.ledger.sweepExpired();
+      await expectError(t.ledger.getReservation(id), 'RESERVATION_EXPIRED');
+      const after = await figures(t);
+      expect(after.workflow).toMatchObject({ allocated: 90, spent: 60, reserved: 0, remaining: 30 });
+      expect(after.run).toMatchObject({ allocated: 100, spent: 60, reserved: 0, remaining: 40 });
+      await t.check();
+      await auditShows(t, id, 'expire', {
+        [WORKFLOW]: { allocated: -30, reserved: -60 },
+        [RUN]: { allocated: -20, reserved: -60 },
+      });
+    });
+
+    it('a commit of less than the estimate keeps of the raise only what it used', async () => {
+      const { t, id } = await approvedCall();
+      // 25 of 60: within the room both had (30 and 40), so neither keeps any of its raise.
+      const committed = await t.commit(id, 25);
+      if (committed.balances) expect(allocatedIn(committed.balances, RUN)).toBe(100);
+      const after = await figures(t);
+      expect(after.workflow).toMatchObject({ allocated: 90, spent: 85, reserved: 0, remaining: 5 });
+      expect(after.run).toMatchObject({ allocated: 100, spent: 85, reserved: 0, remaining: 15 });
+      await t.check();
+      await auditShows(t, id, 'commit', {
+        [WORKFLOW]: { allocated: -30, spent: 25, reserved: -60 },
+        [RUN]: { allocated: -20, spent: 25, reserved: -60 },
+      });
+    });
+
+    it('a commit past the room a budget had keeps the part of the raise it used', async () => {
+      const { t, id } = await approvedCall();
+      await t.commit(id, 50); // 20 past the workflow's room, 10 past the run's
+      const after = await figures(t);
+      expect(after.workflow).toMatchObject({ allocated: 110, spent: 110, reserved: 0, remaining: 0 });
+      expect(after.run).toMatchObject({ allocated: 110, spent: 110, reserved: 0, remaining: 0 });
+      await t.check();
+      await auditShows(t, id, 'commit', {
+        [WORKFLOW]: { allocated: -10, spent: 50, reserved: -60 },
+        [RUN]: { allocated: -10, spent: 50, reserved: -60 },
+      });
+    });
+
+    it('a commit of the whole estimate keeps the whole raise: it was used', async () => {
+      const { t, id } = await approvedCall();
+      await t.commit(id, 60);
+      const after = await figures(t);
+      expect(after.workflow).toMatchObject({ allocated: 120, spent: 120, reserved: 0, remaining: 0 });
+      expect(after.run).toMatchObject({ allocated: 120, spent: 120, reserved: 0, remaining: 0 });
+      await t.check();
+      await auditShows(t, id, 'commit', {
+        [WORKFLOW]: { spent: 60, reserved: -60 },
+        [RUN]: { spent: 60, reserved: -60 },
+      });
+    });
+
+    it('an allocation changed meanwhile: never gives back more than leaves remaining at 0', async () => {
+      const { t, id } = await approvedCall();
+      // The operator cuts the run to 100 (remaining −20) and funds the workflow by 50.
+      await t.ledger.setAllocation({ scope: RUN, unit: USD_UNIT, amount: 100 });
+      await t.ledger.fund({ scope: WORKFLOW, unit: USD_UNIT, amount: 50 });
+      await t.commit(id, 30);
+      const after = await figures(t);
+      // The run: 10 remain after the commit, so only 10 of its raise go back.
+      expect(after.run).toMatchObject({ allocated: 90, spent: 90, reserved: 0, remaining: 0 });
+      // The workflow: its whole raise goes back; the funding stays.
+      expect(after.workflow).toMatchObject({ allocated: 140, spent: 90, reserved: 0, remaining: 50 });
+      await t.check();
+      await auditShows(t, id, 'commit', {
+        [WORKFLOW]: { allocated: -30, spent: 30, reserved: -60 },
+        [RUN]: { allocated: -10, spent: 30, reserved: -60 },
+      });
+    });
+
+    it('an allocation changed meanwhile, then released: the invariant holds', async () => {
+      const { t, id } = await approvedCall();
+      await t.ledger.setAllocation({ scope: RUN, unit: USD_UNIT, amount: 90 });
+      await t.release(id);
+      // 30 remain after the release: the whole raise of 20 goes back.
+      expect(await t.budgetOf(RUN)).toMatchObject({ allocated: 70, spent: 60, reserved: 0, remaining: 10 });
+      await t.check();
+      await auditShows(t, id, 'release', { [RUN]: { allocated: -20, reserved: -60 } });
+    });
   });
 
   it('admits only the call it was asked for: same scope path, action and unit, at most its estimate', async () => {
