@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MemoryAuthority } from '@governor/core';
-import { BENCH_SCOPES, BENCH_SUBJECT } from './src/harness.js';
+import { BENCH_SCOPES, pair } from './src/harness.js';
 
 const HELP = `Usage: pnpm bench:rss [--calls <n>] [--no-audit]
 
@@ -73,18 +73,7 @@ const points: { done: number; rss: number; heap: number }[] = [];
 const start = process.hrtime.bigint();
 for (let done = 0; done < calls; ) {
   const until = Math.min(calls, done + step);
-  for (; done < until; done++) {
-    const r = await ledger.reserve({
-      idempotencyKey: `rss-r-${done}`,
-      subject: BENCH_SUBJECT,
-      action: { kind: 'llm.completion', name: 'gpt-4o-mini' },
-      estimate: { unit: 'USD_MICROCENTS', amount: 1_000 },
-    });
-    await ledger.commit(r.reservationId as string, {
-      idempotencyKey: `rss-c-${done}`,
-      actual: { unit: 'USD_MICROCENTS', amount: 900 },
-    });
-  }
+  for (; done < until; done++) await pair(ledger, done);
   const m = await measure();
   points.push({ done, ...m });
   console.log(

@@ -68,7 +68,7 @@ async function provision(factory: LedgerFactory) {
 }
 
 /** One reserve and its commit, each with a fresh idempotency key. */
-async function pair(authority: Authority, seq: number): Promise<void> {
+export async function pair(authority: Authority, seq: number): Promise<void> {
   const reservation = await authority.reserve({
     idempotencyKey: `rsv-${seq}`,
     subject: BENCH_SUBJECT,
