@@ -7,9 +7,8 @@
  * Reported, never enforced.
  */
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MemoryAuthority } from '@governor/core';
+import { settleMemory } from './src/gc.js';
 import { BENCH_SCOPES, pair } from './src/harness.js';
 
 const HELP = `Usage: pnpm bench:rss [--calls <n>] [--no-audit]
@@ -46,8 +45,6 @@ if (!Number.isSafeInteger(calls) || calls < 10) {
   process.exit(2);
 }
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 const MiB = 2 ** 20;
 
 const ledger = new MemoryAuthority(args['no-audit'] ? { audit: false } : {});
@@ -56,10 +53,7 @@ for (const scope of BENCH_SCOPES)
 
 /** RSS and heap + external in MiB after full GCs. */
 async function measure(): Promise<{ rss: number; heap: number }> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  await settleMemory();
   const m = process.memoryUsage();
   return { rss: m.rss / MiB, heap: (m.heapUsed + m.external) / MiB };
 }

@@ -9,9 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Authority, createGovernor, MemoryAuthority } from '@governor/core';
-import { BENCH_SCOPES, BENCH_SUBJECT, type RunOptions } from './harness.js';
+import { BENCH_SCOPES, BENCH_SUBJECT, median, type RunOptions } from './harness.js';
 import { instantAuthority } from './instant-authority.js';
-import { type CallTime, interleavedRounds, median } from './interleaved.js';
+import { type CallTime, interleavedRounds } from './interleaved.js';
 
 export const TARGET_OVERHEAD_US = 10;
 

@@ -128,7 +128,7 @@ async function timedPairs(
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-export function median(values: number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2

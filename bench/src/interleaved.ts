@@ -6,11 +6,7 @@
  * (`process.cpuUsage`, user + system), which other processes' load distorts
  * far less than the wall clock.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
+import { gc } from './gc.js';
 
 /** µs per call of one batch. */
 export interface CallTime {
@@ -42,6 +38,3 @@ export async function interleavedRounds<K extends string>(
   }
   return rounds;
 }
-
-export const median = (xs: readonly number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;

@@ -4,30 +4,14 @@
  * replay records, the settled reservation, its audit records). Bounded by the
  * retention options; this is the figure per call while within them.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { MemoryAuthority, type MemoryAuthorityOptions } from '@governor/core';
+import { settleMemory } from './gc.js';
 import { BENCH_SCOPES, BENCH_SUBJECT } from './harness.js';
 
 export interface RetainedResult {
   name: string;
   calls: number;
   kibPerCall: number;
-}
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/**
- * Full GCs until memory is what is alive: external backing stores (typed
- * arrays) are freed after the collection that finds them dead, so a ledger
- * measured before this one would otherwise still count here.
- */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 export async function retainedPerCall(
@@ -38,7 +22,7 @@ export async function retainedPerCall(
   const ledger = new MemoryAuthority(options);
   for (const scope of BENCH_SCOPES)
     await ledger.createBudget({ scope, unit: 'USD_MICROCENTS', allocated: 1_000_000_000_000_000 });
-  await settle();
+  await settleMemory();
   const used = () => {
     const m = process.memoryUsage();
     return m.heapUsed + m.external; // typed arrays' backing stores are external
@@ -56,7 +40,7 @@ export async function retainedPerCall(
       actual: { unit: 'USD_MICROCENTS', amount: 900 },
     });
   }
-  await settle();
+  await settleMemory();
   const kibPerCall = (used() - before) / calls / 1024;
   // Used after the measurement, so the ledger (and what it keeps) is alive through it.
   if ((await ledger.listBudgets()).length !== BENCH_SCOPES.length)

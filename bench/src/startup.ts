@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './harness.js';
 
 export const TARGET_STARTUP_MS = 500;
 
@@ -37,8 +38,6 @@ function timed(args: string[]): number {
   if (child.status !== 0) throw new Error(`node ${args.join(' ')} exited ${child.status}: ${child.stderr}`);
   return ms;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 /** `runs` alternating runs of the CLI and its baseline; medians of each. */
 export function cliStartup(runs: number): StartupResult {
