@@ -30,6 +30,7 @@ export interface BenchReport {
   options: RunOptions;
   environment: Environment;
   targetPairsPerSecond: number;
+  /** `target`: pairs/s (throughput) or the p99 in µs (latency), where the issue sets one. */
   results: (ScenarioResult & { target?: number; meetsTarget?: boolean })[];
   redisEvalshaCeiling: number | undefined;
   overhead: OverheadResult[];
@@ -80,6 +81,11 @@ export function printEnvironment(env: Environment, options: RunOptions, log: (li
   );
 }
 
+/** The latency baseline of a Redis pair: its two round trips alone (src/redis.ts). */
+export const ROUND_TRIPS_BASELINE = 'redis round trips baseline';
+/** The scenarios that are baselines themselves. */
+const BASELINES = new Set(['naive Map baseline', ROUND_TRIPS_BASELINE]);
+
 /**
  * What each figure is compared with in the same run: the naive Map baseline at
  * the same concurrency (or at 1) for the embedded ledgers, the EVALSHA ceiling for Redis.
@@ -89,11 +95,29 @@ function baselineOf(
   results: BenchReport['results'],
   ceiling: number | undefined,
 ) {
-  if (r.ledger === 'naive Map baseline') return undefined;
+  if (BASELINES.has(r.ledger)) return undefined;
   if (r.ledger === 'redis') return ceiling && { name: 'EVALSHA ceiling', pairsPerSecond: ceiling };
   const naive = results.filter((x) => x.ledger === 'naive Map baseline');
   const same = naive.find((x) => x.concurrency === r.concurrency) ?? naive.find((x) => x.concurrency === 1);
   return same && { name: `naive c=${same.concurrency}`, pairsPerSecond: same.medianPairsPerSecond };
+}
+
+/**
+ * A latency row's ratio and figures: its p99 beside the p99 of the baseline of
+ * its ledger's kind in the same run (Redis: two trivial EVALSHAs), and the target.
+ */
+function latencyCells(r: BenchReport['results'][number], results: BenchReport['results']): [string, string] {
+  const l = r.latencyUs;
+  const figures = `p50 ${micro(l?.p50 ?? Number.NaN)}, p99 ${micro(l?.p99 ?? Number.NaN)}, max ${micro(l?.max ?? Number.NaN)}`;
+  const target =
+    r.target === undefined ? '' : ` (p99 ≤ ${int(r.target)} µs: ${r.meetsTarget ? 'met' : 'above'})`;
+  const base =
+    r.ledger === 'redis'
+      ? results.find((x) => x.kind === 'latency' && x.ledger === ROUND_TRIPS_BASELINE)
+      : undefined;
+  const ratio =
+    base?.latencyUs && l ? `p99 ${(l.p99 / base.latencyUs.p99).toFixed(1)}× the round trips'` : '';
+  return [ratio, figures + target];
 }
 
 export function printResults(
@@ -102,11 +126,12 @@ export function printResults(
   ceiling?: number,
 ): void {
   const rows = results.map((r) => {
-    const target =
-      r.kind === 'throughput'
-        ? `≥ ${int(r.target ?? TARGET_PAIRS_PER_SECOND)} ${r.meetsTarget ? '(met)' : '(below)'}`
-        : `p50 ${micro(r.latencyUs?.p50 ?? Number.NaN)}, p99 ${micro(r.latencyUs?.p99 ?? Number.NaN)}, max ${micro(r.latencyUs?.max ?? Number.NaN)}`;
     const perRound = r.rounds.map((x) => int(x.pairsPerSecond)).join(' ');
+    if (r.kind === 'latency')
+      return [r.name, int(r.medianPairsPerSecond), ...latencyCells(r, results), perRound];
+    const target = BASELINES.has(r.ledger)
+      ? 'baseline'
+      : `≥ ${int(r.target ?? TARGET_PAIRS_PER_SECOND)} ${r.meetsTarget ? '(met)' : '(below)'}`;
     const base = baselineOf(r, results, ceiling);
     const ratio = base ? `${(r.medianPairsPerSecond / base.pairsPerSecond).toFixed(3)} of ${base.name}` : '';
     return [r.name, int(r.medianPairsPerSecond), ratio, target, perRound];
