@@ -46,6 +46,11 @@ export interface ScenarioResult {
   latencyUs?: { samples: number; p50: number; p90: number; p99: number; max: number };
 }
 
+/** The scenarios that are baselines, measured in the same run as the figures they are beside. */
+export const NAIVE_BASELINE = 'naive Map baseline';
+/** The latency baseline of a Redis pair: its two round trips alone (src/redis.ts). */
+export const ROUND_TRIPS_BASELINE = 'redis round trips baseline';
+
 /** The subject every pair is charged to: three scopes, each with a budget. */
 export const BENCH_SUBJECT: Subject = { tenant: 'bench', workflow: 'load', run: 'r1' };
 export const BENCH_SCOPES = [

@@ -4,7 +4,13 @@
  * and 64 concurrent async workers, plus the latency of one pair.
  */
 import { MemoryAuthority } from '@governor/core';
-import { type LedgerFactory, latencyScenario, type Scenario, throughputScenario } from './harness.js';
+import {
+  type LedgerFactory,
+  latencyScenario,
+  NAIVE_BASELINE,
+  type Scenario,
+  throughputScenario,
+} from './harness.js';
 import { naiveFactory } from './naive.js';
 
 /** A fresh embedded ledger on the system clock, with its default retention bounds. */
@@ -29,7 +35,7 @@ export const unauditedMemoryFactory: LedgerFactory = async () => {
 
 export function memoryScenarios(factory: LedgerFactory = memoryFactory): Scenario[] {
   return [
-    ...[1, 64].map((c) => throughputScenario('naive Map baseline', naiveFactory, c)),
+    ...[1, 64].map((c) => throughputScenario(NAIVE_BASELINE, naiveFactory, c)),
     ...CONCURRENCY_LEVELS.map((c) => throughputScenario('memory', factory, c)),
     throughputScenario('memory (audit: false)', unauditedMemoryFactory, 1),
     latencyScenario('memory', factory),

@@ -8,8 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import type { Authority, LedgerAdmin } from '@governor/core';
 import { RedisAuthority } from '@governor/redis';
-import { type LedgerFactory, latencyScenario, type Scenario, throughputScenario } from './harness.js';
-import { ROUND_TRIPS_BASELINE } from './report.js';
+import {
+  type LedgerFactory,
+  latencyScenario,
+  ROUND_TRIPS_BASELINE,
+  type Scenario,
+  throughputScenario,
+} from './harness.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** The targets: ≥ 20,000 pairs/s at concurrency 64, p99 ≤ 1 ms at concurrency 1. */

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import type { OverheadResult } from './governor.js';
-import type { RunOptions, ScenarioResult } from './harness.js';
+import { NAIVE_BASELINE, ROUND_TRIPS_BASELINE, type RunOptions, type ScenarioResult } from './harness.js';
 import type { RetainedResult } from './retained.js';
 import type { StartupResult } from './startup.js';
 
@@ -81,10 +81,7 @@ export function printEnvironment(env: Environment, options: RunOptions, log: (li
   );
 }
 
-/** The latency baseline of a Redis pair: its two round trips alone (src/redis.ts). */
-export const ROUND_TRIPS_BASELINE = 'redis round trips baseline';
-/** The scenarios that are baselines themselves. */
-const BASELINES = new Set(['naive Map baseline', ROUND_TRIPS_BASELINE]);
+const BASELINES = new Set([NAIVE_BASELINE, ROUND_TRIPS_BASELINE]);
 
 /**
  * What each figure is compared with in the same run: the naive Map baseline at
@@ -97,7 +94,7 @@ function baselineOf(
 ) {
   if (BASELINES.has(r.ledger)) return undefined;
   if (r.ledger === 'redis') return ceiling && { name: 'EVALSHA ceiling', pairsPerSecond: ceiling };
-  const naive = results.filter((x) => x.ledger === 'naive Map baseline');
+  const naive = results.filter((x) => x.ledger === NAIVE_BASELINE);
   const same = naive.find((x) => x.concurrency === r.concurrency) ?? naive.find((x) => x.concurrency === 1);
   return same && { name: `naive c=${same.concurrency}`, pairsPerSecond: same.medianPairsPerSecond };
 }
